@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("rivet " RIVET_VERSION);
+  return 0;
+}

@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "rivet/columnar/batch.h"
+
+namespace rivet::columnar {
+namespace {
+
+TEST(Column, KeepsRowsAlignedAcrossNulls) {
+  Column c(DataType::Of(TypeId::kInt64));
+  c.Append<int64_t>(7);
+  c.AppendNull();
+  c.Append<int64_t>(-1);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c.null_count(), 1u);
+  EXPECT_EQ(c.values<int64_t>(), (std::vector<int64_t>{7, 0, -1}));
+  EXPECT_EQ(c.validity(), (std::vector<uint8_t>{1, 0, 1}));
+}
+
+TEST(Column, DistinguishesEmptyStringFromNull) {
+  Column c(DataType::Of(TypeId::kString));
+  c.AppendString("a,b");
+  c.AppendString("");
+  c.AppendNull();
+  EXPECT_EQ(c.StringAt(0), "a,b");
+  EXPECT_EQ(c.StringAt(1), "");
+  EXPECT_TRUE(c.IsValid(1));
+  EXPECT_FALSE(c.IsValid(2));
+  EXPECT_EQ(c.offsets(), (std::vector<int64_t>{0, 3, 3, 3}));
+}
+
+TEST(Column, ListsOffsetIntoChild) {
+  Column c(DataType::List(DataType::Of(TypeId::kInt32)));
+  c.mutable_child().Append<int32_t>(1);
+  c.mutable_child().AppendNull();
+  c.CloseList();
+  c.AppendNull();
+  c.CloseList();  // empty list
+  EXPECT_EQ(c.offsets(), (std::vector<int64_t>{0, 2, 2, 2}));
+  EXPECT_EQ(c.child().size(), 2u);
+  EXPECT_EQ(c.null_count(), 1u);
+  c.Clear();
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(c.child().size(), 0u);
+  EXPECT_EQ(c.offsets(), (std::vector<int64_t>{0}));
+}
+
+TEST(DataType, NamesAndStorage) {
+  EXPECT_EQ(DataType::Decimal(12, 2).ToString(), "decimal(12,2)");
+  EXPECT_EQ(DataType::Decimal(12, 2).storage(), Storage::kI64);
+  EXPECT_EQ(DataType::Decimal(30, 2).storage(), Storage::kI128);
+  EXPECT_EQ(DataType::List(DataType::Of(TypeId::kString)).ToString(), "list<string>");
+  EXPECT_EQ(DataType::List(DataType::Of(TypeId::kInt32)), DataType::List(DataType::Of(TypeId::kInt32)));
+  EXPECT_FALSE(DataType::Decimal(12, 2) == DataType::Decimal(12, 3));
+}
+
+TEST(Batch, EstimatesRowBytesFromTheReferenceTable) {
+  Schema schema = {{"id", DataType::Of(TypeId::kInt64)},
+                   {"name", DataType::Of(TypeId::kString)},
+                   {"ok", DataType::Of(TypeId::kBool)}};
+  EXPECT_EQ(EstimatedRowBytes(schema), 8 + 256 + 1 + 3);
+  Batch b(std::make_shared<const Schema>(schema));
+  b.mutable_column(0).Append<int64_t>(1);
+  b.mutable_column(1).AppendString("x");
+  b.mutable_column(2).Append<uint8_t>(1);
+  b.CommitRow();
+  EXPECT_EQ(b.num_rows(), 1u);
+  b.Clear();
+  EXPECT_EQ(b.num_rows(), 0u);
+  EXPECT_EQ(b.column(1).size(), 0u);
+}
+
+}  // namespace
+}  // namespace rivet::columnar

@@ -1,0 +1,16 @@
+// CSV writer (reference §5) and the RFC 4180 record counter used by --validate.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "rivet/format/writer.h"
+
+namespace rivet::format::csv {
+
+Result<std::unique_ptr<FormatWriter>> MakeCsvWriter(columnar::SchemaPtr schema, ByteSink& sink);
+
+// Counts RFC 4180 records after the header (quoted newlines do not end a record).
+Result<uint64_t> CountCsvRows(const std::string& path);
+
+}  // namespace rivet::format::csv

@@ -1,0 +1,74 @@
+// The format writer interface: turns batches into the bytes of one file.
+//
+// A writer is built for one file and one schema, receives batches in order through Write, and
+// ends with Finish (footer, flush). It knows nothing about where the bytes go: it writes into a
+// ByteSink. Dispatch is once per batch (virtual Write), then per column on the storage type.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rivet/columnar/batch.h"
+#include "rivet/common/result.h"
+#include "rivet/config/config.h"
+
+namespace rivet::format {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Status Append(const uint8_t* data, size_t size) = 0;
+  virtual uint64_t bytes_written() const = 0;
+};
+
+// Buffered writes to a local file (RAII: closes the descriptor). Flush() before reading back.
+class FileSink final : public ByteSink {
+ public:
+  static Result<std::unique_ptr<FileSink>> Create(const std::string& path);
+  ~FileSink() override;
+  Status Append(const uint8_t* data, size_t size) override;
+  uint64_t bytes_written() const override { return written_; }
+  // Writes the buffer out and fsyncs so the file is durable before it is committed.
+  Status Close();
+
+ private:
+  FileSink(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  Status FlushBuffer();
+  int fd_ = -1;
+  std::string path_;
+  std::vector<uint8_t> buffer_;
+  uint64_t written_ = 0;
+};
+
+struct WriterOptions {
+  config::Format format = config::Format::kParquet;
+  config::Compression compression = config::Compression::kZstd;
+  int compression_level = 0;  // 0 = codec default (zstd 3, gzip 6)
+  // Key-value metadata stored in the file footer (Parquet): export name, run_id, version.
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+class FormatWriter {
+ public:
+  virtual ~FormatWriter() = default;
+  virtual Status Write(const columnar::Batch& batch) = 0;
+  // Writes what is buffered and the footer. No Write after Finish.
+  virtual Status Finish() = 0;
+  // Bytes the file will have so far: written plus buffered (encoded) bytes; drives max_file_size.
+  virtual uint64_t EstimatedFileSize() const = 0;
+};
+
+Result<std::unique_ptr<FormatWriter>> MakeWriter(const WriterOptions& options,
+                                                 columnar::SchemaPtr schema, ByteSink& sink);
+
+// Reads a finished file back and counts its rows (--validate): Parquet checks magic, footer,
+// offsets and every row group's count; CSV counts RFC 4180 records after the header.
+Result<uint64_t> CountRows(config::Format format, const std::string& path);
+
+// "parquet" | "csv"
+std::string_view FileExtension(config::Format format);
+
+}  // namespace rivet::format

@@ -1,0 +1,1 @@
+#include "rivet/pipeline/pipeline.h"

@@ -1,0 +1,2 @@
+// Runs exports: source -> batches -> format writer -> destination, with state and summary.
+#pragma once

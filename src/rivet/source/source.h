@@ -1,0 +1,65 @@
+// The source interface: a database that streams a query's rows into columnar batches.
+//
+// Usage, once per export attempt:
+//   1. MakeSource(config, options) builds the engine's source (callers never name it);
+//   2. Connect() opens the connection and sets the session (UTC, lock timeout);
+//   3. Stream(query) starts one read-only transaction, discovers the result columns and
+//      starts streaming; RowStream::Next fills batches until it returns false;
+//   4. destroying the stream ends the transaction; destroying the source closes the connection.
+// Errors carry a classified ErrorCode (SQLSTATE / MySQL errno) so the pipeline can decide on
+// retries without knowing the engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rivet/columnar/batch.h"
+#include "rivet/common/result.h"
+#include "rivet/config/config.h"
+
+namespace rivet::source {
+
+struct ReadOptions {
+  int64_t batch_rows = 10000;          // rows per batch (batch_size)
+  int64_t batch_memory_mb = 0;         // > 0: rows per batch from the schema estimate instead
+  int64_t statement_timeout_s = 0;     // 0 = none: bounds time to first row and stalls
+  int64_t lock_timeout_s = 0;          // 0 = none
+};
+
+// Rows per batch for `schema`: batch_rows, or batch_memory_mb * 1 MiB / estimated row bytes
+// clamped to [1000, 500000] (reference §1).
+int64_t RowsPerBatch(const ReadOptions& options, const columnar::Schema& schema);
+
+class RowStream {
+ public:
+  virtual ~RowStream() = default;
+  virtual const columnar::SchemaPtr& schema() const = 0;
+  // Clears `batch` and fills it with the next rows (at most RowsPerBatch). Returns false, with
+  // an empty batch, once the result is exhausted. `batch` must have been built on schema().
+  virtual Result<bool> Next(columnar::Batch& batch) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual Status Connect() = 0;
+  // Streams the rows of `query` inside one read-only transaction.
+  virtual Result<std::unique_ptr<RowStream>> Stream(const std::string& query) = 0;
+  // Runs a small query and returns its rows as text (NULL = nullopt); for preflight and
+  // MIN/MAX, never for export data.
+  virtual Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
+      const std::string& sql) = 0;
+  // "PostgreSQL 15.18", "MariaDB 10.11.6", ...
+  virtual std::string ServerDescription() const = 0;
+  // Quotes an identifier for this engine ("col" / `col`).
+  virtual std::string QuoteIdentifier(std::string_view name) const = 0;
+};
+
+Result<std::unique_ptr<Source>> MakeSource(const config::SourceConfig& config,
+                                           const ReadOptions& options);
+
+}  // namespace rivet::source

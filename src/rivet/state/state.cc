@@ -1,0 +1,1 @@
+#include "rivet/state/state.h"

@@ -1,0 +1,2 @@
+// State store (SQLite): run metrics, file manifest, cursors, schema history, chunk plans.
+#pragma once

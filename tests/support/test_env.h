@@ -1,0 +1,52 @@
+// Shared helpers for integration and interop tests.
+//
+// scripts/test.sh starts the throwaway servers and exports where they are:
+//   RIVET_TEST_PG_URL     postgresql://postgres@127.0.0.1:PORT/rivet_test
+//   RIVET_TEST_MYSQL_URL  mysql://root@127.0.0.1:PORT/rivet_test
+//   RIVET_TEST_TOOLS      the tools/ folder with node_modules (DuckDB and other readers)
+// A test that needs a missing server skips with the reason, except under CI=true where the
+// skip becomes a failure (CI must never pass without the real server).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace rivet::testing {
+
+bool InCi();
+std::optional<std::string> EnvVar(const char* name);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs `command` through /bin/sh, capturing stdout and stderr.
+CommandResult RunCommand(const std::string& command);
+// Single-quotes `s` for /bin/sh.
+std::string ShellQuote(const std::string& s);
+// A new empty directory under the build tree's temporary folder.
+std::string MakeTempDir(const std::string& prefix);
+void WriteFile(const std::string& path, const std::string& text);
+std::string ReadFile(const std::string& path);
+// Files in `dir` (names only, sorted).
+std::vector<std::string> ListDir(const std::string& dir);
+
+}  // namespace rivet::testing
+
+// Binds `var` to the value of environment variable `env_name`, or skips (fails under CI).
+#define RIVET_REQUIRE_ENV(var, env_name)                                                  \
+  std::string var;                                                                        \
+  do {                                                                                    \
+    auto _value = ::rivet::testing::EnvVar(env_name);                                     \
+    if (!_value) {                                                                        \
+      if (::rivet::testing::InCi()) {                                                     \
+        FAIL() << env_name << " is not set: the test server is missing (run scripts/test.sh)"; \
+      }                                                                                   \
+      GTEST_SKIP() << env_name << " is not set: start the test servers with scripts/test.sh"; \
+    }                                                                                     \
+    var = *_value;                                                                        \
+  } while (false)
