@@ -71,3 +71,28 @@ TEST(Batch, EstimatesRowBytesFromTheReferenceTable) {
 
 }  // namespace
 }  // namespace rivet::columnar
+
+#include "rivet/columnar/temporal.h"
+
+namespace rivet::columnar {
+namespace {
+
+TEST(Temporal, RoundTripsCivilDates) {
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2000, 1, 1), 10957);
+  EXPECT_EQ(DaysFromCivil(1969, 12, 31), -1);
+  EXPECT_EQ(DaysFromCivil(1900, 3, 1), -25508);
+  for (int64_t d = -800000; d <= 800000; d += 997) {
+    CivilDate c = CivilFromDays(d);
+    ASSERT_EQ(DaysFromCivil(c.year, c.month, c.day), d);
+  }
+  CivilDate leap = CivilFromDays(DaysFromCivil(2024, 2, 29));
+  EXPECT_EQ(leap.year, 2024);
+  EXPECT_EQ(leap.month, 2u);
+  EXPECT_EQ(leap.day, 29u);
+  EXPECT_EQ(FloorDiv(-1, kMicrosPerDay), -1);
+  EXPECT_EQ(FloorDiv(kMicrosPerDay, kMicrosPerDay), 1);
+}
+
+}  // namespace
+}  // namespace rivet::columnar

@@ -43,6 +43,20 @@ class FileSink final : public ByteSink {
   uint64_t written_ = 0;
 };
 
+// Keeps every byte in memory; for tests and small in-memory files.
+class MemorySink final : public ByteSink {
+ public:
+  Status Append(const uint8_t* data, size_t size) override {
+    bytes_.insert(bytes_.end(), data, data + size);
+    return Status::Ok();
+  }
+  uint64_t bytes_written() const override { return bytes_.size(); }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
 struct WriterOptions {
   config::Format format = config::Format::kParquet;
   config::Compression compression = config::Compression::kZstd;

@@ -1,13 +1,452 @@
 #include "rivet/format/csv/csv_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "rivet/columnar/temporal.h"
+
 namespace rivet::format::csv {
 
-Result<std::unique_ptr<FormatWriter>> MakeCsvWriter(columnar::SchemaPtr, ByteSink&) {
-  return Error(ErrorCode::kNotSupported, "format: csv is not built yet");
+using columnar::Column;
+using columnar::DataType;
+using columnar::Storage;
+using columnar::TypeId;
+
+namespace {
+
+// The output buffer is handed to the sink in pieces of about this size.
+constexpr size_t kFlushBytes = 1 << 20;
+
+// How cell text is written: CSV fields, or JSON values (the elements of a list cell).
+enum class Mode { kCsv, kJson };
+
+// The rendered cells of one column: cell i is text[ends[i-1], ends[i]).
+struct Cells {
+  std::string text;
+  std::vector<size_t> ends;
+  void Clear() {
+    text.clear();
+    ends.clear();
+  }
+  void End() { ends.push_back(text.size()); }
+  std::string_view At(size_t i) const {
+    size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
+};
+
+bool NeedsQuotes(std::string_view s) {
+  return s.find_first_of(",\"\r\n") != std::string_view::npos;
 }
 
-Result<uint64_t> CountCsvRows(const std::string&) {
-  return Error(ErrorCode::kNotSupported, "format: csv is not built yet");
+// RFC 4180: a field holding , " CR or LF is quoted and its quotes doubled. An empty string is
+// written "" so that it stays distinct from NULL (an empty unquoted field).
+void AppendCsvField(std::string& out, std::string_view s) {
+  if (!s.empty() && !NeedsQuotes(s)) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+template <typename T>
+void AppendInteger(std::string& out, T v) {
+  std::array<char, 48> buf;
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  out.append(buf.data(), end);
+}
+
+void AppendUnsigned128(std::string& out, unsigned __int128 v) {
+  std::array<char, 48> buf;
+  size_t pos = buf.size();
+  do {
+    buf[--pos] = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  } while (v != 0);
+  out.append(buf.data() + pos, buf.size() - pos);
+}
+
+// Exact decimal text of unscaled * 10^-scale: "-0.05", "12.30", "7".
+void AppendDecimal(std::string& out, columnar::Int128 unscaled, int scale) {
+  bool negative = unscaled < 0;
+  auto magnitude = negative ? static_cast<unsigned __int128>(-(unscaled + 1)) + 1
+                            : static_cast<unsigned __int128>(unscaled);
+  std::string digits;
+  AppendUnsigned128(digits, magnitude);
+  if (negative) out.push_back('-');
+  if (scale <= 0) {
+    out += digits;
+    return;
+  }
+  auto s = static_cast<size_t>(scale);
+  if (digits.size() <= s) digits.insert(0, s + 1 - digits.size(), '0');
+  out.append(digits, 0, digits.size() - s);
+  out.push_back('.');
+  out.append(digits, digits.size() - s, s);
+}
+
+template <typename T>
+void AppendFloat(std::string& out, T v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "Infinity" : "-Infinity";
+  } else {
+    std::array<char, 64> buf;
+    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);  // shortest round-trip
+    out.append(buf.data(), end);
+  }
+}
+
+void AppendPadded(std::string& out, int64_t v, int width) {
+  std::array<char, 24> buf;
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  for (auto n = static_cast<int>(end - buf.data()); n < width; ++n) out.push_back('0');
+  out.append(buf.data(), end);
+}
+
+// ISO 8601 date; years outside 0..9999 carry a sign (ISO 8601 expanded form).
+void AppendDate(std::string& out, int64_t days) {
+  columnar::CivilDate c = columnar::CivilFromDays(days);
+  if (c.year < 0) {
+    out.push_back('-');
+    AppendPadded(out, -c.year, 4);
+  } else {
+    if (c.year > 9999) out.push_back('+');
+    AppendPadded(out, c.year, 4);
+  }
+  out.push_back('-');
+  AppendPadded(out, c.month, 2);
+  out.push_back('-');
+  AppendPadded(out, c.day, 2);
+}
+
+// HH:MM:SS.ffffff from microseconds since midnight.
+void AppendTimeOfDay(std::string& out, int64_t micros) {
+  int64_t seconds = micros / columnar::kMicrosPerSecond;
+  AppendPadded(out, seconds / 3600, 2);
+  out.push_back(':');
+  AppendPadded(out, seconds / 60 % 60, 2);
+  out.push_back(':');
+  AppendPadded(out, seconds % 60, 2);
+  out.push_back('.');
+  AppendPadded(out, micros % columnar::kMicrosPerSecond, 6);
+}
+
+void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
+  int64_t days = columnar::FloorDiv(micros, columnar::kMicrosPerDay);
+  AppendDate(out, days);
+  out.push_back('T');
+  AppendTimeOfDay(out, micros - days * columnar::kMicrosPerDay);
+  if (utc) out.push_back('Z');
+}
+
+void AppendHex(std::string& out, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : bytes) {
+    auto c = static_cast<unsigned char>(ch);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+}
+
+void AppendUuid(std::string& out, const uint8_t* b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 15]);
+  }
+}
+
+// Renders every row of `col` into `cells`, one loop per type (dispatch once per column).
+void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scratch);
+
+template <typename T, typename F>
+void RenderFixed(const Column& col, Mode mode, Cells& cells, F append) {
+  const std::vector<T>& values = col.values<T>();
+  const std::vector<uint8_t>& valid = col.validity();
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (valid[i]) {
+      append(cells.text, values[i]);
+    } else if (mode == Mode::kJson) {
+      cells.text += "null";
+    }
+    cells.End();
+  }
+}
+
+// Values that may need quoting in CSV or become JSON strings: rendered into `scratch` first.
+template <typename T, typename F>
+void RenderQuoted(const Column& col, Mode mode, Cells& cells, std::string& scratch, F append) {
+  const std::vector<T>& values = col.values<T>();
+  const std::vector<uint8_t>& valid = col.validity();
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (valid[i]) {
+      scratch.clear();
+      append(scratch, values[i]);
+      if (mode == Mode::kJson) AppendJsonString(cells.text, scratch);
+      else cells.text += scratch;  // dates, times and timestamps never need CSV quotes
+    } else if (mode == Mode::kJson) {
+      cells.text += "null";
+    }
+    cells.End();
+  }
+}
+
+void RenderBytes(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
+  TypeId id = col.type().id;
+  for (size_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) {
+      if (mode == Mode::kJson) cells.text += "null";
+      cells.End();
+      continue;
+    }
+    std::string_view value = col.StringAt(i);
+    if (id == TypeId::kBinary) {
+      scratch.clear();
+      AppendHex(scratch, value);
+      value = scratch;
+    }
+    if (mode == Mode::kCsv) {
+      AppendCsvField(cells.text, value);
+    } else if (id == TypeId::kJson) {
+      cells.text += value;  // already a JSON document
+    } else {
+      AppendJsonString(cells.text, value);
+    }
+    cells.End();
+  }
+}
+
+void RenderList(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
+  Cells elements;
+  RenderColumn(col.child(), Mode::kJson, elements, scratch);
+  const std::vector<int64_t>& offsets = col.offsets();
+  for (size_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) {
+      if (mode == Mode::kJson) cells.text += "null";
+      cells.End();
+      continue;
+    }
+    scratch.clear();
+    scratch.push_back('[');
+    for (auto e = static_cast<size_t>(offsets[i]); e < static_cast<size_t>(offsets[i + 1]); ++e) {
+      if (e != static_cast<size_t>(offsets[i])) scratch.push_back(',');
+      scratch += elements.At(e);
+    }
+    scratch.push_back(']');
+    if (mode == Mode::kCsv) AppendCsvField(cells.text, scratch);
+    else cells.text += scratch;
+    cells.End();
+  }
+}
+
+void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
+  const DataType& type = col.type();
+  switch (type.id) {
+    case TypeId::kBool:
+      RenderFixed<uint8_t>(col, mode, cells,
+                           [](std::string& o, uint8_t v) { o += v ? "true" : "false"; });
+      return;
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+      RenderFixed<int32_t>(col, mode, cells, [](std::string& o, int32_t v) { AppendInteger(o, v); });
+      return;
+    case TypeId::kInt64:
+    case TypeId::kUInt32:
+      RenderFixed<int64_t>(col, mode, cells, [](std::string& o, int64_t v) { AppendInteger(o, v); });
+      return;
+    case TypeId::kUInt64:
+      RenderFixed<int64_t>(col, mode, cells, [](std::string& o, int64_t v) {
+        AppendInteger(o, static_cast<uint64_t>(v));
+      });
+      return;
+    case TypeId::kFloat32:
+      RenderFixed<float>(col, mode, cells, [](std::string& o, float v) { AppendFloat(o, v); });
+      return;
+    case TypeId::kFloat64:
+      RenderFixed<double>(col, mode, cells, [](std::string& o, double v) { AppendFloat(o, v); });
+      return;
+    case TypeId::kDecimal: {
+      int scale = type.scale;
+      if (type.storage() == Storage::kI64) {
+        RenderFixed<int64_t>(col, mode, cells,
+                             [scale](std::string& o, int64_t v) { AppendDecimal(o, v, scale); });
+      } else {
+        RenderFixed<columnar::Int128>(col, mode, cells, [scale](std::string& o, columnar::Int128 v) {
+          AppendDecimal(o, v, scale);
+        });
+      }
+      return;
+    }
+    case TypeId::kDate:
+      RenderQuoted<int32_t>(col, mode, cells, scratch,
+                            [](std::string& o, int32_t v) { AppendDate(o, v); });
+      return;
+    case TypeId::kTime:
+      RenderQuoted<int64_t>(col, mode, cells, scratch,
+                            [](std::string& o, int64_t v) { AppendTimeOfDay(o, v); });
+      return;
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampTz: {
+      bool utc = type.id == TypeId::kTimestampTz;
+      RenderQuoted<int64_t>(col, mode, cells, scratch,
+                            [utc](std::string& o, int64_t v) { AppendTimestamp(o, v, utc); });
+      return;
+    }
+    case TypeId::kString:
+    case TypeId::kBinary:
+    case TypeId::kJson: RenderBytes(col, mode, cells, scratch); return;
+    case TypeId::kUuid: {
+      const uint8_t* data = col.data().data();
+      for (size_t i = 0; i < col.size(); ++i) {
+        if (col.IsValid(i)) {
+          if (mode == Mode::kJson) cells.text.push_back('"');
+          AppendUuid(cells.text, data + i * 16);
+          if (mode == Mode::kJson) cells.text.push_back('"');
+        } else if (mode == Mode::kJson) {
+          cells.text += "null";
+        }
+        cells.End();
+      }
+      return;
+    }
+    case TypeId::kList: RenderList(col, mode, cells, scratch); return;
+  }
+}
+
+class CsvWriter final : public FormatWriter {
+ public:
+  CsvWriter(columnar::SchemaPtr schema, ByteSink& sink)
+      : schema_(std::move(schema)), sink_(sink), cells_(schema_->size()) {}
+
+  Status Write(const columnar::Batch& batch) override {
+    RIVET_RETURN_IF_ERROR(WriteHeaderOnce());
+    for (size_t c = 0; c < batch.num_columns(); ++c) {
+      cells_[c].Clear();
+      RenderColumn(batch.column(c), Mode::kCsv, cells_[c], scratch_);
+    }
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      for (size_t c = 0; c < cells_.size(); ++c) {
+        if (c != 0) out_.push_back(',');
+        out_ += cells_[c].At(r);
+      }
+      out_.push_back('\n');
+      if (out_.size() >= kFlushBytes) RIVET_RETURN_IF_ERROR(Flush());
+    }
+    return Status::Ok();
+  }
+
+  Status Finish() override {
+    RIVET_RETURN_IF_ERROR(WriteHeaderOnce());
+    return Flush();
+  }
+
+  uint64_t EstimatedFileSize() const override { return sink_.bytes_written() + out_.size(); }
+
+ private:
+  Status WriteHeaderOnce() {
+    if (header_written_) return Status::Ok();
+    header_written_ = true;
+    for (size_t c = 0; c < schema_->size(); ++c) {
+      if (c != 0) out_.push_back(',');
+      AppendCsvField(out_, (*schema_)[c].name);
+    }
+    out_.push_back('\n');
+    return Status::Ok();
+  }
+
+  Status Flush() {
+    Status s = sink_.Append(reinterpret_cast<const uint8_t*>(out_.data()), out_.size());
+    out_.clear();
+    return s;
+  }
+
+  columnar::SchemaPtr schema_;
+  ByteSink& sink_;
+  std::vector<Cells> cells_;
+  std::string out_;
+  std::string scratch_;
+  bool header_written_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FormatWriter>> MakeCsvWriter(columnar::SchemaPtr schema, ByteSink& sink) {
+  return std::unique_ptr<FormatWriter>(new CsvWriter(std::move(schema), sink));
+}
+
+Result<uint64_t> CountCsvRows(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::kIo, "cannot open '{}': {}", path, std::strerror(errno));
+  std::vector<char> buf(kFlushBytes);
+  uint64_t records = 0;
+  bool in_quotes = false;
+  bool open_record = false;  // bytes seen since the last record terminator
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Error(ErrorCode::kIo, "cannot read '{}': {}", path, std::strerror(err));
+    }
+    if (n == 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      char c = buf[static_cast<size_t>(i)];
+      if (c == '"') in_quotes = !in_quotes;  // "" inside a field toggles twice
+      if (c == '\n' && !in_quotes) {
+        ++records;
+        open_record = false;
+      } else {
+        open_record = true;
+      }
+    }
+  }
+  ::close(fd);
+  if (in_quotes) return Error(ErrorCode::kCorrupt, "'{}': unterminated quoted field", path);
+  if (open_record) ++records;
+  if (records == 0) return Error(ErrorCode::kCorrupt, "'{}': no header record", path);
+  return records - 1;
 }
 
 }  // namespace rivet::format::csv
