@@ -1,2 +1,63 @@
-// Runs exports: source -> batches -> format writer -> destination, with state and summary.
+// Runs one export end to end: source -> batches -> format writer -> destination, recording
+// runs, files and schemas in the state store.
+//
+// Order of effects for every file (reference §4): finish the file, validate it (--validate),
+// commit it to the destination, then record it in the manifest. An attempt that fails with a
+// retryable error before any file was committed is retried with exponential backoff; once a
+// file is at the destination nothing is retried, so a row is never silently skipped and never
+// written twice by one run.
 #pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "rivet/common/result.h"
+#include "rivet/config/config.h"
+#include "rivet/state/state.h"
+
+namespace rivet::pipeline {
+
+struct Progress {
+  uint64_t rows = 0;
+  uint64_t bytes = 0;  // encoded bytes so far
+  double elapsed_s = 0;
+};
+
+struct RunOptions {
+  bool validate = false;            // --validate: read every file back before committing it
+  std::string version;              // rivet's version, written into file metadata
+  // Called from the writing thread after every batch (the CLI draws a progress line).
+  std::function<void(const std::string& export_name, const Progress&)> on_progress;
+};
+
+enum class ExportStatus { kSuccess, kFailed, kSkipped };
+
+struct ExportSummary {
+  std::string export_name;
+  std::string run_id;
+  ExportStatus status = ExportStatus::kFailed;
+  std::string tuning;  // "profile=balanced (default), batch_size=10000"
+  std::string profile;  // "balanced (default)"
+  int64_t batch_size = 0;
+  uint64_t rows = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  int64_t duration_ms = 0;
+  uint64_t peak_rss_bytes = 0;
+  int64_t retries = 0;
+  std::optional<bool> validated;  // set with --validate
+  bool schema_changed = false;
+  Status error;  // redacted: never holds a secret
+};
+
+ExportSummary RunExport(const config::Config& config, const config::ExportConfig& e,
+                        state::StateStore& state, const RunOptions& options);
+
+// The summary block of reference §3 (ends with a newline).
+std::string FormatSummary(const ExportSummary& s);
+
+std::string_view ToString(ExportStatus status);
+
+}  // namespace rivet::pipeline

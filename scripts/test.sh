@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One command for every test: installs what is needed, builds, starts throwaway PostgreSQL and
+# MariaDB servers on 127.0.0.1, runs ctest (unit, integration, interop), stops the servers.
+# Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+STATE_DIR=${RIVET_TEST_STATE:-$ROOT/.rivet-test}
+stop_servers() {
+  bash scripts/servers/postgres.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
+  bash scripts/servers/mariadb.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
+}
+trap stop_servers EXIT
+bash scripts/servers/postgres.sh start "$STATE_DIR" >&2
+bash scripts/servers/mariadb.sh start "$STATE_DIR" >&2
+set -a
+. "$STATE_DIR/postgres.env"
+. "$STATE_DIR/mariadb.env"
+set +a
+export RIVET_TEST_TOOLS="$ROOT/tools"
+
+cd "${BUILD_DIR:-build}"
+# Integration tests share the servers: run them one at a time.
+ctest --output-on-failure "$@"

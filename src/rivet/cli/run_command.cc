@@ -1,0 +1,122 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "rivet/cli/commands.h"
+#include "rivet/common/bytes.h"
+#include "rivet/pipeline/pipeline.h"
+#include "rivet/state/state.h"
+
+namespace rivet::cli {
+
+namespace {
+
+// Exit codes by severity when several exports fail: a bug, then usage, then data integrity.
+int Severity(ExitCode code) {
+  switch (code) {
+    case ExitCode::kSuccess: return 0;
+    case ExitCode::kExportFailed: return 1;
+    case ExitCode::kDataIntegrity: return 2;
+    case ExitCode::kUsage: return 3;
+    case ExitCode::kInternal: return 4;
+  }
+  return 4;
+}
+
+// A live "rows, rows/s, bytes" line on stderr, only when stderr is a terminal.
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+
+  void Update(const std::string& name, const pipeline::Progress& p) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    double rate = p.elapsed_s > 0 ? static_cast<double>(p.rows) / p.elapsed_s : 0;
+    std::string line = fmt::format("\r\033[2K{}: {} rows, {:.0f} rows/s, {}", name, p.rows, rate,
+                                   FormatBytes(p.bytes));
+    std::fputs(line.c_str(), stderr);
+    shown_ = true;
+  }
+
+  void Clear() {
+    if (!enabled_ || !shown_) return;
+    std::fputs("\r\033[2K", stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+int RunCommand(const RunFlags& flags, const std::string& version) {
+  auto loaded = LoadForCommand(flags.config_path, flags.params);
+  if (!loaded.has_value()) return ReportError(loaded.error());
+  const config::Config& config = loaded->config;
+
+  if (flags.parallel_exports || flags.parallel_export_processes) {
+    return ReportError(Error(ErrorCode::kNotSupported,
+                             "--parallel-exports / --parallel-export-processes are not supported "
+                             "yet; run without them (exports run one after another)"));
+  }
+  if (flags.resume) {
+    return ReportError(Error(ErrorCode::kNotSupported,
+                             "--resume is not supported yet: it needs mode: chunked with "
+                             "chunk_checkpoint, which is not supported yet"));
+  }
+
+  std::vector<const config::ExportConfig*> selected;
+  for (const config::ExportConfig& e : config.exports) {
+    if (!flags.export_name || e.name == *flags.export_name) selected.push_back(&e);
+  }
+  if (selected.empty()) {
+    std::string known;
+    for (const config::ExportConfig& e : config.exports) known += (known.empty() ? "" : ", ") + e.name;
+    return ReportError(Error(ErrorCode::kConfig, "{}: no export named '{}'; known exports: {}",
+                             config.path, *flags.export_name, known));
+  }
+  // Every selected export must be runnable before any of them starts.
+  for (const config::ExportConfig* e : selected) {
+    Status s = config::CheckSupported(config, *e);
+    if (!s.ok()) return ReportError(s.WithContext(config.path));
+  }
+
+  auto state = state::StateStore::Open(config.directory + "/" + std::string(state::kStateFileName));
+  if (!state.has_value()) return ReportError(state.error());
+
+  ProgressLine progress;
+  pipeline::RunOptions options;
+  options.validate = flags.validate;
+  options.version = version;
+  options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
+    progress.Update(name, p);
+  };
+
+  ExitCode worst = ExitCode::kSuccess;
+  for (const config::ExportConfig* e : selected) {
+    pipeline::ExportSummary summary = pipeline::RunExport(config, *e, *state, options);
+    progress.Clear();
+    if (summary.status == pipeline::ExportStatus::kFailed) {
+      spdlog::error("export '{}' failed: {}", e->name, summary.error.message());
+      ExitCode code = ExitCodeFor(summary.error.code());
+      if (Severity(code) > Severity(worst)) worst = code;
+    }
+    std::fputs(pipeline::FormatSummary(summary).c_str(), stderr);
+  }
+  return static_cast<int>(worst);
+}
+
+}  // namespace rivet::cli

@@ -1,0 +1,218 @@
+// End to end: a real PostgreSQL, the rivet binary, CSV on disk and on stdout, the state
+// commands, and secrets. Values are compared with what PostgreSQL itself prints.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "support/csv_reader.h"
+#include "support/pg_client.h"
+#include "support/test_env.h"
+
+namespace rivet::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSetup = R"sql(
+DROP TABLE IF EXISTS rivet_e2e_types;
+DROP TYPE IF EXISTS rivet_mood;
+CREATE TYPE rivet_mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE rivet_e2e_types (
+  id int PRIMARY KEY, b bool, i2 int2, i4 int4, i8 int8, o oid, f4 float4, f8 float8,
+  n12 numeric(12,2), n38 numeric(38,0), n38s numeric(38,10), nfree numeric,
+  t text, vc varchar(20), bp char(3), nm name, by bytea, d date, tm time, ts timestamp,
+  tstz timestamptz, u uuid, j json, jb jsonb, iv interval, mood rivet_mood,
+  ia int[], ta text[], ip inet, r int4range);
+INSERT INTO rivet_e2e_types VALUES
+ (1, true, 12, 123456, 1234567890123, 42, 3.14, 2.718281828459045,
+  1234.5, 42, 3.1415926535, 0.1,
+  'plain', 'varchar', 'abc', 'a_name', '\xdeadbeef', '2024-02-29', '13:45:10.5',
+  '2026-03-29 14:30:00.123456', '2026-03-29 14:30:00.123456+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  '{"a": [1, 2]}', '{"b": {"c": null}, "a": 1}', '1 year 2 mons 3 days 04:05:06.789', 'happy',
+  '{1,2,3}', '{"x","y"}', '192.168.0.1/24', '[1,10)'),
+ (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (3, false, -32768, -2147483648, -9223372036854775808, 0, '-Infinity', 'NaN',
+  -0.01, 99999999999999999999999999999999999999, -9999999999999999999999999999.9999999999,
+  '123456789012345678901234567890.123456789',
+  '', 'a,b "q"', 'x y', 'n', '\x00ff00', '1900-01-01', '00:00:00', '1969-07-20 20:17:40.123456',
+  '1950-01-01 00:00:00.000001+05:30', '00000000-0000-0000-0000-000000000000',
+  '"s"', '[]', '-00:00:00.000001', 'sad', '{NULL,-1,NULL}', '{NULL,"","q\"uote, comma"}',
+  '::1', 'empty'),
+ (4, true, 32767, 2147483647, 9223372036854775807, 4294967295, 'Infinity', '-0',
+  9999999999.99, -99999999999999999999999999999999999999, 0, '-0.000000000000000000001',
+  E'line1\nline2\r\nend 😀 ü 中', 'ünï', '😀', 'zz', '\x', '9999-12-31', '23:59:59.999999',
+  '0001-01-01 00:00:00', '2262-04-11 23:47:16.854775+00', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  'null', '{"k": "v\u00e9"}', '0 seconds', 'ok', '{}', '{}', '10.0.0.0/8', '(,5]'),
+ (5, NULL, 1, 1, 1, 1, 1e-45, 1e308, 0, 1, 0.0000000001, 'NaN',
+  E'tab\there', NULL, NULL, NULL, NULL, '0001-01-01', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, '{NULL}', NULL, NULL);
+)sql";
+
+// How PostgreSQL prints each column, in the text forms Rivet's CSV promises (reference §5).
+constexpr const char* kExpected = R"sql(
+SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1;
+SELECT id::text,
+  CASE WHEN b THEN 'true' WHEN NOT b THEN 'false' END, i2::text, i4::text, i8::text, o::text,
+  f4::text, f8::text, n12::text, n38::text, n38s::text, nfree::text,
+  t, vc, bp::text || repeat(' ', 3 - length(bp)), nm::text, encode(by, 'hex'),
+  to_char(d, 'YYYY-MM-DD'), to_char('2000-01-01'::date + tm, 'HH24:MI:SS.US'),
+  to_char(ts, 'YYYY-MM-DD"T"HH24:MI:SS.US'), to_char(tstz, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+  u::text, j::text, jb::text, iv::text, mood::text, array_to_json(ia)::text,
+  array_to_json(ta)::text, ip::text, r::text
+FROM rivet_e2e_types ORDER BY id
+)sql";
+
+class PostgresRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto url = EnvVar("RIVET_TEST_PG_URL");
+    if (!url) {
+      if (InCi()) FAIL() << "RIVET_TEST_PG_URL is not set: the test PostgreSQL is missing";
+      GTEST_SKIP() << "RIVET_TEST_PG_URL is not set: start the test servers with scripts/test.sh";
+    }
+    url_ = *url;
+    PgClient pg(url_);
+    ASSERT_TRUE(pg.ok()) << pg.error();
+    ASSERT_EQ(pg.Exec(kSetup), "");
+    dir_ = MakeTempDir("pg-run");
+  }
+
+  // Writes rivet.yaml in the test's folder with `exports` appended to a source reading
+  // the URL from RIVET_E2E_URL.
+  std::string WriteConfig(const std::string& exports) {
+    std::string path = dir_ + "/rivet.yaml";
+    WriteFile(path, "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\n"
+                    "  tuning:\n    profile: fast\nexports:\n" + exports);
+    return path;
+  }
+
+  CommandResult Rivet(const std::string& args, const std::string& url = "") {
+    return RunCommand("RIVET_E2E_URL=" + ShellQuote(url.empty() ? url_ : url) + " " +
+                      RIVET_BINARY + " " + args);
+  }
+
+  std::string url_;
+  std::string dir_;
+};
+
+constexpr const char* kCsvExport = R"(  - name: types
+    query: "SELECT * FROM rivet_e2e_types ORDER BY id"
+    format: csv
+    destination:
+      type: local
+      path: out
+)";
+
+TEST_F(PostgresRunTest, EveryTypeToCsvMatchesWhatPostgresPrints) {
+  std::string config = WriteConfig(kCsvExport);
+  CommandResult r = Rivet("run --config " + config + " --validate");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("status:      success"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("validated:   pass"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rows:        5"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");  // data never goes to stdout for a local destination
+
+  std::vector<std::string> files = ListDir(dir_ + "/out");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_TRUE(std::regex_match(files[0], std::regex(R"(types_\d{8}_\d{6}\.csv)"))) << files[0];
+  std::vector<CsvRow> csv = ParseCsv(ReadFile(dir_ + "/out/" + files[0]));
+
+  PgClient pg(url_);
+  std::vector<CsvRow> expected = pg.Query(kExpected);
+  ASSERT_EQ(expected.size(), 5u) << pg.error();
+  std::vector<CsvRow> header = pg.Query("SELECT attname FROM pg_attribute WHERE attrelid = "
+                                        "'rivet_e2e_types'::regclass AND attnum > 0 ORDER BY attnum");
+  ASSERT_EQ(csv.size(), expected.size() + 1);
+  ASSERT_EQ(csv[0].size(), header.size());
+  for (size_t c = 0; c < header.size(); ++c) EXPECT_EQ(csv[0][c], header[c][0]);
+  for (size_t r = 0; r < expected.size(); ++r) {
+    ASSERT_EQ(csv[r + 1].size(), expected[r].size()) << "row " << r;
+    for (size_t c = 0; c < expected[r].size(); ++c) {
+      EXPECT_EQ(csv[r + 1][c], expected[r][c])
+          << "row id " << *expected[r][0] << ", column " << *header[c][0];
+    }
+  }
+}
+
+TEST_F(PostgresRunTest, StdoutCarriesOnlyTheData) {
+  std::string config = WriteConfig(R"(  - name: piped
+    query: "SELECT id, t FROM rivet_e2e_types WHERE id IN (1, 3) ORDER BY id"
+    format: csv
+    destination:
+      type: stdout
+)");
+  CommandResult r = Rivet("run -c " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "id,t\n1,plain\n3,\"\"\n");
+  EXPECT_NE(r.err.find("── piped ──"), std::string::npos);
+}
+
+TEST_F(PostgresRunTest, NeverOverwritesAndNamesEachRunDistinctly) {
+  std::string config = WriteConfig(kCsvExport);
+  for (int i = 0; i < 3; ++i) {
+    CommandResult r = Rivet("run -c " + config);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::vector<std::string> files = ListDir(dir_ + "/out");
+  EXPECT_EQ(files.size(), 3u);
+  for (const std::string& f : files) EXPECT_EQ(f.find(".rivet-tmp"), std::string::npos) << f;
+}
+
+TEST_F(PostgresRunTest, UnknownExportListsTheKnownOnes) {
+  std::string config = WriteConfig(kCsvExport);
+  CommandResult r = Rivet("run -c " + config + " --export nope");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no export named 'nope'; known exports: types"), std::string::npos) << r.err;
+}
+
+TEST_F(PostgresRunTest, AFailedExportDoesNotStopTheNextAndSetsTheExitCode) {
+  std::string config = WriteConfig(R"(  - name: broken
+    query: "SELECT * FROM no_such_table_here"
+    format: csv
+    destination:
+      type: local
+      path: out
+  - name: fine
+    query: "SELECT 1 AS one"
+    format: csv
+    destination:
+      type: local
+      path: out
+)");
+  CommandResult r = Rivet("run -c " + config);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no_such_table_here"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("── fine ──\n  run_id:      fine_"), std::string::npos) << r.err;
+  std::vector<std::string> files = ListDir(dir_ + "/out");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].rfind("fine_", 0), 0u);
+}
+
+TEST_F(PostgresRunTest, ZeroRowsWriteAHeaderOrSkip) {
+  std::string config = WriteConfig(R"(  - name: empty_file
+    query: "SELECT id, t FROM rivet_e2e_types WHERE false"
+    format: csv
+    destination:
+      type: local
+      path: out
+  - name: empty_skipped
+    query: "SELECT id FROM rivet_e2e_types WHERE false"
+    format: csv
+    skip_empty: true
+    destination:
+      type: local
+      path: skipped
+)");
+  CommandResult r = Rivet("run -c " + config + " --validate");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> files = ListDir(dir_ + "/out");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(ReadFile(dir_ + "/out/" + files[0]), "id,t\n");
+  EXPECT_TRUE(ListDir(dir_ + "/skipped").empty());
+  EXPECT_NE(r.err.find("status:      skipped"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace rivet::testing
