@@ -1,0 +1,31 @@
+// Versioned schema migrations of the state store.
+//
+// Each migration runs once, in its own transaction, and is recorded in
+// `schema_migrations(version, applied_at)`. Migrations are append-only: a released migration is
+// never edited; a change to the schema is a new migration with the next version.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "rivet/common/result.h"
+#include "rivet/state/sqlite.h"
+
+namespace rivet::state {
+
+struct Migration {
+  int64_t version;  // 1, 2, ... without gaps
+  const char* sql;  // one or more statements, no values
+};
+
+// All migrations in version order; the last one's version is kSchemaVersion.
+std::span<const Migration> Migrations();
+
+// Brings `db` up to the newest version. A database whose recorded version is newer than this
+// binary knows is refused with a clear error (an older Rivet must not write a newer schema).
+// Safe against another process migrating the same file at the same time: each migration takes
+// the write lock first and re-reads the version under it.
+[[nodiscard]] Status ApplyMigrations(sqlite::Database& db, const std::string& path);
+
+}  // namespace rivet::state
