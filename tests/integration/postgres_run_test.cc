@@ -127,11 +127,11 @@ TEST_F(PostgresRunTest, EveryTypeToCsvMatchesWhatPostgresPrints) {
   ASSERT_EQ(csv.size(), expected.size() + 1);
   ASSERT_EQ(csv[0].size(), header.size());
   for (size_t c = 0; c < header.size(); ++c) EXPECT_EQ(csv[0][c], header[c][0]);
-  for (size_t r = 0; r < expected.size(); ++r) {
-    ASSERT_EQ(csv[r + 1].size(), expected[r].size()) << "row " << r;
-    for (size_t c = 0; c < expected[r].size(); ++c) {
-      EXPECT_EQ(csv[r + 1][c], expected[r][c])
-          << "row id " << *expected[r][0] << ", column " << *header[c][0];
+  for (size_t row = 0; row < expected.size(); ++row) {
+    ASSERT_EQ(csv[row + 1].size(), expected[row].size()) << "row " << row;
+    for (size_t c = 0; c < expected[row].size(); ++c) {
+      EXPECT_EQ(csv[row + 1][c], expected[row][c])
+          << "row id " << *expected[row][0] << ", column " << *header[c][0];
     }
   }
 }

@@ -1,11 +1,13 @@
 // rivet: extract SQL query results from PostgreSQL and MySQL into Parquet or CSV files.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "rivet/cli/commands.h"
+#include "rivet/cli/state_commands.h"
 #include "rivet/common/log.h"
 
 namespace {
@@ -41,6 +43,42 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-p,--param", run.params,
                       "KEY=VALUE for ${KEY} in queries (wins over the environment); repeatable");
 
+  // rivet state show|files|reset|chunks|reset-chunks, rivet metrics
+  struct StateFlags {
+    std::string config_path;
+    std::optional<std::string> export_name;
+    std::optional<int64_t> last;
+  };
+  auto add_state_flags = [](CLI::App* cmd, StateFlags& f, bool with_last) {
+    cmd->add_option("-c,--config", f.config_path, "Config file (YAML); the state DB is next to it")
+        ->required();
+    cmd->add_option("-e,--export", f.export_name, "Only this export");
+    if (with_last) {
+      cmd->add_option("-l,--last", f.last, "How many rows to show")->check(CLI::PositiveNumber);
+    }
+  };
+  StateFlags metrics;
+  CLI::App* metrics_cmd = app.add_subcommand("metrics", "Show run history, newest first");
+  add_state_flags(metrics_cmd, metrics, true);
+  metrics_cmd->footer("Default --last: 20.");
+
+  CLI::App* state_cmd = app.add_subcommand("state", "Show or reset what rivet remembers");
+  state_cmd->require_subcommand(1);
+  StateFlags state_show, state_files, state_reset, state_chunks, state_reset_chunks;
+  CLI::App* show_cmd = state_cmd->add_subcommand("show", "Incremental cursor of each export");
+  add_state_flags(show_cmd, state_show, false);
+  CLI::App* files_cmd = state_cmd->add_subcommand("files", "File manifest, newest first");
+  add_state_flags(files_cmd, state_files, true);
+  files_cmd->footer("Default --last: 50.");
+  CLI::App* reset_cmd =
+      state_cmd->add_subcommand("reset", "Forget an export's cursor so it starts from the beginning");
+  add_state_flags(reset_cmd, state_reset, false);
+  CLI::App* chunks_cmd = state_cmd->add_subcommand("chunks", "Chunk checkpoint plan of an export");
+  add_state_flags(chunks_cmd, state_chunks, false);
+  CLI::App* reset_chunks_cmd =
+      state_cmd->add_subcommand("reset-chunks", "Drop an export's chunk checkpoint plan");
+  add_state_flags(reset_chunks_cmd, state_reset_chunks, false);
+
   std::string shell;
   CLI::App* completions_cmd =
       app.add_subcommand("completions", "Print a shell completion script (bash, zsh or fish)");
@@ -56,6 +94,48 @@ int main(int argc, char** argv) {
   }
 
   if (run_cmd->parsed()) return rivet::cli::RunCommand(run, version);
+  // The state commands read the config only to find the state DB and the export names.
+  auto with_config = [](const StateFlags& f, auto command) {
+    auto loaded = rivet::cli::LoadForCommand(f.config_path, {});
+    if (!loaded.has_value()) return rivet::cli::ReportError(loaded.error());
+    return command(loaded->config);
+  };
+  using rivet::config::Config;
+  if (metrics_cmd->parsed()) {
+    return with_config(metrics, [&](const Config& c) {
+      return rivet::cli::RunMetricsCommand(c, metrics.export_name,
+                                           metrics.last.value_or(rivet::cli::kDefaultMetricsLimit),
+                                           std::cout, std::cerr);
+    });
+  }
+  if (show_cmd->parsed()) {
+    return with_config(state_show, [&](const Config& c) {
+      return rivet::cli::RunStateShowCommand(c, state_show.export_name, std::cout, std::cerr);
+    });
+  }
+  if (files_cmd->parsed()) {
+    return with_config(state_files, [&](const Config& c) {
+      return rivet::cli::RunStateFilesCommand(
+          c, state_files.export_name, state_files.last.value_or(rivet::cli::kDefaultFilesLimit),
+          std::cout, std::cerr);
+    });
+  }
+  if (reset_cmd->parsed()) {
+    return with_config(state_reset, [&](const Config& c) {
+      return rivet::cli::RunStateResetCommand(c, state_reset.export_name, std::cout, std::cerr);
+    });
+  }
+  if (chunks_cmd->parsed()) {
+    return with_config(state_chunks, [&](const Config& c) {
+      return rivet::cli::RunStateChunksCommand(c, state_chunks.export_name, std::cout, std::cerr);
+    });
+  }
+  if (reset_chunks_cmd->parsed()) {
+    return with_config(state_reset_chunks, [&](const Config& c) {
+      return rivet::cli::RunStateResetChunksCommand(c, state_reset_chunks.export_name, std::cout,
+                                                    std::cerr);
+    });
+  }
   if (completions_cmd->parsed()) return rivet::cli::CompletionsCommand(shell);
   return 2;
 }

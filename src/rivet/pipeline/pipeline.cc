@@ -9,6 +9,7 @@
 
 #include "rivet/common/bytes.h"
 #include "rivet/common/clock.h"
+#include "rivet/config/loader.h"
 #include "rivet/destination/destination.h"
 #include "rivet/format/writer.h"
 #include "rivet/pipeline/batch_queue.h"
