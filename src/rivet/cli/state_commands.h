@@ -1,0 +1,57 @@
+// `rivet metrics` and `rivet state show|files|reset|chunks|reset-chunks` (reference §2, §3).
+//
+// Each Run*Command reads the state store next to the config (`<config dir>/.rivet_state.db`),
+// prints its table or message to `out`, errors to `err`, and returns the process exit code:
+// 0 on success, 2 for a usage error (unknown export, missing --export, --last below 1), or the
+// code of the failure class when the store cannot be read. Listing commands never create the
+// store: a missing file reads as an empty one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "rivet/config/config.h"
+#include "rivet/state/state.h"
+
+namespace rivet::cli {
+
+// Rows shown when --last is not given (reference §2).
+inline constexpr int64_t kDefaultMetricsLimit = 20;
+inline constexpr int64_t kDefaultFilesLimit = 50;
+
+// `<config.directory>/.rivet_state.db`.
+std::string StateDbPath(const config::Config& config);
+
+// rivet metrics [-e NAME] [--last N]: runs, newest first.
+int RunMetricsCommand(const config::Config& config, const std::optional<std::string>& export_name,
+                      int64_t limit, std::ostream& out, std::ostream& err);
+// rivet state show [-e NAME]: every stored cursor.
+int RunStateShowCommand(const config::Config& config, const std::optional<std::string>& export_name,
+                        std::ostream& out, std::ostream& err);
+// rivet state files [-e NAME] [--last N]: the file manifest, newest first.
+int RunStateFilesCommand(const config::Config& config,
+                         const std::optional<std::string>& export_name, int64_t limit,
+                         std::ostream& out, std::ostream& err);
+// rivet state reset -e NAME: forgets the export's cursor and chunk plans.
+int RunStateResetCommand(const config::Config& config,
+                         const std::optional<std::string>& export_name, std::ostream& out,
+                         std::ostream& err);
+// rivet state chunks -e NAME: the export's chunk checkpoint plan.
+int RunStateChunksCommand(const config::Config& config,
+                          const std::optional<std::string>& export_name, std::ostream& out,
+                          std::ostream& err);
+// rivet state reset-chunks -e NAME: drops the export's chunk checkpoint plan.
+int RunStateResetChunksCommand(const config::Config& config,
+                               const std::optional<std::string>& export_name, std::ostream& out,
+                               std::ostream& err);
+
+// The tables alone, exactly as reference §3 prints them (empty input prints the "No ... yet."
+// line).
+void RenderMetrics(const std::vector<state::RunRecord>& runs, std::ostream& out);
+void RenderCursors(const std::vector<state::CursorState>& cursors, std::ostream& out);
+void RenderFiles(const std::vector<state::FileRecord>& files, std::ostream& out);
+
+}  // namespace rivet::cli
