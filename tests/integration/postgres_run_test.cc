@@ -214,5 +214,131 @@ TEST_F(PostgresRunTest, ZeroRowsWriteAHeaderOrSkip) {
   EXPECT_NE(r.err.find("status:      skipped"), std::string::npos) << r.err;
 }
 
+TEST_F(PostgresRunTest, StateCommandsShowTheRunsAndFiles) {
+  std::string config = WriteConfig(kCsvExport);
+  ASSERT_EQ(Rivet("run -c " + config).exit_code, 0);
+
+  CommandResult metrics = Rivet("metrics -c " + config);
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_EQ(metrics.out.rfind("EXPORT               STATUS           ROWS   DURATION      RSS  FILES"
+                              "      BYTES RUN ID\n",
+                              0),
+            0u)
+      << metrics.out;
+  EXPECT_TRUE(std::regex_search(metrics.out, std::regex(R"(\ntypes\s+success\s+5\s)")))
+      << metrics.out;
+
+  CommandResult files = Rivet("state files -c " + config);
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  std::vector<std::string> names = ListDir(dir_ + "/out");
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_NE(files.out.find(names[0]), std::string::npos) << files.out;
+
+  CommandResult show = Rivet("state show -c " + config);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(show.out, "No export state recorded yet.\n");
+
+  CommandResult reset = Rivet("state reset -c " + config + " -e nope");
+  EXPECT_EQ(reset.exit_code, 2);
+  EXPECT_NE(reset.err.find("types"), std::string::npos) << reset.err;
+
+  CommandResult empty = Rivet("metrics -c " + config + " -e other");
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "No metrics recorded yet.\n");
+}
+
+TEST_F(PostgresRunTest, SchemaChangesAreDetected) {
+  PgClient pg(url_);
+  ASSERT_EQ(pg.Exec("DROP TABLE IF EXISTS rivet_e2e_schema; "
+                    "CREATE TABLE rivet_e2e_schema (id int, price float8, old_field text)"),
+            "");
+  std::string config = WriteConfig(R"(  - name: evolving
+    query: "SELECT * FROM rivet_e2e_schema"
+    format: csv
+    destination:
+      type: local
+      path: out
+)");
+  CommandResult first = Rivet("run -c " + config);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("schema:      unchanged"), std::string::npos) << first.err;
+  ASSERT_EQ(pg.Exec("ALTER TABLE rivet_e2e_schema DROP COLUMN old_field, ADD COLUMN phone text, "
+                    "ALTER COLUMN price TYPE text"),
+            "");
+  CommandResult second = Rivet("run -c " + config);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("schema:      CHANGED"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("added columns: phone (string)"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("removed columns: old_field"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("type changed: price (float64 -> string)"), std::string::npos)
+      << second.err;
+  CommandResult third = Rivet("run -c " + config);
+  EXPECT_NE(third.err.find("schema:      unchanged"), std::string::npos) << third.err;
+}
+
+// Every byte rivet leaves behind: its output streams and the state DB files.
+std::string Everything(const CommandResult& r, const std::string& dir) {
+  std::string all = r.out + r.err;
+  for (const std::string& name : ListDir(dir)) {
+    if (name.rfind(".rivet_state.db", 0) == 0) all += ReadFile(dir + "/" + name);
+  }
+  return all;
+}
+
+TEST_F(PostgresRunTest, PasswordsNeverLeak) {
+  auto pw_url = EnvVar("RIVET_TEST_PG_PW_URL");
+  ASSERT_TRUE(pw_url.has_value()) << "scripts/servers/postgres.sh writes RIVET_TEST_PG_PW_URL";
+  const std::string password = "s3cret-pw";
+  ASSERT_NE(pw_url->find(password), std::string::npos);
+  PgClient pg(url_);
+  ASSERT_EQ(pg.Exec("GRANT SELECT ON rivet_e2e_types TO rivet_pw"), "");
+  std::string wrong_url = *pw_url;
+  wrong_url.replace(wrong_url.find(password), password.size(), "wr0ng-pw");
+
+  const std::string exports = R"(  - name: good
+    query: "SELECT id, t FROM rivet_e2e_types"
+    format: csv
+    destination:
+      type: local
+      path: out
+  - name: bad_query
+    query: "SELECT * FROM no_such_table"
+    format: csv
+    destination:
+      type: local
+      path: out
+)";
+  // 1. URL from the environment, with a good and a failing export.
+  std::string config = WriteConfig(exports);
+  CommandResult env_run = Rivet("run -c " + config, *pw_url);
+  EXPECT_EQ(env_run.exit_code, 1) << env_run.err;
+  EXPECT_NE(env_run.err.find("── good ──\n  run_id:      good_"), std::string::npos) << env_run.err;
+  EXPECT_EQ(Everything(env_run, dir_).find(password), std::string::npos) << env_run.err;
+
+  // 2. URL written in the config file (warned about), then a wrong password.
+  std::string in_file = dir_ + "/in_file.yaml";
+  WriteFile(in_file, "source:\n  type: postgres\n  url: \"" + *pw_url + "\"\nexports:\n" + exports);
+  CommandResult file_run = Rivet("run -c " + in_file + " --validate");
+  EXPECT_EQ(file_run.exit_code, 1) << file_run.err;
+  CommandResult metrics = Rivet("metrics -c " + in_file);
+  EXPECT_EQ(Everything(file_run, dir_).find(password), std::string::npos) << file_run.err;
+  EXPECT_EQ(Everything(metrics, dir_).find(password), std::string::npos) << metrics.out;
+
+  // 3. Structured fields with password_env and a wrong password: an auth failure.
+  std::string structured = dir_ + "/structured.yaml";
+  std::string port = EnvVar("RIVET_TEST_PG_PORT").value_or("5432");
+  WriteFile(structured, "source:\n  type: postgres\n  host: 127.0.0.1\n  port: " + port +
+                            "\n  user: rivet_pw\n  database: rivet_test\n"
+                            "  password_env: RIVET_E2E_PW\nexports:\n" + exports);
+  CommandResult auth = RunCommand("RIVET_E2E_PW=wr0ng-pw " + std::string(RIVET_BINARY) +
+                                  " run -c " + structured + " -e good");
+  EXPECT_EQ(auth.exit_code, 1) << auth.err;
+  EXPECT_NE(auth.err.find("password authentication failed"), std::string::npos) << auth.err;
+  EXPECT_EQ(Everything(auth, dir_).find("wr0ng-pw"), std::string::npos) << auth.err;
+  CommandResult wrong = Rivet("run -c " + config + " -e good", wrong_url);
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.err;
+  EXPECT_EQ(Everything(wrong, dir_).find("wr0ng-pw"), std::string::npos) << wrong.err;
+}
+
 }  // namespace
 }  // namespace rivet::testing
