@@ -423,19 +423,17 @@ Status Loader::CheckMisplacedTuning(const Section& s, bool is_export,
 }
 
 Result<Section> Loader::SubSection(const Section& parent, std::string_view key, bool required) {
+  // yaml-cpp nodes are references: assigning to one would write into the document (or throw
+  // on a missing key), so absent sections are built fresh, never assigned.
   YAML::Node node = parent.Get(key);
-  Section sub{node, parent.scope, parent.Path(key)};
   if (!node.IsDefined() || node.IsNull()) {
-    if (required) {
-      return Missing(parent, key, fmt::format("add a '{}:' section", key));
-    }
-    sub.node = YAML::Node(YAML::NodeType::Undefined);
-    return sub;
+    if (required) return Missing(parent, key, fmt::format("add a '{}:' section", key));
+    return Section{YAML::Node(YAML::NodeType::Undefined), parent.scope, parent.Path(key)};
   }
   if (!node.IsMap()) {
     return Fail(parent, key, "must be a mapping of keys (indented 'key: value' lines)");
   }
-  return sub;
+  return Section{node, parent.scope, parent.Path(key)};
 }
 
 Result<std::optional<std::string>> Loader::String(const Section& s, std::string_view key,
@@ -1121,13 +1119,13 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
                             "and state)",
                             *name));
   }
+  e.name = *name;
+  s.scope = fmt::format("exports[{}] '{}'", index, *name);
   if (auto it = names.find(*name); it != names.end()) {
     return Fail(s, "name",
                 fmt::format("'{}' is already used by exports[{}]; export names must be unique",
                             *name, it->second));
   }
-  e.name = *name;
-  s.scope = fmt::format("exports[{}] '{}'", index, *name);
 
   RIVET_RETURN_IF_ERROR(CheckMisplacedTuning(s, true, *name));
   RIVET_RETURN_IF_ERROR(CheckKeys(s, kExportKeys, ExportLevelHints()));
