@@ -1,6 +1,8 @@
 // Unit tests of the config loader (reference §1): every rule has a bad config whose message must
 // name the file, the export, the key and the fix; good configs check that every key lands in its
 // struct field. Hermetic: the environment is injected, files live in a fresh temp folder.
+#include "rivet/config/config.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "rivet/config/config.h"
 #include "rivet/config/loader.h"
 
 namespace rivet::config {
@@ -74,34 +75,43 @@ std::vector<BadCase> BadCases() {
   const std::string s3 =
       "    destination:\n      type: s3\n      bucket: lake\n      access_key_env: AWS_KEY\n";
   return {
-      {"unknown_export_key", Cfg("    cursor_colum: id\n"),
+      {"unknown_export_key",
+       Cfg("    cursor_colum: id\n"),
        {"rivet.yaml: exports[0] 'orders': unknown key 'cursor_colum' (did you mean "
         "'cursor_column'?)",
         "(line 7)"}},
-      {"unknown_root_key", "sorce:\n  type: postgres\n",
+      {"unknown_root_key",
+       "sorce:\n  type: postgres\n",
        {"rivet.yaml: unknown key 'sorce' (did you mean 'source'?)"}},
-      {"unknown_source_key", "source:\n  type: postgres\n  hots: db\n",
+      {"unknown_source_key",
+       "source:\n  type: postgres\n  hots: db\n",
        {"rivet.yaml: source: unknown key 'hots' (did you mean 'host'?)"}},
       {"unknown_destination_key",
        Cfg("", "    destination:\n      type: s3\n      buckt: lake\n"),
        {"rivet.yaml: exports[0] 'orders': destination: unknown key 'buckt' (did you mean "
         "'bucket'?)"}},
-      {"transposed_key", Cfg("    fromat: csv\n"),
+      {"transposed_key",
+       Cfg("    fromat: csv\n"),
        {"exports[0] 'orders': unknown key 'fromat' (did you mean 'format'?)"}},
-      {"unknown_key_no_suggestion", Cfg("    colour: blue\n"),
+      {"unknown_key_no_suggestion",
+       Cfg("    colour: blue\n"),
        {"exports[0] 'orders': unknown key 'colour' (allowed keys: name, query, query_file"}},
-      {"destination_key_at_export_level", Cfg("    bucket: lake\n"),
+      {"destination_key_at_export_level",
+       Cfg("    bucket: lake\n"),
        {"exports[0] 'orders': unknown key 'bucket' (it belongs under destination:)"}},
-      {"tuning_key_at_root", kSource + "batch_size: 5\n",
+      {"tuning_key_at_root",
+       kSource + "batch_size: 5\n",
        {"rivet.yaml: unknown key 'batch_size' (it belongs under source.tuning:)"}},
-      {"unknown_tuning_key", Cfg("    tuning:\n      batch_sise: 5\n"),
+      {"unknown_tuning_key",
+       Cfg("    tuning:\n      batch_sise: 5\n"),
        {"exports[0] 'orders': tuning: unknown key 'batch_sise' (did you mean 'batch_size'?)"}},
       {"tuning_under_source",
        "source:\n  type: postgres\n  url_env: DB_URL\n  batch_size: 5000\n  throttle_ms: 1\n",
        {"rivet.yaml: source: field(s) [batch_size, throttle_ms] belong under 'source.tuning:', "
         "not directly under 'source:'. Example:\n  source:\n    tuning:\n      batch_size: "
         "<value>"}},
-      {"tuning_under_export", Cfg("    profile: safe\n"),
+      {"tuning_under_export",
+       Cfg("    profile: safe\n"),
        {"rivet.yaml: exports[0] 'orders': field(s) [profile] belong under 'exports[].tuning:', "
         "not directly under the export. Example:\n  exports:\n    - name: orders\n      tuning:\n"
         "        profile: <value>"}},
@@ -113,13 +123,14 @@ std::vector<BadCase> BadCases() {
         "keep only one"}},
       {"batch_size_and_memory_in_export",
        Cfg("    tuning:\n      batch_size: 10\n      batch_size_memory_mb: 256\n"),
-       {"exports[0] 'orders': tuning: batch_size (from this export's tuning) and "
-        "batch_size_memory_mb (from this export's tuning)"}},
+       {"exports[0] 'orders': tuning: batch_size and batch_size_memory_mb are both set in this "
+        "export's tuning; they are exclusive, keep only one"}},
       {"batch_size_and_memory_in_source",
        Cfg("", kLocal, kSource + "  tuning:\n    batch_size: 1\n    batch_size_memory_mb: 2\n"),
        {"rivet.yaml: source.tuning.batch_size_memory_mb: batch_size and batch_size_memory_mb "
         "are exclusive"}},
-      {"no_connection", Cfg("", kLocal, "source:\n  type: postgres\n"),
+      {"no_connection",
+       Cfg("", kLocal, "source:\n  type: postgres\n"),
        {"rivet.yaml: source: no connection given; set exactly one of url, url_env, or "
         "host/user/database"}},
       {"url_and_url_env",
@@ -136,9 +147,11 @@ std::vector<BadCase> BadCases() {
            "source:\n  type: postgres\n  host: h\n  user: u\n  database: d\n  password: " +
                std::string(kFilePassword) + "\n  password_env: DB_PASSWORD\n"),
        {"rivet.yaml: source.password_env: password and password_env are exclusive"}},
-      {"url_env_unset", Cfg("", kLocal, "source:\n  type: postgres\n  url_env: NOPE_URL\n"),
+      {"url_env_unset",
+       Cfg("", kLocal, "source:\n  type: postgres\n  url_env: NOPE_URL\n"),
        {"rivet.yaml: source.url_env: environment variable 'NOPE_URL' is not set"}},
-      {"url_env_empty", Cfg("", kLocal, "source:\n  type: postgres\n  url_env: EMPTY_VAR\n"),
+      {"url_env_empty",
+       Cfg("", kLocal, "source:\n  type: postgres\n  url_env: EMPTY_VAR\n"),
        {"source.url_env: environment variable 'EMPTY_VAR' is empty"}},
       {"url_env_holds_url",
        Cfg("", kLocal,
@@ -157,9 +170,11 @@ std::vector<BadCase> BadCases() {
        Cfg("", kLocal,
            "source:\n  type: postgres\n  host: h\n  port: 70000\n  user: u\n  database: d\n"),
        {"source.port: must be a whole number from 1 to 65535, got 70000"}},
-      {"source_type_missing", Cfg("", kLocal, "source:\n  url_env: DB_URL\n"),
+      {"source_type_missing",
+       Cfg("", kLocal, "source:\n  url_env: DB_URL\n"),
        {"rivet.yaml: source.type: missing; write type: postgres or type: mysql"}},
-      {"source_type_invalid", Cfg("", kLocal, "source:\n  type: oracle\n  url_env: DB_URL\n"),
+      {"source_type_invalid",
+       Cfg("", kLocal, "source:\n  type: oracle\n  url_env: DB_URL\n"),
        {"source.type: 'oracle' is not valid; use one of: postgres, mysql"}},
       {"url_scheme_mismatch",
        Cfg("", kLocal,
@@ -167,12 +182,15 @@ std::vector<BadCase> BadCases() {
                "@h:3306/d\n"),
        {"rivet.yaml: source.url: the URL must start with postgresql:// or postgres:// for "
         "type: postgres"}},
-      {"url_env_scheme_mismatch", Cfg("", kLocal, "source:\n  type: mysql\n  url_env: DB_URL\n"),
+      {"url_env_scheme_mismatch",
+       Cfg("", kLocal, "source:\n  type: mysql\n  url_env: DB_URL\n"),
        {"source.url_env: the URL in $DB_URL must start with mysql:// for type: mysql"}},
-      {"s3_access_without_secret", Cfg("", s3),
+      {"s3_access_without_secret",
+       Cfg("", s3),
        {"rivet.yaml: exports[0] 'orders': destination.secret_key_env: access_key_env and "
         "secret_key_env go together"}},
-      {"s3_secret_env_unset", Cfg("", s3 + "      secret_key_env: NO_SECRET\n"),
+      {"s3_secret_env_unset",
+       Cfg("", s3 + "      secret_key_env: NO_SECRET\n"),
        {"exports[0] 'orders': destination.secret_key_env: environment variable 'NO_SECRET' is "
         "not set"}},
       {"slack_env_unset",
@@ -184,7 +202,8 @@ std::vector<BadCase> BadCases() {
            Cfg("", kLocal, ""),
        {"notifications.slack.on: 'failures' is not an event (did you mean 'failure'?); use one "
         "of: failure, schema_change, degraded"}},
-      {"query_and_query_file", Cfg("    query_file: q.sql\n"),
+      {"query_and_query_file",
+       Cfg("    query_file: q.sql\n"),
        {"exports[0] 'orders': query_file: query and query_file are exclusive"}},
       {"no_query",
        kSource + "exports:\n  - name: orders\n" + kLocal,
@@ -204,110 +223,147 @@ std::vector<BadCase> BadCases() {
            kLocal,
        {"rivet.yaml: exports[0] 'orders': query: ${REGION} has no value; pass --param "
         "REGION=<value> or set the environment variable REGION"}},
-      {"incremental_without_cursor", Cfg("    mode: incremental\n"),
+      {"incremental_without_cursor",
+       Cfg("    mode: incremental\n"),
        {"rivet.yaml: exports[0] 'orders': cursor_column: missing; mode: incremental needs "
         "cursor_column"}},
-      {"chunked_without_column", Cfg("    mode: chunked\n"),
+      {"chunked_without_column",
+       Cfg("    mode: chunked\n"),
        {"exports[0] 'orders': chunk_column: missing; mode: chunked needs chunk_column"}},
-      {"time_window_without_column", Cfg("    mode: time_window\n    days_window: 7\n"),
+      {"time_window_without_column",
+       Cfg("    mode: time_window\n    days_window: 7\n"),
        {"exports[0] 'orders': time_column: missing; mode: time_window needs time_column"}},
-      {"time_window_without_days", Cfg("    mode: time_window\n    time_column: at\n"),
+      {"time_window_without_days",
+       Cfg("    mode: time_window\n    time_column: at\n"),
        {"exports[0] 'orders': days_window: missing; mode: time_window needs days_window"}},
       {"days_window_zero",
        Cfg("    mode: time_window\n    time_column: at\n    days_window: 0\n"),
        {"exports[0] 'orders': days_window: must be a whole number from 1 to 365000, got 0"}},
-      {"chunk_size_zero", Cfg("    mode: chunked\n    chunk_column: id\n    chunk_size: 0\n"),
+      {"chunk_size_zero",
+       Cfg("    mode: chunked\n    chunk_column: id\n    chunk_size: 0\n"),
        {"exports[0] 'orders': chunk_size: must be a whole number >= 1, got 0"}},
-      {"parallel_zero", Cfg("    mode: chunked\n    chunk_column: id\n    parallel: 0\n"),
+      {"parallel_zero",
+       Cfg("    mode: chunked\n    chunk_column: id\n    parallel: 0\n"),
        {"exports[0] 'orders': parallel: must be a whole number from 1 to 1024, got 0"}},
       {"chunk_max_attempts_without_checkpoint",
        Cfg("    mode: chunked\n    chunk_column: id\n    chunk_max_attempts: 3\n"),
        {"chunk_max_attempts: is used only with chunk_checkpoint: true"}},
-      {"mode_key_with_other_mode", Cfg("    cursor_column: id\n"),
+      {"mode_key_with_other_mode",
+       Cfg("    cursor_column: id\n"),
        {"exports[0] 'orders': cursor_column: is used only with mode: incremental (this export "
         "has mode: full); set mode: incremental or remove cursor_column"}},
-      {"mode_typo", Cfg("    mode: ful\n"),
+      {"mode_typo",
+       Cfg("    mode: ful\n"),
        {"exports[0] 'orders': mode: 'ful' is not valid (did you mean 'full'?); use one of: "
         "full, incremental, chunked, time_window"}},
-      {"format_invalid", Cfg("    format: json\n"),
+      {"format_invalid",
+       Cfg("    format: json\n"),
        {"exports[0] 'orders': format: 'json' is not valid; use one of: parquet, csv"}},
-      {"compression_invalid", Cfg("    compression: brotli\n"),
+      {"compression_invalid",
+       Cfg("    compression: brotli\n"),
        {"compression: 'brotli' is not valid; use one of: zstd, snappy, gzip, lz4, none"}},
-      {"profile_invalid", Cfg("", kLocal, kSource + "  tuning:\n    profile: turbo\n"),
+      {"profile_invalid",
+       Cfg("", kLocal, kSource + "  tuning:\n    profile: turbo\n"),
        {"rivet.yaml: source.tuning.profile: 'turbo' is not valid; use one of: fast, balanced, "
         "safe"}},
       {"time_column_type_invalid",
        Cfg("    mode: time_window\n    time_column: at\n    days_window: 1\n    "
            "time_column_type: epoch\n"),
        {"time_column_type: 'epoch' is not valid; use one of: timestamp, unix"}},
-      {"destination_type_invalid", Cfg("", "    destination:\n      type: ftp\n"),
+      {"destination_type_invalid",
+       Cfg("", "    destination:\n      type: ftp\n"),
        {"exports[0] 'orders': destination.type: 'ftp' is not valid; use one of: local, s3, gcs, "
         "stdout"}},
-      {"destination_missing", kSource + "exports:\n  - name: orders\n    query: SELECT 1\n",
+      {"destination_missing",
+       kSource + "exports:\n  - name: orders\n    query: SELECT 1\n",
        {"exports[0] 'orders': destination: missing; add a 'destination:' section"}},
-      {"zstd_level_out_of_range", Cfg("    compression_level: 30\n"),
+      {"zstd_level_out_of_range",
+       Cfg("    compression_level: 30\n"),
        {"exports[0] 'orders': compression_level: must be a whole number from 1 to 22, got 30"}},
-      {"gzip_level_out_of_range", Cfg("    compression: gzip\n    compression_level: 11\n"),
+      {"gzip_level_out_of_range",
+       Cfg("    compression: gzip\n    compression_level: 11\n"),
        {"compression_level: must be a whole number from 0 to 10, got 11"}},
-      {"level_for_snappy", Cfg("    compression: snappy\n    compression_level: 3\n"),
+      {"level_for_snappy",
+       Cfg("    compression: snappy\n    compression_level: 3\n"),
        {"exports[0] 'orders': compression_level: compression: snappy takes no level"}},
-      {"compression_with_csv", Cfg("    format: csv\n    compression: gzip\n"),
+      {"compression_with_csv",
+       Cfg("    format: csv\n    compression: gzip\n"),
        {"exports[0] 'orders': compression: applies to format: parquet only; remove compression "
         "for format: csv"}},
-      {"local_without_path", Cfg("", "    destination:\n      type: local\n"),
+      {"local_without_path",
+       Cfg("", "    destination:\n      type: local\n"),
        {"exports[0] 'orders': destination.path: missing; write path:"}},
-      {"s3_without_bucket", Cfg("", "    destination:\n      type: s3\n"),
+      {"s3_without_bucket",
+       Cfg("", "    destination:\n      type: s3\n"),
        {"exports[0] 'orders': destination.bucket: missing; write bucket:"}},
-      {"gcs_without_bucket", Cfg("", "    destination:\n      type: gcs\n"),
+      {"gcs_without_bucket",
+       Cfg("", "    destination:\n      type: gcs\n"),
        {"exports[0] 'orders': destination.bucket: missing; write bucket:"}},
-      {"bucket_on_local", Cfg("", kLocal + "      bucket: lake\n"),
+      {"bucket_on_local",
+       Cfg("", kLocal + "      bucket: lake\n"),
        {"destination.bucket: is used only by s3 and gcs destinations (this one is type: local)"}},
       {"duplicate_names",
        kSource + "exports:\n  - name: orders\n    query: SELECT 1\n" + kLocal +
            "  - name: orders\n    query: SELECT 2\n" + kLocal,
        {"rivet.yaml: exports[1] 'orders': name: 'orders' is already used by exports[0]; export "
         "names must be unique"}},
-      {"invalid_name", kSource + "exports:\n  - name: my orders\n    query: SELECT 1\n" + kLocal,
+      {"invalid_name",
+       kSource + "exports:\n  - name: my orders\n    query: SELECT 1\n" + kLocal,
        {"rivet.yaml: exports[0]: name: 'my orders' may only contain letters, digits, '_' and "
         "'-'"}},
-      {"missing_name", kSource + "exports:\n  - query: SELECT 1\n" + kLocal,
+      {"missing_name",
+       kSource + "exports:\n  - query: SELECT 1\n" + kLocal,
        {"rivet.yaml: exports[0]: name: missing"}},
-      {"empty_exports", kSource + "exports: []\n",
+      {"empty_exports",
+       kSource + "exports: []\n",
        {"rivet.yaml: exports: is empty; add at least one export"}},
       {"missing_exports", kSource, {"rivet.yaml: exports: missing; add an exports: list"}},
-      {"missing_source", "exports:\n  - name: a\n",
+      {"missing_source",
+       "exports:\n  - name: a\n",
        {"rivet.yaml: source: missing; add a 'source:' section"}},
-      {"quoted_integer", Cfg("    tuning:\n      batch_size: \"1000\"\n"),
+      {"quoted_integer",
+       Cfg("    tuning:\n      batch_size: \"1000\"\n"),
        {"exports[0] 'orders': tuning.batch_size: must be a whole number >= 1, written without "
         "quotes"}},
-      {"negative_batch_size", Cfg("", kLocal, kSource + "  tuning:\n    batch_size: -5\n"),
+      {"negative_batch_size",
+       Cfg("", kLocal, kSource + "  tuning:\n    batch_size: -5\n"),
        {"source.tuning.batch_size: must be a whole number >= 1, got -5"}},
-      {"text_throttle", Cfg("    tuning:\n      throttle_ms: soon\n"),
+      {"text_throttle",
+       Cfg("    tuning:\n      throttle_ms: soon\n"),
        {"tuning.throttle_ms: must be a whole number >= 0, got 'soon'"}},
-      {"bool_not_bool", Cfg("    skip_empty: maybe\n"),
+      {"bool_not_bool",
+       Cfg("    skip_empty: maybe\n"),
        {"exports[0] 'orders': skip_empty: must be true or false"}},
-      {"max_file_size_invalid", Cfg("    max_file_size: lots\n"),
+      {"max_file_size_invalid",
+       Cfg("    max_file_size: lots\n"),
        {"exports[0] 'orders': max_file_size: 'lots' is not a size; write e.g. 100KB, 512MB"}},
-      {"duplicate_key", Cfg("    format: csv\n    format: parquet\n"),
+      {"duplicate_key",
+       Cfg("    format: csv\n    format: parquet\n"),
        {"exports[0] 'orders': duplicate key 'format'; keep only one of them"}},
-      {"null_ratio_out_of_range", Cfg("    quality:\n      null_ratio_max: {email: 1.5}\n"),
+      {"null_ratio_out_of_range",
+       Cfg("    quality:\n      null_ratio_max: {email: 1.5}\n"),
        {"exports[0] 'orders': quality.null_ratio_max.email: must be a ratio from 0 to 1"}},
       {"row_count_min_above_max",
        Cfg("    quality:\n      row_count_min: 10\n      row_count_max: 5\n"),
        {"quality.row_count_max: 5 is below row_count_min (10)"}},
-      {"quality_unknown_key", Cfg("    quality:\n      row_count_mni: 1\n"),
+      {"quality_unknown_key",
+       Cfg("    quality:\n      row_count_mni: 1\n"),
        {"exports[0] 'orders': quality: unknown key 'row_count_mni' (did you mean "
         "'row_count_min'?)"}},
-      {"meta_unknown_key", Cfg("    meta_columns:\n      row_hsh: true\n"),
+      {"meta_unknown_key",
+       Cfg("    meta_columns:\n      row_hsh: true\n"),
        {"meta_columns: unknown key 'row_hsh' (did you mean 'row_hash'?)"}},
-      {"export_not_mapping", kSource + "exports:\n  - orders\n",
+      {"export_not_mapping",
+       kSource + "exports:\n  - orders\n",
        {"rivet.yaml: exports[0]: must be a mapping with name:, query: and destination:"}},
       {"root_is_list", "- a\n- b\n", {"rivet.yaml: the top level must be a mapping"}},
-      {"yaml_syntax", "source:\n  type: [postgres\nexports: x\n",
+      {"yaml_syntax",
+       "source:\n  type: [postgres\nexports: x\n",
        {"rivet.yaml: invalid YAML at line", "column"}},
       {"empty_file", "", {"rivet.yaml: the file is empty"}},
       {"comment_only_file", "# nothing yet\n", {"rivet.yaml: the file is empty"}},
-      {"null_value", Cfg("    format:\n"),
+      {"null_value",
+       Cfg("    format:\n"),
        {"exports[0] 'orders': format: has no value; write format: <value>"}},
   };
 }
@@ -511,8 +567,8 @@ exports:
   EXPECT_FALSE(inc.meta_columns.row_hash);
   EXPECT_EQ(inc.quality.row_count_min, 100);
   EXPECT_EQ(inc.quality.row_count_max, 10000000);
-  EXPECT_EQ(inc.quality.null_ratio_max, (std::map<std::string, double>{{"email", 0.05},
-                                                                       {"id", 0.0}}));
+  EXPECT_EQ(inc.quality.null_ratio_max,
+            (std::map<std::string, double>{{"email", 0.05}, {"id", 0.0}}));
   EXPECT_EQ(inc.quality.unique_columns, (std::vector<std::string>{"id", "email"}));
   EXPECT_EQ(inc.tuning_overrides.profile, Profile::kFast);
   EXPECT_EQ(inc.tuning_overrides.statement_timeout_s, 0);
@@ -647,8 +703,7 @@ exports:
 }
 
 TEST(Loader, MemoryBatchSizingAloneIsAccepted) {
-  Result<Loaded> r =
-      Load(Cfg("", kLocal, kSource + "  tuning:\n    batch_size_memory_mb: 256\n"));
+  Result<Loaded> r = Load(Cfg("", kLocal, kSource + "  tuning:\n    batch_size_memory_mb: 256\n"));
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->config.exports[0].tuning.batch_size_memory_mb, 256);
 }
@@ -688,8 +743,7 @@ TEST(Loader, OnlyNamedPlaceholdersAreReplaced) {
 }
 
 TEST(Loader, SubstitutedValuesAreNotSubstitutedAgain) {
-  const std::string yaml =
-      kSource + "exports:\n  - name: a\n    query: SELECT '${P}'\n" + kLocal;
+  const std::string yaml = kSource + "exports:\n  - name: a\n    query: SELECT '${P}'\n" + kLocal;
   Result<Loaded> r = Load(yaml, Options({{"P", "${COUNTRY}"}}));
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->config.exports[0].query, "SELECT '${COUNTRY}'");
@@ -727,11 +781,11 @@ class TempDir {
 
 TEST(Loader, QueryFileIsReadRelativeToTheConfigWithParams) {
   TempDir dir;
-  dir.Write("sql/filtered.sql", "SELECT id FROM users\nWHERE country = '${COUNTRY}'\n  AND id > "
-                                "${MIN_ID};\n");
-  dir.Write("rivet.yaml", kSource +
-                              "exports:\n  - name: filtered\n    query_file: sql/filtered.sql\n" +
-                              kLocal);
+  dir.Write("sql/filtered.sql",
+            "SELECT id FROM users\nWHERE country = '${COUNTRY}'\n  AND id > "
+            "${MIN_ID};\n");
+  dir.Write("rivet.yaml",
+            kSource + "exports:\n  - name: filtered\n    query_file: sql/filtered.sql\n" + kLocal);
   std::string path = (dir.path() / "rivet.yaml").string();
   Result<Loaded> r = LoadConfigFile(path, Options({{"MIN_ID", "42"}}));
   ASSERT_TRUE(r.has_value()) << r.error().message();
@@ -802,9 +856,10 @@ TEST(Loader, YamlSyntaxErrorNamesLineAndColumn) {
 }
 
 TEST(Loader, PasswordInFileWarnsOnceWithoutTheValue) {
-  const std::string source = "source:\n  type: postgres\n  host: h\n  user: u\n  database: d\n"
-                             "  password: " +
-                             std::string(kFilePassword) + "\n";
+  const std::string source =
+      "source:\n  type: postgres\n  host: h\n  user: u\n  database: d\n"
+      "  password: " +
+      std::string(kFilePassword) + "\n";
   Result<Loaded> r = Load(Cfg("", kLocal, source));
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->config.source.password->reveal(), kFilePassword);
@@ -817,8 +872,9 @@ TEST(Loader, PasswordInFileWarnsOnceWithoutTheValue) {
 }
 
 TEST(Loader, SecretsInTheUrlNeverReachMessages) {
-  const std::string source = "source:\n  type: postgres\n  url: \"postgresql://app:" +
-                             std::string(kFilePassword) + "@db:5432/prod\"\n";
+  const std::string source =
+      "source:\n  type: postgres\n  url: \"postgresql://app:" + std::string(kFilePassword) +
+      "@db:5432/prod\"\n";
   // A good config warns (once) about the password in the URL, without printing it.
   Result<Loaded> good = Load(Cfg("", kLocal, source));
   ASSERT_TRUE(good.has_value()) << good.error().message();

@@ -1142,12 +1142,19 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
     auto origin = [](bool in_export) {
       return in_export ? "this export's tuning" : "source.tuning";
     };
+    std::string_view size_from = origin(e.tuning_overrides.batch_size.has_value());
+    std::string_view memory_from = origin(e.tuning_overrides.batch_size_memory_mb.has_value());
+    if (size_from == memory_from) {
+      return Fail(s, "tuning",
+                  fmt::format("batch_size and batch_size_memory_mb are both set in {}; they are "
+                              "exclusive, keep only one",
+                              size_from));
+    }
     return Fail(s, "tuning",
                 fmt::format("batch_size (from {}) and batch_size_memory_mb (from {}) are both "
                             "set after merging source.tuning with this export's tuning; they "
                             "are exclusive, keep only one",
-                            origin(e.tuning_overrides.batch_size.has_value()),
-                            origin(e.tuning_overrides.batch_size_memory_mb.has_value())));
+                            size_from, memory_from));
   }
   RIVET_RETURN_IF_ERROR(ReadDestination(s, e.destination));
   return Status::Ok();
