@@ -1186,10 +1186,11 @@ Result<Loaded> Loader::Load(std::string_view text) {
                 "is empty; add at least one export (name, query, destination)");
   }
   std::map<std::string, size_t> names;
-  for (size_t i = 0; i < exports.size(); ++i) {
+  size_t index = 0;
+  for (const YAML::Node& item : exports) {
     ExportConfig e;
-    RIVET_RETURN_IF_ERROR(ReadExport(exports[i], i, config, names, e));
-    names.emplace(e.name, i);
+    RIVET_RETURN_IF_ERROR(ReadExport(item, index, config, names, e));
+    names.emplace(e.name, index++);
     config.exports.push_back(std::move(e));
   }
 
