@@ -56,28 +56,15 @@ constexpr std::string_view kTuningKeys[] = {
     "lock_timeout_s", "max_retries", "retry_backoff_ms"};
 constexpr std::string_view kNotificationKeys[] = {"slack"};
 constexpr std::string_view kSlackKeys[] = {"webhook_url", "webhook_url_env", "on"};
-constexpr std::string_view kExportKeys[] = {"name",
-                                            "query",
-                                            "query_file",
-                                            "mode",
-                                            "cursor_column",
-                                            "chunk_column",
-                                            "chunk_size",
-                                            "parallel",
-                                            "chunk_checkpoint",
-                                            "chunk_max_attempts",
-                                            "time_column",
-                                            "time_column_type",
-                                            "days_window",
-                                            "format",
-                                            "compression",
-                                            "compression_level",
-                                            "skip_empty",
-                                            "max_file_size",
-                                            "meta_columns",
-                                            "quality",
-                                            "tuning",
-                                            "destination"};
+// clang-format off
+constexpr std::string_view kExportKeys[] = {
+    "name", "query", "query_file", "mode",
+    "cursor_column",                                                          // incremental
+    "chunk_column", "chunk_size", "parallel", "chunk_checkpoint", "chunk_max_attempts",  // chunked
+    "time_column", "time_column_type", "days_window",                         // time_window
+    "format", "compression", "compression_level", "skip_empty", "max_file_size",
+    "meta_columns", "quality", "tuning", "destination"};
+// clang-format on
 constexpr std::string_view kMetaColumnKeys[] = {"exported_at", "row_hash"};
 constexpr std::string_view kQualityKeys[] = {"row_count_min", "row_count_max", "null_ratio_max",
                                              "unique_columns"};
@@ -198,15 +185,6 @@ std::optional<std::string_view> Closest(std::string_view word, Keys candidates) 
   size_t allowed = best->size() <= 4 ? 1 : best->size() <= 9 ? 2 : 3;
   if (best_distance > allowed) return std::nullopt;
   return best;
-}
-
-std::string Join(Keys items, std::string_view sep = ", ") {
-  std::string out;
-  for (std::string_view item : items) {
-    if (!out.empty()) out += sep;
-    out += item;
-  }
-  return out;
 }
 
 template <typename Range>
@@ -357,6 +335,9 @@ class Loader {
   Result<std::string> Substitute(const Section& s, std::string_view key, std::string_view origin,
                                  std::string_view query);
   void WarnPasswordInFile(std::string_view key);
+  std::optional<std::string> Env(const std::string& name) const {
+    return options_.env ? options_.env(name) : std::nullopt;
+  }
 
   std::string file_;
   std::string directory_;
@@ -389,7 +370,7 @@ Status Loader::CheckKeys(const Section& s, Keys allowed, std::span<const KeyHint
                   fmt::format("unknown key '{}' (did you mean '{}'?)", key, *best));
     }
     return Fail(s.scope, s.prefix, key_node,
-                fmt::format("unknown key '{}' (allowed keys: {})", key, Join(allowed)));
+                fmt::format("unknown key '{}' (allowed keys: {})", key, JoinViews(allowed, ", ")));
   }
   return Status::Ok();
 }
@@ -423,19 +404,17 @@ Status Loader::CheckMisplacedTuning(const Section& s, bool is_export,
 }
 
 Result<Section> Loader::SubSection(const Section& parent, std::string_view key, bool required) {
+  // yaml-cpp nodes are references: assigning to one would write into the document (or throw
+  // on a missing key), so absent sections are built fresh, never assigned.
   YAML::Node node = parent.Get(key);
-  Section sub{node, parent.scope, parent.Path(key)};
   if (!node.IsDefined() || node.IsNull()) {
-    if (required) {
-      return Missing(parent, key, fmt::format("add a '{}:' section", key));
-    }
-    sub.node = YAML::Node(YAML::NodeType::Undefined);
-    return sub;
+    if (required) return Missing(parent, key, fmt::format("add a '{}:' section", key));
+    return Section{YAML::Node(YAML::NodeType::Undefined), parent.scope, parent.Path(key)};
   }
   if (!node.IsMap()) {
     return Fail(parent, key, "must be a mapping of keys (indented 'key: value' lines)");
   }
-  return sub;
+  return Section{node, parent.scope, parent.Path(key)};
 }
 
 Result<std::optional<std::string>> Loader::String(const Section& s, std::string_view key,
@@ -541,7 +520,7 @@ Result<std::optional<Secret>> Loader::EnvSecret(const Section& s, std::string_vi
                     std::string(key) + ": MY_VARIABLE");
   }
   const std::string& name = v.Scalar();
-  std::optional<std::string> value = options_.env(name);
+  std::optional<std::string> value = Env(name);
   if (!value) {
     return Fail(s, key,
                 fmt::format("environment variable '{}' is not set; export {}=... before running "
@@ -713,7 +692,7 @@ Status Loader::ReadNotifications(const Section& root, Config& config) {
     if (on.empty()) {
       return Fail(s, "on",
                   fmt::format("is empty, so nothing would be sent; list one or more of: {}",
-                              Join(kSlackEvents)));
+                              JoinViews(kSlackEvents, ", ")));
     }
     for (const std::string& event : on) {
       if (Contains(kSlackEvents, event)) {
@@ -725,9 +704,9 @@ Status Loader::ReadNotifications(const Section& root, Config& config) {
       std::string hint;
       if (auto best = Closest(event, kSlackEvents))
         hint = fmt::format(" (did you mean '{}'?)", *best);
-      return Fail(
-          s, "on",
-          fmt::format("'{}' is not an event{}; use one of: {}", event, hint, Join(kSlackEvents)));
+      return Fail(s, "on",
+                  fmt::format("'{}' is not an event{}; use one of: {}", event, hint,
+                              JoinViews(kSlackEvents, ", ")));
     }
   } else {
     slack.on = {"failure"};  // the one event nobody wants to miss
@@ -754,7 +733,7 @@ Result<std::string> Loader::Substitute(const Section& s, std::string_view key,
         if (auto it = options_.params.find(name); it != options_.params.end()) {
           out += it->second;
           used_params_.insert(name);
-        } else if (std::optional<std::string> value = options_.env(name)) {
+        } else if (std::optional<std::string> value = Env(name)) {
           out += *value;
         } else {
           return Fail(s, key,
@@ -1121,13 +1100,13 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
                             "and state)",
                             *name));
   }
+  e.name = *name;
+  s.scope = fmt::format("exports[{}] '{}'", index, *name);
   if (auto it = names.find(*name); it != names.end()) {
     return Fail(s, "name",
                 fmt::format("'{}' is already used by exports[{}]; export names must be unique",
                             *name, it->second));
   }
-  e.name = *name;
-  s.scope = fmt::format("exports[{}] '{}'", index, *name);
 
   RIVET_RETURN_IF_ERROR(CheckMisplacedTuning(s, true, *name));
   RIVET_RETURN_IF_ERROR(CheckKeys(s, kExportKeys, ExportLevelHints()));
@@ -1144,12 +1123,19 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
     auto origin = [](bool in_export) {
       return in_export ? "this export's tuning" : "source.tuning";
     };
+    std::string_view size_from = origin(e.tuning_overrides.batch_size.has_value());
+    std::string_view memory_from = origin(e.tuning_overrides.batch_size_memory_mb.has_value());
+    if (size_from == memory_from) {
+      return Fail(s, "tuning",
+                  fmt::format("batch_size and batch_size_memory_mb are both set in {}; they are "
+                              "exclusive, keep only one",
+                              size_from));
+    }
     return Fail(s, "tuning",
                 fmt::format("batch_size (from {}) and batch_size_memory_mb (from {}) are both "
                             "set after merging source.tuning with this export's tuning; they "
                             "are exclusive, keep only one",
-                            origin(e.tuning_overrides.batch_size.has_value()),
-                            origin(e.tuning_overrides.batch_size_memory_mb.has_value())));
+                            size_from, memory_from));
   }
   RIVET_RETURN_IF_ERROR(ReadDestination(s, e.destination));
   return Status::Ok();
@@ -1200,10 +1186,11 @@ Result<Loaded> Loader::Load(std::string_view text) {
                 "is empty; add at least one export (name, query, destination)");
   }
   std::map<std::string, size_t> names;
-  for (size_t i = 0; i < exports.size(); ++i) {
+  size_t index = 0;
+  for (const YAML::Node& item : exports) {
     ExportConfig e;
-    RIVET_RETURN_IF_ERROR(ReadExport(exports[i], i, config, names, e));
-    names.emplace(e.name, i);
+    RIVET_RETURN_IF_ERROR(ReadExport(item, index, config, names, e));
+    names.emplace(e.name, index++);
     config.exports.push_back(std::move(e));
   }
 

@@ -1,6 +1,23 @@
 // Loading and validating a rivet YAML config (reference §1 rules).
 //
-// Every error names the file, the export (when inside one) and the key, and says how to fix it.
+// Every error is ErrorCode::kConfig and names the file, the export (when inside one) and the key,
+// and says how to fix it, e.g.
+//   rivet.yaml: exports[0] 'orders': unknown key 'cursor_colum' (did you mean 'cursor_column'?)
+//   (line 7)
+// Secret values (passwords, URLs, access keys, webhook URLs) never appear in an error or warning.
+//
+// Decisions beyond the reference, made for the user's safety:
+// - A key that belongs to another mode or destination type (cursor_column with mode: full, bucket
+//   on a local destination, chunk_max_attempts without chunk_checkpoint: true) is an error, not
+//   silently ignored: the usual cause is a forgotten `mode:` or `type:` line.
+// - query_file must be relative to the config's folder: '..' components and absolute paths are
+//   refused. Queries lose surrounding blanks and trailing ';' (the modes wrap them in a SELECT).
+// - ${KEY} substitution is one pass: a substituted value is never scanned again.
+// - A URL with a password in the file warns like `password:` does (once per config).
+// - CSV exports get Compression::kNone; compression/compression_level with format: csv are errors.
+// - An s3/gcs prefix loses leading '/' and gains a trailing '/'.
+// - notifications.slack.on defaults to [failure].
+// - Numbers must be written unquoted; booleans are true/false.
 #pragma once
 
 #include <functional>
