@@ -26,9 +26,11 @@ int RunCommand(const RunFlags& flags, const std::string& version);
 // Prints the completion script for bash | zsh | fish.
 int CompletionsCommand(const std::string& shell);
 
-// Loads the config for a command, printing the error (exit 2) or the warnings.
+// Loads the config for a command and logs its warnings. `require_secrets` false lets the
+// state-only commands run where the database credentials are not exported.
 Result<config::Loaded> LoadForCommand(const std::string& config_path,
-                                      const std::vector<std::string>& params);
+                                      const std::vector<std::string>& params,
+                                      bool require_secrets = true);
 
 // Prints `message` as "error: ..." on stderr and returns the exit code for `code`.
 int ReportError(const Status& status);

@@ -13,8 +13,10 @@ int ReportError(const Status& status) {
 }
 
 Result<config::Loaded> LoadForCommand(const std::string& config_path,
-                                      const std::vector<std::string>& params) {
+                                      const std::vector<std::string>& params,
+                                      bool require_secrets) {
   config::LoadOptions options;
+  options.require_secrets = require_secrets;
   for (const std::string& p : params) {
     size_t eq = p.find('=');
     if (eq == std::string::npos || eq == 0) {

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   if (run_cmd->parsed()) return rivet::cli::RunCommand(run, version);
   // The state commands read the config only to find the state DB and the export names.
   auto with_config = [](const StateFlags& f, auto command) {
-    auto loaded = rivet::cli::LoadForCommand(f.config_path, {});
+    auto loaded = rivet::cli::LoadForCommand(f.config_path, {}, /*require_secrets=*/false);
     if (!loaded.has_value()) return rivet::cli::ReportError(loaded.error());
     return command(loaded->config);
   };

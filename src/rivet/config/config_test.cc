@@ -1027,3 +1027,26 @@ TEST(CheckSupported, NamesTheRightExportIndex) {
 
 }  // namespace
 }  // namespace rivet::config
+
+namespace rivet::config {
+namespace {
+
+TEST(Loader, StateCommandsLoadWithoutTheSecretsExported) {
+  LoadOptions o;
+  o.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  o.require_secrets = false;
+  const char* yaml =
+      "source:\n  type: postgres\n  url_env: NOT_EXPORTED\n"
+      "exports:\n  - name: a\n    query: SELECT 1\n    destination:\n      type: stdout\n";
+  auto loaded = LoadConfigText(yaml, "rivet.yaml", o);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  ASSERT_TRUE(loaded->config.source.url.has_value());
+  EXPECT_TRUE(loaded->config.source.url->empty());
+  o.require_secrets = true;
+  auto strict = LoadConfigText(yaml, "rivet.yaml", o);
+  ASSERT_FALSE(strict.has_value());
+  EXPECT_NE(strict.error().message().find("'NOT_EXPORTED' is not set"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rivet::config

@@ -521,6 +521,7 @@ Result<std::optional<Secret>> Loader::EnvSecret(const Section& s, std::string_vi
   }
   const std::string& name = v.Scalar();
   std::optional<std::string> value = Env(name);
+  if (!value && !options_.require_secrets) return std::optional<Secret>(Secret());
   if (!value) {
     return Fail(s, key,
                 fmt::format("environment variable '{}' is not set; export {}=... before running "
@@ -592,7 +593,8 @@ Status Loader::ReadSource(const Section& root, SourceConfig& source) {
     source.url = Secret(std::move(*url));
   } else if (has_url_env) {
     RIVET_ASSIGN_OR_RETURN(std::optional<Secret> url, EnvSecret(s, "url_env"));
-    if (!scheme_ok(url->reveal())) {
+    // An unresolved variable (state-only commands) has nothing to check yet.
+    if (!url->empty() && !scheme_ok(url->reveal())) {
       return Fail(
           s, "url_env",
           fmt::format("the URL in ${} must start with {}", s.Get("url_env").Scalar(), schemes));

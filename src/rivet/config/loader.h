@@ -39,6 +39,10 @@ EnvLookup ProcessEnv();
 struct LoadOptions {
   std::map<std::string, std::string> params;  // --param KEY=VALUE (wins over the environment)
   EnvLookup env = ProcessEnv();
+  // false: a `*_env` variable that is unset leaves its secret empty instead of failing. For the
+  // commands that only read the state DB (`rivet metrics`, `rivet state ...`), which must work
+  // where the database credentials are not exported.
+  bool require_secrets = true;
 };
 
 struct Loaded {
