@@ -109,7 +109,7 @@ else
   DUCKDB_BASE="$ROOT/bench"
   if [ ! -d bench/node_modules/@duckdb/node-api ] || [ bench/package.json -nt bench/node_modules ]; then
     say "installing @duckdb/node-api into bench/node_modules (pinned in bench/package.json)"
-    (cd bench && npm install --no-audit --no-fund --loglevel=error)
+    (cd bench && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
     touch bench/node_modules
   fi
 fi
