@@ -54,8 +54,11 @@
 # (configs/, cases/, logs/, results.tsv) so every number can be reproduced by hand.
 # The benchmark is NOT part of scripts/test.sh or ctest: tests never assert timings.
 set -euo pipefail
+# A relative RIVET_BIN is relative to where the command was started.
+if [ -n "${RIVET_BIN:-}" ] && [[ "$RIVET_BIN" != /* ]]; then RIVET_BIN="$PWD/$RIVET_BIN"; fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_balanced mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_20m rivet_pq_balanced_20m"
 
 RUNS=3
 ROWS=5000000
@@ -85,6 +88,9 @@ while (($#)); do
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
+done
+for id in ${ONLY_CASES//,/ }; do
+  [[ " $KNOWN_CASES " == *" $id "* ]] || die "unknown case '$id' in --cases (known: $KNOWN_CASES)"
 done
 ((RUNS >= 3)) || say "note: --runs $RUNS; publish results measured with at least 3 rounds"
 
