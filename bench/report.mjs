@@ -1,0 +1,243 @@
+// Turns bench/run.sh's raw timings into the Markdown report: medians per case, ratios against
+// the targets, failures with the tail of their stderr, and the machine they were measured on.
+//
+//   node bench/report.mjs META_FILE RESULTS_TSV > report.md
+//
+// META_FILE: key=value lines (date, nproc, cpu, rows, ...). RESULTS_TSV: one line per run with
+// case, round, status (ok | failed | skipped), wall_s, user_s, sys_s, max_rss_kb, reason, stderr.
+import { existsSync, readFileSync } from 'node:fs';
+
+const STDERR_TAIL_LINES = 8;
+// Rivet's default profile sleeps throttle_ms = 50 after each batch of batch_size = 10000 rows
+// (reference §1, tuning profiles).
+const BALANCED_BATCH_ROWS = 10000;
+const BALANCED_THROTTLE_S = 0.05;
+
+const CASES = {
+  pg_copy_binary: '(a) limit: psql COPY binary → /dev/null',
+  psql_copy_csv: '(b) psql \\copy → CSV file',
+  pipeline_duckdb: '(c) psql CSV piped into DuckDB → Parquet zstd',
+  rivet_pq_fast: '(d) rivet → Parquet zstd, profile fast',
+  rivet_csv_fast: '(e) rivet → CSV, profile fast',
+  rivet_pq_balanced: '(f) rivet → Parquet zstd, default profile (balanced)',
+  mariadb_quick: '(g) limit: mariadb --quick → /dev/null',
+  rivet_mysql_pq_fast: '(g) rivet MySQL → Parquet zstd, profile fast',
+  rivet_pq_fast_20m: '(d) on the big table: rivet → Parquet zstd, fast',
+  rivet_pq_balanced_20m: '(f) on the big table: rivet → Parquet zstd, balanced',
+};
+
+function readMeta(path) {
+  const meta = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) meta[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return meta;
+}
+
+function readRuns(path) {
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines.shift().split('\t');
+  return lines.map((line) => {
+    const fields = line.split('\t');
+    return Object.fromEntries(header.map((key, i) => [key, fields[i] ?? '']));
+  });
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function summarize(runs) {
+  const byCase = new Map();
+  for (const run of runs) {
+    if (!byCase.has(run.case)) byCase.set(run.case, []);
+    byCase.get(run.case).push(run);
+  }
+  const out = new Map();
+  for (const [id, list] of byCase) {
+    const skipped = list.find((r) => r.status === 'skipped');
+    if (skipped) {
+      out.set(id, { id, skipped: skipped.reason });
+      continue;
+    }
+    const ok = list.filter((r) => r.status === 'ok');
+    const failed = list.filter((r) => r.status !== 'ok');
+    const wall = ok.map((r) => Number(r.wall_s));
+    const cpu = ok.map((r) => Number(r.user_s) + Number(r.sys_s));
+    const rss = ok.map((r) => Number(r.max_rss_kb) / 1024);
+    out.set(id, {
+      id,
+      total: list.length,
+      ok: ok.length,
+      failed,
+      wall: ok.length ? median(wall) : null,
+      wallMin: ok.length ? Math.min(...wall) : null,
+      wallMax: ok.length ? Math.max(...wall) : null,
+      cpu: ok.length ? median(cpu) : null,
+      rss: ok.length ? median(rss) : null,
+      rssMax: ok.length ? Math.max(...rss) : null,
+    });
+  }
+  return out;
+}
+
+const fmt = (x, digits = 2) => (x === null || x === undefined ? '–' : x.toFixed(digits));
+const int = (n) => Number(n).toLocaleString('en-US');
+
+function stderrTail(path) {
+  if (!path || !existsSync(path)) return '(no stderr captured)';
+  const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const tail = lines.slice(-STDERR_TAIL_LINES).join('\n');
+  return tail.length ? tail : '(stderr was empty)';
+}
+
+// A usable statistic of a case, or the reason there is none.
+function stat(cases, id, key) {
+  const c = cases.get(id);
+  if (!c) return { missing: `${id} not run` };
+  if (c.skipped !== undefined) return { missing: `${id} skipped` };
+  if (c.ok === 0) return { missing: `${id} FAILED` };
+  return { value: c[key], partial: c.ok < c.total };
+}
+
+function verdict(value, target, cmp) {
+  if (target === null) return 'info';
+  return (cmp === '<=' ? value <= target : value >= target) ? 'PASS' : 'MISS';
+}
+
+function ratioRow(cases, label, num, den, target, cmp, extra = '') {
+  const a = stat(cases, num, 'wall');
+  const b = stat(cases, den, 'wall');
+  const want = target === null ? '–' : `${cmp === '<=' ? '≤' : '≥'} ${fmt(target, target * 10 % 1 ? 2 : 1)}×`;
+  if (a.missing || b.missing) return `| ${label} | n/a (${a.missing ?? b.missing}) | ${want} | n/a |`;
+  const ca = stat(cases, num, 'cpu').value;
+  const cb = stat(cases, den, 'cpu').value;
+  const ratio = a.value / b.value;
+  const partial = a.partial || b.partial ? ' (some runs failed)' : '';
+  const cpu = cb > 0 ? `; CPU ${fmt(ca / cb)}×` : '';
+  return `| ${label} | ${fmt(ratio)}× wall${extra}${cpu}${partial} | ${want} | ${verdict(ratio, target, cmp)} |`;
+}
+
+function rssRow(cases, label, id, limitMb) {
+  const s = stat(cases, id, 'rssMax');
+  if (s.missing) return `| ${label} | n/a (${s.missing}) | ≤ ${limitMb} MB | n/a |`;
+  const partial = s.partial ? ' (some runs failed)' : '';
+  return `| ${label} | ${fmt(s.value, 1)} MB (worst run)${partial} | ≤ ${limitMb} MB | ${verdict(s.value, limitMb, '<=')} |`;
+}
+
+function rssGrowthRow(cases, label, big, small, bigRows, rows) {
+  const a = stat(cases, big, 'rss');
+  const b = stat(cases, small, 'rss');
+  const want = '≤ 1.10× (within 10 %)';
+  if (a.missing || b.missing) return `| ${label} | n/a (${a.missing ?? b.missing}) | ${want} | n/a |`;
+  const ratio = a.value / b.value;
+  return `| ${label} | ${fmt(ratio)}× (${fmt(a.value, 1)} MB at ${int(bigRows)} rows / ${fmt(b.value, 1)} MB at ${int(rows)}) | ${want} | ${verdict(ratio, 1.1, '<=')} |`;
+}
+
+function main() {
+  const [metaPath, runsPath] = process.argv.slice(2);
+  if (!metaPath || !runsPath) {
+    console.error('usage: node report.mjs META_FILE RESULTS_TSV');
+    process.exit(2);
+  }
+  const meta = readMeta(metaPath);
+  const cases = summarize(readRuns(runsPath));
+  const rows = Number(meta.rows);
+  const order = [...(meta.cases ?? '').split(' ').filter(Boolean)];
+  for (const id of cases.keys()) if (!order.includes(id)) order.push(id);
+
+  const out = [];
+  const p = (s = '') => out.push(s);
+  p(`# Rivet benchmark, ${meta.date}`);
+  p();
+  p('| | |');
+  p('|---|---|');
+  p(`| CPU | ${meta.cpu} (nproc ${meta.nproc}) |`);
+  p(`| memory | ${meta.memory} |`);
+  p(`| system | ${meta.os}, ${meta.kernel} |`);
+  p(`| PostgreSQL | ${meta.postgres} |`);
+  p(`| MariaDB | ${meta.mariadb} |`);
+  p(`| Rivet | ${meta.rivet} (${meta.rivet_bin}) |`);
+  p(`| peers | DuckDB ${meta.duckdb} on Node ${meta.node} |`);
+  const big = meta.big_rows ? `; \`${meta.big_table}\`: ${int(meta.big_rows)} rows` : '';
+  p(`| data | \`${meta.table}\`: ${int(rows)} rows${big} |`);
+  p(`| method | ${meta.runs} round(s), all cases interleaved in each round, medians; GNU time; page cache warmed by one untimed read |`);
+  p();
+  p('## Results');
+  p();
+  p('| case | what | median wall s | median CPU s | peak RSS MB | runs ok | wall min–max s |');
+  p('|---|---|---:|---:|---:|---:|---|');
+  for (const id of order) {
+    const c = cases.get(id);
+    const what = CASES[id] ?? id;
+    if (c.skipped !== undefined) {
+      p(`| ${id} | ${what} | skipped | | | | |`);
+    } else if (c.ok === 0) {
+      p(`| ${id} | ${what} | FAILED | | | 0/${c.total} | |`);
+    } else {
+      const mark = c.ok < c.total ? ' (FAILED runs)' : '';
+      p(`| ${id} | ${what} | ${fmt(c.wall)} | ${fmt(c.cpu)} | ${fmt(c.rss, 1)} | ${c.ok}/${c.total}${mark} | ${fmt(c.wallMin)}–${fmt(c.wallMax)} |`);
+    }
+  }
+  p();
+  p('CPU is user + system time of the whole command (every process of a pipeline); peak RSS is');
+  p('the largest single process (for a pipeline: the larger of psql and DuckDB, not their sum),');
+  p('the median over the runs.');
+  p();
+  p('## Against the targets');
+  p();
+  const throttleS = Math.ceil(rows / BALANCED_BATCH_ROWS) * BALANCED_THROTTLE_S;
+  const fast = stat(cases, 'rivet_pq_fast', 'wall');
+  const balanced = stat(cases, 'rivet_pq_balanced', 'wall');
+  const throttleNote =
+    fast.missing || balanced.missing
+      ? ''
+      : ` (+${fmt(balanced.value - fast.value)} s; the throttle alone sleeps ${fmt(throttleS)} s)`;
+  p('| comparison | measured | target | verdict |');
+  p('|---|---|---|---|');
+  p(ratioRow(cases, 'rivet Parquet (fast) / limit (COPY binary)', 'rivet_pq_fast', 'pg_copy_binary', 1.15, '<='));
+  p(ratioRow(cases, 'rivet CSV (fast) / psql \\copy CSV', 'rivet_csv_fast', 'psql_copy_csv', 1.0, '<='));
+  p(ratioRow(cases, 'pipeline (psql \\| DuckDB) / rivet Parquet (fast)', 'pipeline_duckdb', 'rivet_pq_fast', 2.0, '>='));
+  p(ratioRow(cases, 'rivet MySQL → Parquet (fast) / mariadb --quick', 'rivet_mysql_pq_fast', 'mariadb_quick', 1.2, '<='));
+  p(ratioRow(cases, 'balanced / fast, Parquet (the throttle\'s cost)', 'rivet_pq_balanced', 'rivet_pq_fast', null, '<=', throttleNote));
+  p(rssRow(cases, 'peak RSS, rivet Parquet fast', 'rivet_pq_fast', 64));
+  p(rssRow(cases, 'peak RSS, rivet Parquet default (balanced)', 'rivet_pq_balanced', 64));
+  if (meta.big_rows) {
+    p(rssRow(cases, `peak RSS, rivet Parquet fast, ${int(meta.big_rows)} rows`, 'rivet_pq_fast_20m', 64));
+    p(rssRow(cases, `peak RSS, rivet Parquet default, ${int(meta.big_rows)} rows`, 'rivet_pq_balanced_20m', 64));
+    p(rssGrowthRow(cases, 'RSS big / base, fast', 'rivet_pq_fast_20m', 'rivet_pq_fast', meta.big_rows, rows));
+    p(rssGrowthRow(cases, 'RSS big / base, default', 'rivet_pq_balanced_20m', 'rivet_pq_balanced', meta.big_rows, rows));
+  } else {
+    p('| RSS 20M / 5M | n/a (run with --rows-20m) | ≤ 1.10× | n/a |');
+  }
+  p();
+  p('Ratios compare median wall times. A ratio that needs a failed or skipped case is n/a.');
+
+  const failed = order.map((id) => cases.get(id)).filter((c) => c.failed?.length);
+  const skipped = order.map((id) => cases.get(id)).filter((c) => c.skipped !== undefined);
+  if (failed.length || skipped.length) {
+    p();
+    p('## Failures and skips');
+    for (const c of failed) {
+      const reasons = [...new Set(c.failed.map((r) => r.reason))].join('; ');
+      p();
+      p(`### ${c.id}: FAILED in round(s) ${c.failed.map((r) => r.round).join(', ')} (${reasons})`);
+      p();
+      p('Last lines of stderr (last failed round):');
+      p();
+      p('```');
+      p(stderrTail(c.failed[c.failed.length - 1].stderr));
+      p('```');
+    }
+    for (const c of skipped) {
+      p();
+      p(`- ${c.id}: skipped, ${c.skipped}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main();
