@@ -83,6 +83,27 @@ std::optional<Scalar> NativeScalar(uint32_t type_oid, int32_t typmod) {
 
 Scalar TextScalar() { return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kString)}; }
 
+// Casts producing the output function's text (see the header).
+constexpr const char* kCastText = "{}::text";
+constexpr const char* kCastOutputText = "(ARRAY[{}]::text::text[])[1]";
+constexpr const char* kCastTextArray = "{}::text::text[]";
+
+// The cast for a scalar without a decoder: its base type's name decides (domains resolved).
+const char* TextCastFor(uint32_t type_oid, const TypeCatalog& catalog) {
+  for (int depth = 0; depth < kMaxTypeDepth; ++depth) {
+    auto it = catalog.find(type_oid);
+    if (it == catalog.end()) break;
+    const PgTypeInfo& info = it->second;
+    if (info.type == 'd' && info.base != 0) {
+      type_oid = info.base;
+      continue;
+    }
+    if (info.name == "inet" || info.name == "cidr") return kCastOutputText;
+    break;
+  }
+  return kCastText;
+}
+
 enum class Outcome { kNative, kCast, kMissing };
 
 // Resolves an array element type: sets *scalar and *base_oid (the OID of the type whose binary
@@ -170,7 +191,7 @@ Outcome ResolveColumn(const ResultColumn& column, const TypeCatalog& catalog, Co
     plan->decoder.element_oid = oid::kText;
     plan->decoder.element_base_oid = oid::kText;
     plan->field.type = DataType::List(DataType::Of(TypeId::kString));
-    plan->cast = "text[]";
+    plan->cast = kCastTextArray;
     return Outcome::kNative;
   }
   return Outcome::kCast;
@@ -212,7 +233,7 @@ std::vector<ColumnPlan> PlanColumns(const std::vector<ResultColumn>& columns,
       Scalar text = TextScalar();
       plan.decoder = ColumnDecoder{column.name, text.decoder, {}, 0, 0};
       plan.field.type = text.type;
-      plan.cast = "text";
+      plan.cast = TextCastFor(column.type_oid, catalog);
     }
     plans.push_back(std::move(plan));
   }
@@ -251,8 +272,7 @@ std::string BuildCopyQuery(std::string_view query, const std::vector<ColumnPlan>
       select += ", ";
       aliases += ", ";
     }
-    select += alias;
-    if (!plans[i].cast.empty()) select += "::" + plans[i].cast;
+    select += plans[i].cast.empty() ? alias : fmt::format(fmt::runtime(plans[i].cast), alias);
     aliases += alias;
   }
   return fmt::format("COPY (SELECT {} FROM (\n{}\n) AS _rivet({})) TO STDOUT (FORMAT binary)",

@@ -8,7 +8,10 @@
 //      resolve through their element type;
 //   3. anything else (interval, inet, money, ranges, composites, xml, timetz, bit, ...) is cast
 //      to text in the query sent (arrays of such elements to text[]), so no value is ever
-//      exported as NULL for lack of a decoder.
+//      exported as NULL for lack of a decoder. The text is always the type's output function
+//      (what psql shows): "x::text" is that for every such type except inet and cidr, whose
+//      text() cast adds a "/32" netmask, and arrays go through their own text form
+//      ("x::text::text[]") so every element is its output text too.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +73,9 @@ struct ResultColumn {
 struct ColumnPlan {
   columnar::Field field;  // original column name and Rivet type
   ColumnDecoder decoder;
-  std::string cast;       // "" (sent as is), "text" or "text[]"
+  // How the column is selected in the COPY: "" as is, else an expression over "{}" (the
+  // column's positional alias) giving its text form (see TextCast).
+  std::string cast;
 };
 
 // numeric typmod -> (precision, scale); nullopt without a declared precision.

@@ -80,14 +80,14 @@ TEST(PgTypes, UnknownTypesNeedTheCatalogThenCastToText) {
   TypeCatalog catalog{{kInet, PgTypeInfo{"inet", 'b', 0, 0, 'I', -1}}};
   EXPECT_TRUE(MissingTypeOids(columns, catalog).empty());
   auto plans = PlanColumns(columns, catalog);
-  EXPECT_EQ(plans[0].cast, "text");
+  EXPECT_EQ(plans[0].cast, "(ARRAY[{}]::text::text[])[1]");  // inet: not its text() cast
   EXPECT_EQ(plans[0].field.type.id, TypeId::kString);
   EXPECT_EQ(plans[0].field.name, "ip");
   EXPECT_EQ(plans[1].cast, "");
   // Without catalog rows at all, the column is still exported as text, never dropped.
-  EXPECT_EQ(PlanColumns(columns, {})[0].cast, "text");
+  EXPECT_EQ(PlanColumns(columns, {})[0].cast, "{}::text");
   EXPECT_EQ(PlanOne(oid::kInterval, -1, {{oid::kInterval, {"interval", 'b', 0, 0, 'T', -1}}}).cast,
-            "text");
+            "{}::text");
 }
 
 TEST(PgTypes, DomainsEnumsCitextAndArrays) {
@@ -121,7 +121,7 @@ TEST(PgTypes, DomainsEnumsCitextAndArrays) {
   EXPECT_EQ(prices.decoder.element_base_oid, oid::kNumeric);
   for (uint32_t array : {kInetArray, kIntervalArray}) {
     ColumnPlan plan = PlanOne(array, -1, catalog);
-    EXPECT_EQ(plan.cast, "text[]");
+    EXPECT_EQ(plan.cast, "{}::text::text[]");
     EXPECT_EQ(plan.field.type.ToString(), "list<string>");
     EXPECT_EQ(plan.decoder.element_oid, oid::kText);
   }
@@ -140,11 +140,17 @@ TEST(PgTypes, CopyQueryCastsWithPositionalAliases) {
   constexpr uint32_t kInet = 869, kInetArray = 1041;
   TypeCatalog catalog{{kInet, {"inet", 'b', 0, 0, 'I', -1}},
                       {kInetArray, {"_inet", 'b', kInet, 0, 'A', -1}}};
-  auto plans = PlanColumns(
-      {{"id", oid::kInt4, -1}, {"id", kInet, -1}, {"addrs", kInetArray, -1}}, catalog);
+  constexpr uint32_t kMoney = 790;
+  catalog[kMoney] = {"money", 'b', 0, 0, 'N', -1};
+  auto plans = PlanColumns({{"id", oid::kInt4, -1},
+                            {"id", kInet, -1},
+                            {"addrs", kInetArray, -1},
+                            {"cash", kMoney, -1}},
+                           catalog);
   EXPECT_EQ(BuildCopyQuery("SELECT * FROM t -- all of it", plans),
-            "COPY (SELECT \"_c1\", \"_c2\"::text, \"_c3\"::text[] FROM (\nSELECT * FROM t -- all "
-            "of it\n) AS _rivet(\"_c1\", \"_c2\", \"_c3\")) TO STDOUT (FORMAT binary)");
+            "COPY (SELECT \"_c1\", (ARRAY[\"_c2\"]::text::text[])[1], \"_c3\"::text::text[], "
+            "\"_c4\"::text FROM (\nSELECT * FROM t -- all of it\n) AS _rivet(\"_c1\", \"_c2\", "
+            "\"_c3\", \"_c4\")) TO STDOUT (FORMAT binary)");
   // Schema names stay the original ones.
   EXPECT_EQ(plans[1].field.name, "id");
   EXPECT_EQ(plans[2].field.name, "addrs");
