@@ -678,6 +678,7 @@ TEST_F(PostgresSourceTest, ClosedPortIsANetworkError) {
   ASSERT_TRUE(broken.has_value());
   Status parse = (*broken)->Connect();
   ASSERT_FALSE(parse.ok());
+  EXPECT_EQ(parse.code(), ErrorCode::kConfig) << parse.message();
   EXPECT_EQ(parse.message().find(secret), std::string::npos) << parse.message();
 }
 

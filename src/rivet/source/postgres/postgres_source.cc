@@ -249,7 +249,22 @@ Status PostgresSource::Connect() {
   // (libpq, PQconnectdbParams).
   add("connect_timeout", std::to_string(kConnectTimeoutS));
   if (config_.url) {
-    add("dbname", config_.url->reveal());
+    const std::string& url = config_.url->reveal();
+    const bool is_uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+    if (!is_uri && url.find('=') == std::string::npos) {
+      return Error(ErrorCode::kConfig,
+                   "source url: expected a postgresql:// URL or a key=value connection string");
+    }
+    char* parse_error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+    if (!parsed) {
+      std::string why = parse_error ? Redact(TrimMessage(parse_error), UrlSecrets(url)) : "";
+      if (parse_error) PQfreemem(parse_error);
+      return Error(ErrorCode::kConfig, "source url is not a valid PostgreSQL connection string: {}",
+                   why);
+    }
+    PQconninfoFree(parsed);
+    add("dbname", url);
     expand_dbname = 1;
     secrets = UrlSecrets(config_.url->reveal());
   } else {

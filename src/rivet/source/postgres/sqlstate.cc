@@ -35,6 +35,9 @@ ErrorCode ClassifyConnectionFailure(std::string_view message) {
     return ErrorCode::kCapacity;
   }
   if (has("database \"") && has("\" does not exist")) return ErrorCode::kSource;
+  // libpq's own checks of the connection options ("invalid sslmode value", "invalid integer
+  // value ... for connection option \"port\""): fix the configuration.
+  if (has("invalid ") && (has(" value") || has("connection option"))) return ErrorCode::kConfig;
   return ErrorCode::kNetwork;
 }
 

@@ -20,7 +20,8 @@ ErrorCode ClassifySqlState(std::string_view sqlstate);
 
 // A connection that failed before any SQLSTATE could be read (PQstatus bad): classified from
 // libpq's message. Refused, reset, unknown host and the like are kNetwork; rejected
-// credentials and pg_hba refusals kAuth; "too many clients" / "starting up" kCapacity.
+// credentials and pg_hba refusals kAuth; "too many clients" / "starting up" kCapacity;
+// invalid connection option values (sslmode, port) kConfig.
 ErrorCode ClassifyConnectionFailure(std::string_view message);
 
 }  // namespace rivet::source::postgres

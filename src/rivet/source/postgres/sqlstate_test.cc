@@ -80,6 +80,8 @@ TEST(ClassifyConnectionFailure, Table) {
       {"connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"nope\" does "
        "not exist",
        ErrorCode::kSource},
+      {"invalid sslmode value: \"bogus\"", ErrorCode::kConfig},
+      {"invalid integer value \"x\" for connection option \"port\"", ErrorCode::kConfig},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ClassifyConnectionFailure(c.message), c.code) << c.message;
