@@ -87,6 +87,10 @@ start() {
     return 0
   fi
 
+  if [[ "$(id -u)" -eq 0 ]] && ! runuser -u postgres -- test -x "$state_dir"; then
+    echo "$state_dir is not reachable by the postgres user; use a directory such as /tmp/NAME" >&2
+    exit 1
+  fi
   if [[ ! -f "$data_dir/PG_VERSION" ]]; then
     rm -rf "$data_dir"
     mkdir -p "$data_dir"
