@@ -162,8 +162,11 @@ class PostgresSource;
 
 class PostgresRowStream final : public RowStream {
  public:
+  // `first_row_deadline`: when the first row must have arrived (statement_timeout_s counted
+  // from the start of the COPY).
   PostgresRowStream(PostgresSource* source, columnar::SchemaPtr schema,
-                    std::vector<ColumnDecoder> decoders, int64_t rows_per_batch);
+                    std::vector<ColumnDecoder> decoders, int64_t rows_per_batch,
+                    std::optional<Clock::time_point> first_row_deadline);
   ~PostgresRowStream() override;
 
   const columnar::SchemaPtr& schema() const override { return schema_; }
@@ -183,6 +186,7 @@ class PostgresRowStream final : public RowStream {
   columnar::SchemaPtr schema_;
   CopyParser parser_;
   size_t rows_per_batch_;
+  std::optional<Clock::time_point> first_row_deadline_;
   bool copy_active_ = true;
   bool done_ = false;
   Status failure_;
@@ -557,7 +561,7 @@ Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& que
   const int64_t rows_per_batch = RowsPerBatch(options_, *schema);
   rollback.armed = false;  // the stream owns the transaction now
   return std::unique_ptr<RowStream>(std::make_unique<PostgresRowStream>(
-      this, std::move(schema), std::move(decoders), rows_per_batch));
+      this, std::move(schema), std::move(decoders), rows_per_batch, deadline));
 }
 
 Result<std::vector<std::vector<std::optional<std::string>>>> PostgresSource::QueryText(
@@ -596,11 +600,13 @@ std::string PostgresSource::ServerDescription() const {
 // PostgresRowStream
 
 PostgresRowStream::PostgresRowStream(PostgresSource* source, columnar::SchemaPtr schema,
-                                     std::vector<ColumnDecoder> decoders, int64_t rows_per_batch)
+                                     std::vector<ColumnDecoder> decoders, int64_t rows_per_batch,
+                                     std::optional<Clock::time_point> first_row_deadline)
     : source_(source),
       schema_(std::move(schema)),
       parser_(std::move(decoders)),
-      rows_per_batch_(static_cast<size_t>(std::max<int64_t>(1, rows_per_batch))) {}
+      rows_per_batch_(static_cast<size_t>(std::max<int64_t>(1, rows_per_batch))),
+      first_row_deadline_(first_row_deadline) {}
 
 PostgresRowStream::~PostgresRowStream() {
   if (copy_active_) source_->AbortCopy();
@@ -621,13 +627,25 @@ Result<PostgresRowStream::Chunk> PostgresRowStream::ReadChunk() {
   PGconn* conn = source_->conn();
   if (!conn) return Error(ErrorCode::kNetwork, "lost the PostgreSQL connection");
   const int64_t timeout_s = source_->options().statement_timeout_s;
-  // The deadline restarts for every chunk: it bounds a stall, not the whole COPY.
+  // The deadline restarts whenever bytes arrive: it bounds the wait for the first row (counted
+  // from the start of the COPY) and every stall, never the whole COPY (reference §4). Bytes of
+  // a very large row that trickle in count as progress too.
   std::optional<Clock::time_point> deadline;
-  if (timeout_s > 0) deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  auto restart = [&] {
+    if (timeout_s > 0) deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  };
+  if (first_row_deadline_) {
+    deadline = first_row_deadline_;
+  } else {
+    restart();
+  }
   for (;;) {
     char* buffer = nullptr;
     const int n = PQgetCopyData(conn, &buffer, 1);
-    if (n > 0) return Chunk{CopyBuffer(buffer), static_cast<size_t>(n), false};
+    if (n > 0) {
+      first_row_deadline_.reset();
+      return Chunk{CopyBuffer(buffer), static_cast<size_t>(n), false};
+    }
     if (n == -1) return Chunk{nullptr, 0, true};
     if (n == -2) {
       ResultPtr result(PQgetResult(conn));
@@ -638,6 +656,8 @@ Result<PostgresRowStream::Chunk> PostgresRowStream::ReadChunk() {
     if (!PQconsumeInput(conn)) {
       return source_->ConnectionError("lost the PostgreSQL connection during the COPY");
     }
+    first_row_deadline_.reset();
+    restart();
   }
 }
 
