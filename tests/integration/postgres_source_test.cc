@@ -3,6 +3,7 @@
 // Values are checked against PostgreSQL itself: each decoded value is rendered the way
 // PostgreSQL's output functions print it (session in UTC, ISO dates, iso_8601 intervals,
 // extra_float_digits=3) and compared with the text the server returns for the same rows.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
@@ -12,8 +13,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "rivet/columnar/batch.h"
 #include "rivet/config/config.h"
@@ -176,29 +175,40 @@ std::optional<std::string> Render(const Column& c, size_t row) {
   if (!c.IsValid(row)) return std::nullopt;
   const DataType& t = c.type();
   switch (t.id) {
-    case TypeId::kBool: return c.values<uint8_t>()[row] ? "t" : "f";
+    case TypeId::kBool:
+      return c.values<uint8_t>()[row] ? "t" : "f";
     case TypeId::kInt16:
-    case TypeId::kInt32: return std::to_string(c.values<int32_t>()[row]);
-    case TypeId::kInt64: return std::to_string(c.values<int64_t>()[row]);
-    case TypeId::kFloat32: return fmt::format("{}", c.values<float>()[row]);
-    case TypeId::kFloat64: return fmt::format("{}", c.values<double>()[row]);
+    case TypeId::kInt32:
+      return std::to_string(c.values<int32_t>()[row]);
+    case TypeId::kInt64:
+      return std::to_string(c.values<int64_t>()[row]);
+    case TypeId::kFloat32:
+      return fmt::format("{}", c.values<float>()[row]);
+    case TypeId::kFloat64:
+      return fmt::format("{}", c.values<double>()[row]);
     case TypeId::kDecimal:
       if (t.precision <= columnar::kMaxDecimal64Precision) {
         return DecimalText(c.values<int64_t>()[row], t.scale);
       }
       return DecimalText(c.values<columnar::Int128>()[row], t.scale);
     case TypeId::kString:
-    case TypeId::kJson: return std::string(c.StringAt(row));
-    case TypeId::kBinary: return "\\x" + Hex(c.StringAt(row));
+    case TypeId::kJson:
+      return std::string(c.StringAt(row));
+    case TypeId::kBinary:
+      return "\\x" + Hex(c.StringAt(row));
     case TypeId::kDate: {
       bool bc = false;
       std::string s = DateText(c.values<int32_t>()[row], &bc);
       return bc ? s + " BC" : s;
     }
-    case TypeId::kTime: return TimeText(c.values<int64_t>()[row]);
-    case TypeId::kTimestamp: return TimestampText(c.values<int64_t>()[row], false);
-    case TypeId::kTimestampTz: return TimestampText(c.values<int64_t>()[row], true);
-    case TypeId::kUuid: return UuidText(c.data().data() + 16 * row);
+    case TypeId::kTime:
+      return TimeText(c.values<int64_t>()[row]);
+    case TypeId::kTimestamp:
+      return TimestampText(c.values<int64_t>()[row], false);
+    case TypeId::kTimestampTz:
+      return TimestampText(c.values<int64_t>()[row], true);
+    case TypeId::kUuid:
+      return UuidText(c.data().data() + 16 * row);
     case TypeId::kList: {
       std::string s = "{";
       for (int64_t i = c.offsets()[row]; i < c.offsets()[row + 1]; ++i) {
@@ -208,7 +218,8 @@ std::optional<std::string> Render(const Column& c, size_t row) {
       }
       return s + "}";
     }
-    default: return "<unrendered " + t.ToString() + ">";
+    default:
+      return "<unrendered " + t.ToString() + ">";
   }
 }
 
@@ -245,9 +256,8 @@ void ExpectSameAsPostgresText(Source& source, const std::string& query, size_t e
         ASSERT_EQ(pg.has_value(), ours.has_value()) << "row " << row << " column " << name;
         if (!pg) continue;
         if (column.type().id == TypeId::kFloat32 || column.type().id == TypeId::kFloat64) {
-          EXPECT_TRUE(SameFloat(*pg, column, r))
-              << "row " << row << " column " << name << ": PostgreSQL " << *pg << ", Rivet "
-              << *ours;
+          EXPECT_TRUE(SameFloat(*pg, column, r)) << "row " << row << " column " << name
+                                                 << ": PostgreSQL " << *pg << ", Rivet " << *ours;
         } else {
           EXPECT_EQ(*ours, *pg) << "row " << row << " column " << name;
         }
@@ -318,7 +328,8 @@ line2	tab', 'varchar', 'abcde', 'n', 'c', '\x', '2000-01-01', '12:34:56.789',
       '"just a string"', '123.456', '0', 'ok', 0, '{{2147483647}}', '{{NULL}}', '{{0.00}}',
       '{{NULL}}', '{{NULL}}', '{{NULL}}', '{{NULL}}', '0.0.0.0/0', 0, '(,)', '{{NULL}}',
       '23:59:59.999999+14', B'1111', '<b/>', '(-1.5,2.5)', ROW(0, ''), '{{P1Y}}', '::/0');
-  )SQL", kSchema));
+  )SQL",
+                            kSchema));
 
   const std::string query = fmt::format("SELECT * FROM {}.all_types ORDER BY id", kSchema);
   auto table = ReadAll(*source, query);
@@ -580,9 +591,8 @@ TEST_F(PostgresSourceTest, LockTimeoutIsATimeout) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> holder(PQconnectdb(url_.c_str()), &PQfinish);
   ASSERT_EQ(PQstatus(holder.get()), CONNECTION_OK);
   PQclear(PQexec(holder.get(), "BEGIN"));
-  PGresult* locked =
-      PQexec(holder.get(), fmt::format("LOCK TABLE {}.locked IN ACCESS EXCLUSIVE MODE", kSchema)
-                               .c_str());
+  PGresult* locked = PQexec(
+      holder.get(), fmt::format("LOCK TABLE {}.locked IN ACCESS EXCLUSIVE MODE", kSchema).c_str());
   ASSERT_EQ(PQresultStatus(locked), PGRES_COMMAND_OK);
   PQclear(locked);
 

@@ -14,8 +14,8 @@ using columnar::Int128;
 using UInt128 = unsigned __int128;
 
 // "PGCOPY\n\377\r\n\0" (PostgreSQL docs, COPY binary format, "File Header").
-constexpr std::array<uint8_t, 11> kSignature = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff,
-                                                '\r', '\n', 0};
+constexpr std::array<uint8_t, 11> kSignature = {'P',  'G',  'C',  'O',  'P', 'Y',
+                                                '\n', 0xff, '\r', '\n', 0};
 constexpr size_t kHeaderFixedBytes = 19;  // signature + flags + extension length
 constexpr uint32_t kCriticalFlagsMask = 0xffff;
 constexpr uint32_t kOidsFlag = 1u << 16;
@@ -192,18 +192,30 @@ UnscaledStatus ToUnscaled(const NumericView& v, int32_t precision, int32_t scale
 
 const char* KindWidthName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kInt16: return "int2";
-    case ValueKind::kInt32: return "int4";
-    case ValueKind::kInt64: return "int8";
-    case ValueKind::kOid: return "oid";
-    case ValueKind::kFloat32: return "float4";
-    case ValueKind::kFloat64: return "float8";
-    case ValueKind::kDate: return "date";
-    case ValueKind::kTime: return "time";
-    case ValueKind::kTimestamp: return "timestamp";
-    case ValueKind::kUuid: return "uuid";
-    default: return "value";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt16:
+      return "int2";
+    case ValueKind::kInt32:
+      return "int4";
+    case ValueKind::kInt64:
+      return "int8";
+    case ValueKind::kOid:
+      return "oid";
+    case ValueKind::kFloat32:
+      return "float4";
+    case ValueKind::kFloat64:
+      return "float8";
+    case ValueKind::kDate:
+      return "date";
+    case ValueKind::kTime:
+      return "time";
+    case ValueKind::kTimestamp:
+      return "timestamp";
+    case ValueKind::kUuid:
+      return "uuid";
+    default:
+      return "value";
   }
 }
 
@@ -351,7 +363,8 @@ Status DecodeScalar(const ValueDecoder& dec, const uint8_t* p, int32_t length,
       if (!expect(16)) return WidthError(ctx, dec.kind, length, 16);
       column.AppendBytes(p, 16);
       return Status::Ok();
-    case ValueKind::kArray: break;
+    case ValueKind::kArray:
+      break;
   }
   return Error(ErrorCode::kInternal, "column '{}': arrays cannot nest in a COPY decoder",
                ctx.column);
@@ -385,7 +398,8 @@ Status CopyParser::Consume(std::span<const uint8_t> chunk, columnar::Batch& batc
     pending_.clear();
     pending_pos_ = 0;
     Status status = Parse(chunk.data(), chunk.size(), batch, max_rows, &used);
-    if (used < chunk.size()) pending_.assign(chunk.begin() + static_cast<ptrdiff_t>(used), chunk.end());
+    if (used < chunk.size())
+      pending_.assign(chunk.begin() + static_cast<ptrdiff_t>(used), chunk.end());
     return status;
   }
   if (!chunk.empty()) {
@@ -434,8 +448,8 @@ Result<bool> CopyParser::ParseHeader(const uint8_t* data, size_t size, size_t* u
   return true;
 }
 
-Status CopyParser::Parse(const uint8_t* data, size_t size, columnar::Batch& batch,
-                         size_t max_rows, size_t* used) {
+Status CopyParser::Parse(const uint8_t* data, size_t size, columnar::Batch& batch, size_t max_rows,
+                         size_t* used) {
   *used = 0;
   const int64_t base = consumed_;  // stream offset of data[0]
   size_t pos = 0;
@@ -539,8 +553,8 @@ Status CopyParser::DecodeArray(const ColumnDecoder& decoder, const uint8_t* p, i
   if (ndim < 0) return Corrupt(ctx, fmt::format("array with {} dimensions", ndim));
   if ((flags & ~1) != 0) return Corrupt(ctx, fmt::format("array flags 0x{:x}", flags));
   if (element_oid != decoder.element_oid && element_oid != decoder.element_base_oid) {
-    return Corrupt(ctx, fmt::format("array of type OID {}, expected {}", element_oid,
-                                    decoder.element_oid));
+    return Corrupt(
+        ctx, fmt::format("array of type OID {}, expected {}", element_oid, decoder.element_oid));
   }
   if (ndim == 0) {
     if (length != 12) return Corrupt(ctx, "bytes after an empty array");
@@ -571,13 +585,13 @@ Status CopyParser::DecodeArray(const ColumnDecoder& decoder, const uint8_t* p, i
     if (element_length < -1 || static_cast<size_t>(element_length) > end - pos) {
       return Corrupt(element_ctx, fmt::format("invalid array element length {}", element_length));
     }
-    RIVET_RETURN_IF_ERROR(DecodeScalar(decoder.element, p + pos, element_length,
-                                       FieldContext{decoder.name, ctx.row,
-                                                    offset + static_cast<int64_t>(pos)},
-                                       child));
+    RIVET_RETURN_IF_ERROR(DecodeScalar(
+        decoder.element, p + pos, element_length,
+        FieldContext{decoder.name, ctx.row, offset + static_cast<int64_t>(pos)}, child));
     pos += static_cast<size_t>(element_length);
   }
-  if (pos != end) return Corrupt(ctx, fmt::format("{} bytes after the array's elements", end - pos));
+  if (pos != end)
+    return Corrupt(ctx, fmt::format("{} bytes after the array's elements", end - pos));
   column.CloseList();
   return Status::Ok();
 }
@@ -594,8 +608,7 @@ Status CopyParser::Finish() const {
                      "COPY data ended inside row {} (offset {}, {} bytes of it received)",
                      rows_ + 1, consumed_, pending_.size() - pending_pos_);
       }
-      return Error(ErrorCode::kCorrupt, "COPY data ended without its trailer after {} rows",
-                   rows_);
+      return Error(ErrorCode::kCorrupt, "COPY data ended without its trailer after {} rows", rows_);
     case State::kDone:
       if (has_pending()) {
         return Error(ErrorCode::kCorrupt, "COPY data is malformed: bytes follow the trailer");

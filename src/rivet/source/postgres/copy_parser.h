@@ -63,10 +63,10 @@ struct ValueDecoder {
 };
 
 struct ColumnDecoder {
-  std::string name;           // the column's name, for error messages
-  ValueDecoder value;         // how the field decodes (kArray: see element)
-  ValueDecoder element;       // kArray: how each element decodes (never kArray)
-  uint32_t element_oid = 0;   // kArray: element type OID expected in the array header
+  std::string name;               // the column's name, for error messages
+  ValueDecoder value;             // how the field decodes (kArray: see element)
+  ValueDecoder element;           // kArray: how each element decodes (never kArray)
+  uint32_t element_oid = 0;       // kArray: element type OID expected in the array header
   uint32_t element_base_oid = 0;  // kArray: also accepted (a domain element's base type)
 };
 
@@ -105,8 +105,8 @@ class CopyParser {
   Result<bool> ParseHeader(const uint8_t* data, size_t size, size_t* used);
   Status DecodeField(size_t column_index, const uint8_t* p, int32_t length, int64_t offset,
                      columnar::Column& column);
-  Status DecodeArray(const ColumnDecoder& decoder, const uint8_t* p, int32_t length,
-                     int64_t offset, columnar::Column& column);
+  Status DecodeArray(const ColumnDecoder& decoder, const uint8_t* p, int32_t length, int64_t offset,
+                     columnar::Column& column);
 
   std::vector<ColumnDecoder> columns_;
   State state_ = State::kHeader;

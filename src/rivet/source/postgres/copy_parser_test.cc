@@ -64,10 +64,10 @@ Parsed ParseAll(std::span<const uint8_t> bytes, const std::vector<ColumnPlan>& p
 std::string Str(const Column& c, size_t row) { return std::string(c.StringAt(row)); }
 
 // Days and microseconds since 1970 computed in Python's datetime (independent of the parser).
-constexpr int64_t kMicros1969Moon = -14182939876544;      // 1969-07-20 20:17:40.123456
-constexpr int64_t kMicros1900Plus1 = -2208988799999999;   // 1900-01-01 00:00:00.000001
-constexpr int64_t kMicrosLeapDayUtc = 1709190000500000;   // 2024-02-29 07:00:00.5 UTC
-constexpr int32_t kDays19000301 = -25508;                 // 1900-03-01
+constexpr int64_t kMicros1969Moon = -14182939876544;     // 1969-07-20 20:17:40.123456
+constexpr int64_t kMicros1900Plus1 = -2208988799999999;  // 1900-01-01 00:00:00.000001
+constexpr int64_t kMicrosLeapDayUtc = 1709190000500000;  // 2024-02-29 07:00:00.5 UTC
+constexpr int32_t kDays19000301 = -25508;                // 1900-03-01
 
 const std::vector<ResultColumn> kIntColumns = {{"id", oid::kInt4, -1}, {"b", oid::kBool, -1},
                                                {"s", oid::kInt2, -1},  {"i", oid::kInt4, -1},
@@ -269,9 +269,8 @@ TEST(CopyParserFixture, OneDimensionalArraysKeepNullElements) {
 
 TEST(CopyParserFixture, FloatsKeepNaNAndInfinities) {
   auto bytes = ReadFixture("floats.bin");
-  Parsed p = ParseAll(bytes, Plan({{"id", oid::kInt4, -1},
-                                   {"f4", oid::kFloat4, -1},
-                                   {"f8", oid::kFloat8, -1}}));
+  Parsed p = ParseAll(
+      bytes, Plan({{"id", oid::kInt4, -1}, {"f4", oid::kFloat4, -1}, {"f8", oid::kFloat8, -1}}));
   ASSERT_TRUE(p.status.ok()) << p.status.message();
   const auto& f4 = p.batch->column(1).values<float>();
   const auto& f8 = p.batch->column(2).values<double>();
@@ -403,8 +402,7 @@ TEST(CopyParserMalformed, CorruptedBytesNeverCrash) {
         bytes[i] = value;
         Parsed p = ParseAll(bytes, plans, 5);
         if (!p.status.ok()) {
-          EXPECT_TRUE(p.status.code() == ErrorCode::kCorrupt ||
-                      p.status.code() == ErrorCode::kData)
+          EXPECT_TRUE(p.status.code() == ErrorCode::kCorrupt || p.status.code() == ErrorCode::kData)
               << f.file << " byte " << i << ": " << p.status.message();
         }
       }
@@ -536,8 +534,7 @@ TEST(CopyParserStreams, HugeLengthIsATruncationNotARead) {
   s.Header().Fields(1).Raw(Be32(0x7fffffff)).Raw({1, 2, 3});
   Parsed p = ParseAll(s.bytes(), Plan({{"x", oid::kText, -1}}));
   ASSERT_EQ(p.status.code(), ErrorCode::kCorrupt);
-  EXPECT_NE(p.status.message().find("ended inside row 1"), std::string::npos)
-      << p.status.message();
+  EXPECT_NE(p.status.message().find("ended inside row 1"), std::string::npos) << p.status.message();
 }
 
 TEST(CopyParserStreams, InfiniteTimestampsAndDatesAreDataErrors) {
@@ -571,7 +568,8 @@ TEST(CopyParserStreams, MultiDimensionalArrayIsADataErrorSuggestingACast) {
 }
 
 TEST(CopyParserStreams, ArrayElementTypeAndLengthsAreChecked) {
-  auto wrong_type = Concat({Be32(1), Be32(0), Be32(oid::kInt8), Be32(1), Be32(1), Be32(4), Be32(1)});
+  auto wrong_type =
+      Concat({Be32(1), Be32(0), Be32(oid::kInt8), Be32(1), Be32(1), Be32(4), Be32(1)});
   auto short_element =
       Concat({Be32(1), Be32(0), Be32(oid::kInt4), Be32(2), Be32(1), Be32(4), Be32(1), Be32(9)});
   auto trailing = Concat({Be32(0), Be32(0), Be32(oid::kInt4), Be32(0)});

@@ -1,9 +1,9 @@
 #include "rivet/source/postgres/pg_types.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace rivet::source::postgres {
 
@@ -17,13 +17,11 @@ constexpr int kMaxTypeDepth = 16;
 
 // Built-in array types whose elements have a binary decoder: array OID -> element OID.
 constexpr std::pair<uint32_t, uint32_t> kBuiltinArrays[] = {
-    {1000, oid::kBool},      {1001, oid::kBytea},     {1003, oid::kName},
-    {1005, oid::kInt2},      {1007, oid::kInt4},      {1009, oid::kText},
-    {1014, oid::kBpchar},    {1015, oid::kVarchar},   {1016, oid::kInt8},
-    {1021, oid::kFloat4},    {1022, oid::kFloat8},    {1028, oid::kOid},
-    {1115, oid::kTimestamp}, {1182, oid::kDate},      {1183, oid::kTime},
-    {1185, oid::kTimestampTz}, {1231, oid::kNumeric}, {2951, oid::kUuid},
-    {199, oid::kJson},       {3807, oid::kJsonb},
+    {1000, oid::kBool},      {1001, oid::kBytea},  {1003, oid::kName},   {1005, oid::kInt2},
+    {1007, oid::kInt4},      {1009, oid::kText},   {1014, oid::kBpchar}, {1015, oid::kVarchar},
+    {1016, oid::kInt8},      {1021, oid::kFloat4}, {1022, oid::kFloat8}, {1028, oid::kOid},
+    {1115, oid::kTimestamp}, {1182, oid::kDate},   {1183, oid::kTime},   {1185, oid::kTimestampTz},
+    {1231, oid::kNumeric},   {2951, oid::kUuid},   {199, oid::kJson},    {3807, oid::kJsonb},
 };
 
 uint32_t BuiltinArrayElement(uint32_t type_oid) {
@@ -43,20 +41,26 @@ ValueDecoder Kind(ValueKind kind) { return ValueDecoder{kind, 0, 0}; }
 // Types decoded from their binary form (reference §5).
 std::optional<Scalar> NativeScalar(uint32_t type_oid, int32_t typmod) {
   switch (type_oid) {
-    case oid::kBool: return Scalar{Kind(ValueKind::kBool), DataType::Of(TypeId::kBool)};
-    case oid::kInt2: return Scalar{Kind(ValueKind::kInt16), DataType::Of(TypeId::kInt16)};
-    case oid::kInt4: return Scalar{Kind(ValueKind::kInt32), DataType::Of(TypeId::kInt32)};
-    case oid::kInt8: return Scalar{Kind(ValueKind::kInt64), DataType::Of(TypeId::kInt64)};
-    case oid::kOid: return Scalar{Kind(ValueKind::kOid), DataType::Of(TypeId::kInt64)};
-    case oid::kFloat4: return Scalar{Kind(ValueKind::kFloat32), DataType::Of(TypeId::kFloat32)};
-    case oid::kFloat8: return Scalar{Kind(ValueKind::kFloat64), DataType::Of(TypeId::kFloat64)};
+    case oid::kBool:
+      return Scalar{Kind(ValueKind::kBool), DataType::Of(TypeId::kBool)};
+    case oid::kInt2:
+      return Scalar{Kind(ValueKind::kInt16), DataType::Of(TypeId::kInt16)};
+    case oid::kInt4:
+      return Scalar{Kind(ValueKind::kInt32), DataType::Of(TypeId::kInt32)};
+    case oid::kInt8:
+      return Scalar{Kind(ValueKind::kInt64), DataType::Of(TypeId::kInt64)};
+    case oid::kOid:
+      return Scalar{Kind(ValueKind::kOid), DataType::Of(TypeId::kInt64)};
+    case oid::kFloat4:
+      return Scalar{Kind(ValueKind::kFloat32), DataType::Of(TypeId::kFloat32)};
+    case oid::kFloat8:
+      return Scalar{Kind(ValueKind::kFloat64), DataType::Of(TypeId::kFloat64)};
     case oid::kNumeric: {
       auto nt = DecodeNumericTypmod(typmod);
       if (nt && nt->precision >= 1 && nt->precision <= columnar::kMaxDecimalPrecision &&
           nt->scale >= 0 && nt->scale <= nt->precision) {
-        ValueKind kind = nt->precision <= columnar::kMaxDecimal64Precision
-                             ? ValueKind::kDecimal64
-                             : ValueKind::kDecimal128;
+        ValueKind kind = nt->precision <= columnar::kMaxDecimal64Precision ? ValueKind::kDecimal64
+                                                                           : ValueKind::kDecimal128;
         return Scalar{ValueDecoder{kind, nt->precision, nt->scale},
                       DataType::Decimal(nt->precision, nt->scale)};
       }
@@ -66,18 +70,26 @@ std::optional<Scalar> NativeScalar(uint32_t type_oid, int32_t typmod) {
     case oid::kText:
     case oid::kVarchar:
     case oid::kBpchar:
-    case oid::kName: return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kString)};
-    case oid::kBytea: return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kBinary)};
-    case oid::kJson: return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kJson)};
-    case oid::kJsonb: return Scalar{Kind(ValueKind::kJsonb), DataType::Of(TypeId::kJson)};
-    case oid::kDate: return Scalar{Kind(ValueKind::kDate), DataType::Of(TypeId::kDate)};
-    case oid::kTime: return Scalar{Kind(ValueKind::kTime), DataType::Of(TypeId::kTime)};
+    case oid::kName:
+      return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kString)};
+    case oid::kBytea:
+      return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kBinary)};
+    case oid::kJson:
+      return Scalar{Kind(ValueKind::kBytes), DataType::Of(TypeId::kJson)};
+    case oid::kJsonb:
+      return Scalar{Kind(ValueKind::kJsonb), DataType::Of(TypeId::kJson)};
+    case oid::kDate:
+      return Scalar{Kind(ValueKind::kDate), DataType::Of(TypeId::kDate)};
+    case oid::kTime:
+      return Scalar{Kind(ValueKind::kTime), DataType::Of(TypeId::kTime)};
     case oid::kTimestamp:
       return Scalar{Kind(ValueKind::kTimestamp), DataType::Of(TypeId::kTimestamp)};
     case oid::kTimestampTz:
       return Scalar{Kind(ValueKind::kTimestamp), DataType::Of(TypeId::kTimestampTz)};
-    case oid::kUuid: return Scalar{Kind(ValueKind::kUuid), DataType::Of(TypeId::kUuid)};
-    default: return std::nullopt;
+    case oid::kUuid:
+      return Scalar{Kind(ValueKind::kUuid), DataType::Of(TypeId::kUuid)};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -241,7 +253,9 @@ std::vector<ColumnPlan> PlanColumns(const std::vector<ResultColumn>& columns,
 }
 
 std::string_view StripQuery(std::string_view query) {
-  auto is_blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
+  auto is_blank = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+  };
   while (!query.empty() && is_blank(query.front())) query.remove_prefix(1);
   while (!query.empty() && (is_blank(query.back()) || query.back() == ';')) query.remove_suffix(1);
   return query;

@@ -55,12 +55,12 @@ inline constexpr uint32_t kTextArray = 1009;
 
 // One row of pg_type, as much as the mapping needs.
 struct PgTypeInfo {
-  std::string name;       // typname
-  char type = 'b';        // typtype: b base, d domain, e enum, c composite, r range, ...
-  uint32_t element = 0;   // typelem
-  uint32_t base = 0;      // typbasetype (domains)
-  char category = 'U';    // typcategory: 'A' array, ...
-  int32_t typmod = -1;    // typtypmod (domains)
+  std::string name;      // typname
+  char type = 'b';       // typtype: b base, d domain, e enum, c composite, r range, ...
+  uint32_t element = 0;  // typelem
+  uint32_t base = 0;     // typbasetype (domains)
+  char category = 'U';   // typcategory: 'A' array, ...
+  int32_t typmod = -1;   // typtypmod (domains)
 };
 using TypeCatalog = std::unordered_map<uint32_t, PgTypeInfo>;
 

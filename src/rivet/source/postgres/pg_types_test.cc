@@ -67,8 +67,7 @@ TEST(PgTypes, NumericTypmodDecoding) {
   auto negative = DecodeNumericTypmod(((5 << 16) | (0x7ff & -2)) + 4);
   ASSERT_TRUE(negative);
   EXPECT_EQ(negative->scale, -2);
-  EXPECT_EQ(PlanOne(oid::kNumeric, ((5 << 16) | (0x7ff & -2)) + 4).field.type.id,
-            TypeId::kString);
+  EXPECT_EQ(PlanOne(oid::kNumeric, ((5 << 16) | (0x7ff & -2)) + 4).field.type.id, TypeId::kString);
   // Scale above precision (numeric(3,5)) cannot be a Parquet DECIMAL: exact text.
   EXPECT_EQ(PlanOne(oid::kNumeric, NumericTypmod(3, 5)).field.type.id, TypeId::kString);
 }
@@ -142,11 +141,9 @@ TEST(PgTypes, CopyQueryCastsWithPositionalAliases) {
                       {kInetArray, {"_inet", 'b', kInet, 0, 'A', -1}}};
   constexpr uint32_t kMoney = 790;
   catalog[kMoney] = {"money", 'b', 0, 0, 'N', -1};
-  auto plans = PlanColumns({{"id", oid::kInt4, -1},
-                            {"id", kInet, -1},
-                            {"addrs", kInetArray, -1},
-                            {"cash", kMoney, -1}},
-                           catalog);
+  auto plans = PlanColumns(
+      {{"id", oid::kInt4, -1}, {"id", kInet, -1}, {"addrs", kInetArray, -1}, {"cash", kMoney, -1}},
+      catalog);
   EXPECT_EQ(BuildCopyQuery("SELECT * FROM t -- all of it", plans),
             "COPY (SELECT \"_c1\", (ARRAY[\"_c2\"]::text::text[])[1], \"_c3\"::text::text[], "
             "\"_c4\"::text FROM (\nSELECT * FROM t -- all of it\n) AS _rivet(\"_c1\", \"_c2\", "

@@ -1,6 +1,8 @@
 #include "rivet/source/postgres/postgres_source.h"
 
+#include <libpq-fe.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,9 +13,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include <libpq-fe.h>
-#include <spdlog/spdlog.h>
 
 #include "rivet/source/postgres/copy_parser.h"
 #include "rivet/source/postgres/pg_types.h"
@@ -98,9 +97,8 @@ std::vector<std::string> UrlSecrets(const std::string& url) {
   if (scheme != std::string::npos) {
     size_t start = scheme + 3;
     size_t end = url.find_first_of("/?", start);
-    std::string_view authority =
-        std::string_view(url).substr(start, end == std::string::npos ? std::string::npos
-                                                                     : end - start);
+    std::string_view authority = std::string_view(url).substr(
+        start, end == std::string::npos ? std::string::npos : end - start);
     size_t at = authority.rfind('@');
     if (at != std::string_view::npos) {
       std::string_view userinfo = authority.substr(0, at);
@@ -327,10 +325,10 @@ Status PostgresSource::EnsureReady() {
 Status PostgresSource::ConnectionError(std::string_view what) const {
   std::string message = conn_ ? TrimMessage(PQerrorMessage(conn_.get())) : "not connected";
   if (message.empty()) message = "connection lost";
-  ErrorCode code = (!conn_ || PQstatus(conn_.get()) == CONNECTION_BAD ||
-                    LooksLikeLostConnection(message))
-                       ? ErrorCode::kNetwork
-                       : ErrorCode::kSource;
+  ErrorCode code =
+      (!conn_ || PQstatus(conn_.get()) == CONNECTION_BAD || LooksLikeLostConnection(message))
+          ? ErrorCode::kNetwork
+          : ErrorCode::kSource;
   return Error(code, "{}: {}", what, message);
 }
 
@@ -461,10 +459,9 @@ Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& que
   if (body.empty()) return Error(ErrorCode::kQuery, "the query is empty");
   RIVET_RETURN_IF_ERROR(EnsureReady());
 
-  RIVET_ASSIGN_OR_RETURN(
-      ResultPtr begin,
-      Exec("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-           "cannot start the read-only transaction"));
+  RIVET_ASSIGN_OR_RETURN(ResultPtr begin,
+                         Exec("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                              "cannot start the read-only transaction"));
   // From here every failure rolls the transaction back.
   struct Rollback {
     PostgresSource* source;

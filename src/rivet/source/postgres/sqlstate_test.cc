@@ -38,8 +38,7 @@ TEST(ClassifySqlState, Table) {
       {"3D000", ErrorCode::kSource},    // invalid_catalog_name
       {"XX000", ErrorCode::kSource},    // internal_error
       {"40002", ErrorCode::kSource},    // transaction_integrity_constraint_violation
-      {"", ErrorCode::kSource},
-      {"0800", ErrorCode::kSource},
+      {"", ErrorCode::kSource},        {"0800", ErrorCode::kSource},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ClassifySqlState(c.sqlstate), c.code) << "'" << c.sqlstate << "'";
