@@ -269,12 +269,8 @@ void ExpectSameAsPostgresText(Source& source, const std::string& query, size_t e
 class PostgresSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto url = testing::EnvVar("RIVET_TEST_PG_URL");
-    if (!url) {
-      if (testing::InCi()) FAIL() << "RIVET_TEST_PG_URL is not set: the test server is missing";
-      GTEST_SKIP() << "RIVET_TEST_PG_URL is not set: start scripts/servers/postgres.sh";
-    }
-    url_ = *url;
+    RIVET_REQUIRE_ENV(url, "RIVET_TEST_PG_URL");
+    url_ = url;
   }
   std::string url_;
 };
@@ -635,8 +631,8 @@ TEST_F(PostgresSourceTest, SessionIsNamedRivetAndReadOnly) {
 }
 
 TEST_F(PostgresSourceTest, WrongPasswordIsAuthAndNeverEchoed) {
-  auto pw_url = testing::EnvVar("RIVET_TEST_PG_PW_URL");
-  if (!pw_url) GTEST_SKIP() << "RIVET_TEST_PG_PW_URL is not set";
+  RIVET_REQUIRE_ENV(pw_url_text, "RIVET_TEST_PG_PW_URL");
+  const std::optional<std::string> pw_url = pw_url_text;
   // The right password works, by URL and by structured fields.
   auto good = Open(*pw_url);
   ASSERT_TRUE(good);
