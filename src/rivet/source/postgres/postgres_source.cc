@@ -102,9 +102,9 @@ std::vector<std::string> UrlSecrets(const std::string& url) {
     size_t at = authority.rfind('@');
     if (at != std::string_view::npos) {
       std::string_view userinfo = authority.substr(0, at);
-      secrets.emplace_back(userinfo);
       size_t colon = userinfo.find(':');
       if (colon != std::string_view::npos) {
+        secrets.emplace_back(userinfo);
         std::string_view password = userinfo.substr(colon + 1);
         secrets.emplace_back(password);
         secrets.push_back(PercentDecode(password));
