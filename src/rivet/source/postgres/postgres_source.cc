@@ -1,10 +1,720 @@
 #include "rivet/source/postgres/postgres_source.h"
 
+#include <libpq-fe.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rivet/source/postgres/copy_parser.h"
+#include "rivet/source/postgres/pg_types.h"
+#include "rivet/source/postgres/sqlstate.h"
+
 namespace rivet::source::postgres {
 
-Result<std::unique_ptr<Source>> MakePostgresSource(const config::SourceConfig&,
-                                                   const ReadOptions&) {
-  return Error(ErrorCode::kNotSupported, "source.type: postgres is not supported yet");
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// RAII for libpq handles (design.md §6).
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+struct CancelDeleter {
+  void operator()(PGcancel* c) const { PQfreeCancel(c); }
+};
+using CancelPtr = std::unique_ptr<PGcancel, CancelDeleter>;
+struct FreememDeleter {
+  void operator()(char* p) const { PQfreemem(p); }
+};
+using CopyBuffer = std::unique_ptr<char, FreememDeleter>;
+
+// A batch stops growing past this size even below its row count, so very wide rows keep
+// memory bounded.
+constexpr size_t kMaxBatchBytes = size_t{256} << 20;
+// How often (in received bytes) Next() measures the batch against kMaxBatchBytes.
+constexpr size_t kByteCheckInterval = size_t{1} << 20;
+// Bound on waiting for the server to acknowledge a cancel and end an abandoned COPY; past it
+// the connection is dropped instead.
+constexpr auto kAbortWait = std::chrono::seconds(30);
+constexpr int kConnectTimeoutS = 30;
+// Rounds of pg_type lookups (domain -> base -> array element ...) before giving up.
+constexpr int kMaxCatalogRounds = 8;
+
+std::string TrimMessage(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+void ReplaceAll(std::string& text, const std::string& needle, std::string_view with) {
+  if (needle.empty()) return;
+  size_t pos = 0;
+  while ((pos = text.find(needle, pos)) != std::string::npos) {
+    text.replace(pos, needle.size(), with);
+    pos += with.size();
+  }
+}
+
+std::string PercentDecode(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+      continue;
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Everything in a connection URL that must never reach a message: the URL itself and its
+// password, raw and decoded (found by hand too, since libpq may refuse to parse the URL).
+std::vector<std::string> UrlSecrets(const std::string& url) {
+  std::vector<std::string> secrets{url};
+  size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    size_t start = scheme + 3;
+    size_t end = url.find_first_of("/?", start);
+    std::string_view authority = std::string_view(url).substr(
+        start, end == std::string::npos ? std::string::npos : end - start);
+    size_t at = authority.rfind('@');
+    if (at != std::string_view::npos) {
+      std::string_view userinfo = authority.substr(0, at);
+      size_t colon = userinfo.find(':');
+      if (colon != std::string_view::npos) {
+        secrets.emplace_back(userinfo);
+        std::string_view password = userinfo.substr(colon + 1);
+        secrets.emplace_back(password);
+        secrets.push_back(PercentDecode(password));
+      }
+    }
+  }
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (error) PQfreemem(error);
+  if (options) {
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+      if (std::strcmp(o->keyword, "password") == 0 && o->val) secrets.emplace_back(o->val);
+    }
+    PQconninfoFree(options);
+  }
+  return secrets;
+}
+
+std::string Redact(std::string message, std::vector<std::string> secrets) {
+  // Longest first, so a URL is hidden whole rather than around its password.
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& secret : secrets) ReplaceAll(message, secret, "***");
+  return message;
+}
+
+bool LooksLikeLostConnection(std::string_view message) {
+  for (std::string_view needle :
+       {"server closed the connection", "connection to server was lost", "could not send data",
+        "could not receive data", "no connection to the server", "SSL SYSCALL error",
+        "terminating connection", "connection timed out", "Connection reset"}) {
+    if (message.find(needle) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+void ForwardNotice(void*, const PGresult* result) {
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  std::string text = TrimMessage(PQresultErrorMessage(result));
+  if (severity && std::strcmp(severity, "WARNING") == 0) {
+    spdlog::warn("PostgreSQL: {}", text);
+  } else {
+    spdlog::debug("PostgreSQL: {}", text);
+  }
+}
+
+std::string TimeoutMessage(int64_t seconds) {
+  return fmt::format(
+      "no rows from PostgreSQL for {}s (statement_timeout_s); the query was cancelled", seconds);
+}
+
+class PostgresSource;
+
+class PostgresRowStream final : public RowStream {
+ public:
+  // `first_row_deadline`: when the first row must have arrived (statement_timeout_s counted
+  // from the start of the COPY).
+  PostgresRowStream(PostgresSource* source, columnar::SchemaPtr schema,
+                    std::vector<ColumnDecoder> decoders, int64_t rows_per_batch,
+                    std::optional<Clock::time_point> first_row_deadline);
+  ~PostgresRowStream() override;
+
+  const columnar::SchemaPtr& schema() const override { return schema_; }
+  Result<bool> Next(columnar::Batch& batch) override;
+
+ private:
+  struct Chunk {
+    CopyBuffer data;
+    size_t size = 0;
+    bool end = false;
+  };
+  Result<Chunk> ReadChunk();
+  Status FinishCopy();
+  Status Fail(Status status);
+
+  PostgresSource* source_;
+  columnar::SchemaPtr schema_;
+  CopyParser parser_;
+  size_t rows_per_batch_;
+  std::optional<Clock::time_point> first_row_deadline_;
+  bool copy_active_ = true;
+  bool done_ = false;
+  Status failure_;
+};
+
+class PostgresSource final : public Source {
+ public:
+  PostgresSource(config::SourceConfig config, ReadOptions options)
+      : config_(std::move(config)), options_(options) {}
+
+  Status Connect() override;
+  Result<std::unique_ptr<RowStream>> Stream(const std::string& query) override;
+  Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
+      const std::string& sql) override;
+  std::string ServerDescription() const override;
+  std::string QuoteIdentifier(std::string_view name) const override {
+    return QuotePgIdentifier(name);
+  }
+
+  // --- for PostgresRowStream ---
+  PGconn* conn() const { return conn_.get(); }
+  const ReadOptions& options() const { return options_; }
+  // An error from the connection itself (no result): lost connection -> kNetwork.
+  Status ConnectionError(std::string_view what) const;
+  // The error carried by `result` (or the connection's when null), classified by SQLSTATE.
+  Status ResultError(const PGresult* result, std::string_view what) const;
+  Result<ResultPtr> Exec(const std::string& sql, std::string_view what);
+  // Waits until the socket is readable or `deadline` passes (nullopt = no deadline).
+  // Returns false on expiry.
+  Result<bool> WaitReadable(std::optional<Clock::time_point> deadline) const;
+  // Asks the server to cancel the running statement (best effort).
+  void Cancel() const;
+  // Ends an abandoned COPY: cancel, drain what is left, read the final result. Drops the
+  // connection if the server does not answer within kAbortWait.
+  void AbortCopy();
+  // Rolls back the stream's transaction (or drops a connection that cannot).
+  void EndTransaction();
+  void Disconnect() { conn_.reset(); }
+
+ private:
+  Status EnsureReady();
+  Result<PGresult*> WaitResult(std::optional<Clock::time_point> deadline, bool* timed_out);
+
+  config::SourceConfig config_;
+  ReadOptions options_;
+  ConnPtr conn_;
+  int server_version_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// PostgresSource
+
+Status PostgresSource::Connect() {
+  conn_.reset();
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  std::vector<std::string> secrets;
+  auto add = [&](std::string key, std::string value) {
+    keys.push_back(std::move(key));
+    values.push_back(std::move(value));
+  };
+  int expand_dbname = 0;
+  // Keywords before an expanded URL are defaults it may override; those after it always win
+  // (libpq, PQconnectdbParams).
+  add("connect_timeout", std::to_string(kConnectTimeoutS));
+  if (config_.url) {
+    const std::string& url = config_.url->reveal();
+    const bool is_uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+    if (!is_uri && url.find('=') == std::string::npos) {
+      return Error(ErrorCode::kConfig,
+                   "source url: expected a postgresql:// URL or a key=value connection string");
+    }
+    char* parse_error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+    if (!parsed) {
+      std::string why = parse_error ? Redact(TrimMessage(parse_error), UrlSecrets(url)) : "";
+      if (parse_error) PQfreemem(parse_error);
+      return Error(ErrorCode::kConfig, "source url is not a valid PostgreSQL connection string: {}",
+                   why);
+    }
+    PQconninfoFree(parsed);
+    add("dbname", url);
+    expand_dbname = 1;
+    secrets = UrlSecrets(config_.url->reveal());
+  } else {
+    if (!config_.host.empty()) add("host", config_.host);
+    add("port", std::to_string(config_.effective_port()));
+    if (!config_.user.empty()) add("user", config_.user);
+    if (config_.password) {
+      add("password", config_.password->reveal());
+      secrets.push_back(config_.password->reveal());
+    }
+    if (!config_.database.empty()) add("dbname", config_.database);
+  }
+  add("application_name", "rivet");
+  add("client_encoding", "UTF8");
+
+  std::vector<const char*> key_ptrs;
+  std::vector<const char*> value_ptrs;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    key_ptrs.push_back(keys[i].c_str());
+    value_ptrs.push_back(values[i].c_str());
+  }
+  key_ptrs.push_back(nullptr);
+  value_ptrs.push_back(nullptr);
+
+  ConnPtr conn(PQconnectdbParams(key_ptrs.data(), value_ptrs.data(), expand_dbname));
+  if (!conn) return Error(ErrorCode::kInternal, "libpq could not allocate a connection");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string message = Redact(TrimMessage(PQerrorMessage(conn.get())), secrets);
+    return Error(ClassifyConnectionFailure(message), "cannot connect to PostgreSQL: {}", message);
+  }
+  PQsetNoticeReceiver(conn.get(), ForwardNotice, nullptr);
+  conn_ = std::move(conn);
+  server_version_ = PQserverVersion(conn_.get());
+
+  // Session settings: UTC so time values and cursors never shift (reference §4), ISO 8601
+  // intervals, shortest exact floats in text; statement_timeout bounds QueryText (streams set
+  // their own inside the transaction).
+  RIVET_ASSIGN_OR_RETURN(
+      ResultPtr ignored,
+      Exec(fmt::format("SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; "
+                       "SET extra_float_digits = 3; SET statement_timeout = {}; "
+                       "SET lock_timeout = {}",
+                       options_.statement_timeout_s * 1000, options_.lock_timeout_s * 1000),
+           "cannot set up the PostgreSQL session"));
+  return Status::Ok();
+}
+
+Status PostgresSource::EnsureReady() {
+  if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK &&
+      PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
+    return Status::Ok();
+  }
+  return Connect();
+}
+
+Status PostgresSource::ConnectionError(std::string_view what) const {
+  std::string message = conn_ ? TrimMessage(PQerrorMessage(conn_.get())) : "not connected";
+  if (message.empty()) message = "connection lost";
+  ErrorCode code =
+      (!conn_ || PQstatus(conn_.get()) == CONNECTION_BAD || LooksLikeLostConnection(message))
+          ? ErrorCode::kNetwork
+          : ErrorCode::kSource;
+  return Error(code, "{}: {}", what, message);
+}
+
+Status PostgresSource::ResultError(const PGresult* result, std::string_view what) const {
+  if (!result) return ConnectionError(what);
+  const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  std::string message = TrimMessage(primary ? primary : PQresultErrorMessage(result));
+  if (message.empty()) message = TrimMessage(PQresStatus(PQresultStatus(result)));
+  if (!sqlstate) {
+    // libpq's own errors (lost connection) carry no SQLSTATE.
+    ErrorCode code = (PQstatus(conn_.get()) == CONNECTION_BAD || LooksLikeLostConnection(message))
+                         ? ErrorCode::kNetwork
+                         : ErrorCode::kSource;
+    return Error(code, "{}: {}", what, message);
+  }
+  std::string text = fmt::format("{}: {} (SQLSTATE {})", what, message, sqlstate);
+  if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
+    text += fmt::format("; {}", TrimMessage(detail));
+  }
+  if (const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT)) {
+    text += fmt::format("; hint: {}", TrimMessage(hint));
+  }
+  return Status(ClassifySqlState(sqlstate), std::move(text));
+}
+
+Result<ResultPtr> PostgresSource::Exec(const std::string& sql, std::string_view what) {
+  if (!conn_) return Error(ErrorCode::kNetwork, "{}: not connected to PostgreSQL", what);
+  ResultPtr result(PQexec(conn_.get(), sql.c_str()));
+  if (!result) return ConnectionError(what);
+  ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return ResultError(result.get(), what);
+  }
+  return result;
+}
+
+Result<bool> PostgresSource::WaitReadable(std::optional<Clock::time_point> deadline) const {
+  const int socket = PQsocket(conn_.get());
+  if (socket < 0) return ConnectionError("lost the PostgreSQL connection");
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline) {
+      auto remaining = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+      if (remaining.count() <= 0) return false;
+      timeout_ms = static_cast<int>(std::min<int64_t>(remaining.count(), INT_MAX));
+    }
+    pollfd fd{socket, POLLIN, 0};
+    int ready = poll(&fd, 1, timeout_ms);
+    if (ready > 0) return true;
+    if (ready < 0 && errno != EINTR) {
+      return Error(ErrorCode::kNetwork, "waiting for PostgreSQL failed: {}", std::strerror(errno));
+    }
+  }
+}
+
+void PostgresSource::Cancel() const {
+  CancelPtr cancel(PQgetCancel(conn_.get()));
+  if (!cancel) return;
+  char error[256] = {0};
+  if (!PQcancel(cancel.get(), error, sizeof(error))) {
+    spdlog::warn("could not cancel the PostgreSQL query: {}", TrimMessage(error));
+  }
+}
+
+// Reads the next result without blocking past `deadline`; null at the end of the results.
+Result<PGresult*> PostgresSource::WaitResult(std::optional<Clock::time_point> deadline,
+                                             bool* timed_out) {
+  *timed_out = false;
+  for (;;) {
+    if (!PQconsumeInput(conn_.get())) return ConnectionError("lost the PostgreSQL connection");
+    if (!PQisBusy(conn_.get())) return PQgetResult(conn_.get());
+    RIVET_ASSIGN_OR_RETURN(bool readable, WaitReadable(deadline));
+    if (!readable) {
+      *timed_out = true;
+      return static_cast<PGresult*>(nullptr);
+    }
+  }
+}
+
+void PostgresSource::AbortCopy() {
+  if (!conn_) return;
+  Cancel();
+  const auto deadline = Clock::now() + kAbortWait;
+  for (;;) {
+    char* buffer = nullptr;
+    int n = PQgetCopyData(conn_.get(), &buffer, 1);
+    if (n > 0) {
+      PQfreemem(buffer);
+      continue;
+    }
+    if (n < 0) break;  // -1 end of COPY, -2 error: the result follows
+    auto readable = WaitReadable(deadline);
+    if (!readable.has_value() || !*readable || !PQconsumeInput(conn_.get())) {
+      Disconnect();
+      return;
+    }
+  }
+  for (;;) {
+    bool timed_out = false;
+    auto result = WaitResult(deadline, &timed_out);
+    if (!result.has_value() || timed_out) {
+      Disconnect();
+      return;
+    }
+    if (*result == nullptr) break;
+    ResultPtr owned(*result);
+    if (PQresultStatus(owned.get()) == PGRES_COPY_OUT) {  // cannot happen after -1; be safe
+      Disconnect();
+      return;
+    }
+  }
+}
+
+void PostgresSource::EndTransaction() {
+  if (!conn_) return;
+  if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
+  if (PQtransactionStatus(conn_.get()) == PQTRANS_ACTIVE) {
+    Disconnect();
+    return;
+  }
+  ResultPtr result(PQexec(conn_.get(), "ROLLBACK"));
+  if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) Disconnect();
+}
+
+Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& query) {
+  const std::string body(StripQuery(query));
+  if (body.empty()) return Error(ErrorCode::kQuery, "the query is empty");
+  RIVET_RETURN_IF_ERROR(EnsureReady());
+
+  RIVET_ASSIGN_OR_RETURN(ResultPtr begin,
+                         Exec("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                              "cannot start the read-only transaction"));
+  // From here every failure rolls the transaction back.
+  struct Rollback {
+    PostgresSource* source;
+    bool armed = true;
+    ~Rollback() {
+      if (armed) source->EndTransaction();
+    }
+  } rollback{this};
+
+  RIVET_ASSIGN_OR_RETURN(
+      ResultPtr settings,
+      Exec(fmt::format("SET LOCAL TimeZone = 'UTC'; SET LOCAL IntervalStyle = 'iso_8601'; "
+                       "SET LOCAL extra_float_digits = 3; SET LOCAL lock_timeout = {}; "
+                       "SET LOCAL statement_timeout = {}",
+                       options_.lock_timeout_s * 1000, options_.statement_timeout_s * 1000),
+           "cannot set up the read-only transaction"));
+
+  // Discover the result columns without running the query.
+  ResultPtr prepared(PQprepare(conn_.get(), "", body.c_str(), 0, nullptr));
+  if (!prepared || PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+    return ResultError(prepared.get(), "the query failed");
+  }
+  ResultPtr described(PQdescribePrepared(conn_.get(), ""));
+  if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
+    return ResultError(described.get(), "cannot describe the query's result");
+  }
+  const int nfields = PQnfields(described.get());
+  if (nfields <= 0) {
+    return Error(ErrorCode::kQuery, "the query returns no columns (is it a SELECT?)");
+  }
+  std::vector<ResultColumn> columns;
+  columns.reserve(static_cast<size_t>(nfields));
+  for (int i = 0; i < nfields; ++i) {
+    columns.push_back(ResultColumn{PQfname(described.get(), i),
+                                   static_cast<uint32_t>(PQftype(described.get(), i)),
+                                   PQfmod(described.get(), i)});
+  }
+
+  TypeCatalog catalog;
+  for (int round = 0; round < kMaxCatalogRounds; ++round) {
+    std::vector<uint32_t> missing = MissingTypeOids(columns, catalog);
+    if (missing.empty()) break;
+    RIVET_ASSIGN_OR_RETURN(
+        ResultPtr types,
+        Exec(fmt::format("SELECT oid, typname, typtype, typelem, typbasetype, typcategory, "
+                         "typtypmod FROM pg_catalog.pg_type WHERE oid = ANY('{{{}}}'::oid[])",
+                         fmt::join(missing, ",")),
+             "cannot read the result's types from pg_type"));
+    for (uint32_t m : missing) catalog[m] = PgTypeInfo{"", 'p', 0, 0, 'X', -1};  // not found
+    for (int r = 0; r < PQntuples(types.get()); ++r) {
+      auto text = [&](int c) { return std::string_view(PQgetvalue(types.get(), r, c)); };
+      auto number = [&](int c) { return std::strtoll(PQgetvalue(types.get(), r, c), nullptr, 10); };
+      PgTypeInfo info;
+      info.name = std::string(text(1));
+      info.type = text(2).empty() ? 'b' : text(2)[0];
+      info.element = static_cast<uint32_t>(number(3));
+      info.base = static_cast<uint32_t>(number(4));
+      info.category = text(5).empty() ? 'U' : text(5)[0];
+      info.typmod = static_cast<int32_t>(number(6));
+      catalog[static_cast<uint32_t>(number(0))] = std::move(info);
+    }
+  }
+  std::vector<ColumnPlan> plans = PlanColumns(columns, catalog);
+  auto schema = std::make_shared<columnar::Schema>();
+  std::vector<ColumnDecoder> decoders;
+  for (ColumnPlan& plan : plans) {
+    schema->push_back(plan.field);
+    decoders.push_back(plan.decoder);
+  }
+  const std::string copy = BuildCopyQuery(body, plans);
+
+  // statement_timeout_s is enforced on the client from here on (time to first row and stalls),
+  // so a long COPY that keeps streaming is never cut (reference §4).
+  RIVET_ASSIGN_OR_RETURN(ResultPtr no_timeout,
+                         Exec("SET LOCAL statement_timeout = 0", "cannot start the COPY"));
+  if (!PQsendQuery(conn_.get(), copy.c_str())) return ConnectionError("cannot start the COPY");
+  std::optional<Clock::time_point> deadline;
+  if (options_.statement_timeout_s > 0) {
+    deadline = Clock::now() + std::chrono::seconds(options_.statement_timeout_s);
+  }
+  bool timed_out = false;
+  RIVET_ASSIGN_OR_RETURN(PGresult * started, WaitResult(deadline, &timed_out));
+  if (timed_out) {
+    AbortCopy();
+    return Error(ErrorCode::kTimeout, "{}", TimeoutMessage(options_.statement_timeout_s));
+  }
+  ResultPtr start(started);
+  if (!start || PQresultStatus(start.get()) != PGRES_COPY_OUT) {
+    Status error = ResultError(start.get(), "the query failed");
+    // Read the remaining results so the connection is usable for the rollback.
+    while (PGresult* rest = PQgetResult(conn_.get())) PQclear(rest);
+    return error;
+  }
+  const int64_t rows_per_batch = RowsPerBatch(options_, *schema);
+  rollback.armed = false;  // the stream owns the transaction now
+  return std::unique_ptr<RowStream>(std::make_unique<PostgresRowStream>(
+      this, std::move(schema), std::move(decoders), rows_per_batch, deadline));
+}
+
+Result<std::vector<std::vector<std::optional<std::string>>>> PostgresSource::QueryText(
+    const std::string& sql) {
+  RIVET_RETURN_IF_ERROR(EnsureReady());
+  RIVET_ASSIGN_OR_RETURN(ResultPtr result, Exec(std::string(StripQuery(sql)), "the query failed"));
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  const int nrows = PQntuples(result.get());
+  const int ncols = PQnfields(result.get());
+  rows.reserve(static_cast<size_t>(nrows));
+  for (int r = 0; r < nrows; ++r) {
+    std::vector<std::optional<std::string>> row;
+    row.reserve(static_cast<size_t>(ncols));
+    for (int c = 0; c < ncols; ++c) {
+      if (PQgetisnull(result.get(), r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(result.get(), r, c),
+                                     static_cast<size_t>(PQgetlength(result.get(), r, c))));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string PostgresSource::ServerDescription() const {
+  const int v = server_version_;
+  if (v <= 0) return "PostgreSQL";
+  // 150018 -> 15.18; before 10: 90624 -> 9.6.24.
+  if (v >= 100000) return fmt::format("PostgreSQL {}.{}", v / 10000, v % 10000);
+  return fmt::format("PostgreSQL {}.{}.{}", v / 10000, (v / 100) % 100, v % 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgresRowStream
+
+PostgresRowStream::PostgresRowStream(PostgresSource* source, columnar::SchemaPtr schema,
+                                     std::vector<ColumnDecoder> decoders, int64_t rows_per_batch,
+                                     std::optional<Clock::time_point> first_row_deadline)
+    : source_(source),
+      schema_(std::move(schema)),
+      parser_(std::move(decoders)),
+      rows_per_batch_(static_cast<size_t>(std::max<int64_t>(1, rows_per_batch))),
+      first_row_deadline_(first_row_deadline) {}
+
+PostgresRowStream::~PostgresRowStream() {
+  if (copy_active_) source_->AbortCopy();
+  source_->EndTransaction();
+}
+
+Status PostgresRowStream::Fail(Status status) {
+  failure_ = status;
+  if (copy_active_) {
+    source_->AbortCopy();
+    copy_active_ = false;
+  }
+  source_->EndTransaction();
+  return status;
+}
+
+Result<PostgresRowStream::Chunk> PostgresRowStream::ReadChunk() {
+  PGconn* conn = source_->conn();
+  if (!conn) return Error(ErrorCode::kNetwork, "lost the PostgreSQL connection");
+  const int64_t timeout_s = source_->options().statement_timeout_s;
+  // The deadline restarts whenever bytes arrive: it bounds the wait for the first row (counted
+  // from the start of the COPY) and every stall, never the whole COPY (reference §4). Bytes of
+  // a very large row that trickle in count as progress too.
+  std::optional<Clock::time_point> deadline;
+  auto restart = [&] {
+    if (timeout_s > 0) deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  };
+  if (first_row_deadline_) {
+    deadline = first_row_deadline_;
+  } else {
+    restart();
+  }
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(conn, &buffer, 1);
+    if (n > 0) {
+      first_row_deadline_.reset();
+      return Chunk{CopyBuffer(buffer), static_cast<size_t>(n), false};
+    }
+    if (n == -1) return Chunk{nullptr, 0, true};
+    if (n == -2) {
+      ResultPtr result(PQgetResult(conn));
+      return source_->ResultError(result.get(), "the COPY from PostgreSQL failed");
+    }
+    RIVET_ASSIGN_OR_RETURN(bool readable, source_->WaitReadable(deadline));
+    if (!readable) return Error(ErrorCode::kTimeout, "{}", TimeoutMessage(timeout_s));
+    if (!PQconsumeInput(conn)) {
+      return source_->ConnectionError("lost the PostgreSQL connection during the COPY");
+    }
+    first_row_deadline_.reset();
+    restart();
+  }
+}
+
+Status PostgresRowStream::FinishCopy() {
+  copy_active_ = false;
+  PGconn* conn = source_->conn();
+  // The COPY's own result: an error raised after some rows were sent arrives here.
+  Status server = Status::Ok();
+  while (PGresult* raw = PQgetResult(conn)) {
+    ResultPtr result(raw);
+    if (server.ok() && PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      server = source_->ResultError(result.get(), "the query failed during the COPY");
+    }
+  }
+  RIVET_RETURN_IF_ERROR(server);
+  RIVET_RETURN_IF_ERROR(parser_.Finish());
+  done_ = true;
+  source_->EndTransaction();
+  return Status::Ok();
+}
+
+Result<bool> PostgresRowStream::Next(columnar::Batch& batch) {
+  batch.Clear();
+  if (!failure_.ok()) return failure_;
+  if (done_) return false;
+  if (batch.schema()->size() != schema_->size()) {
+    return Error(ErrorCode::kInternal, "the batch was not built on the stream's schema");
+  }
+  batch.Reserve(rows_per_batch_);
+  if (Status s = parser_.Drain(batch, rows_per_batch_); !s.ok()) return Fail(std::move(s));
+  size_t bytes_since_check = 0;
+  while (batch.num_rows() < rows_per_batch_ && copy_active_) {
+    auto chunk = ReadChunk();
+    if (!chunk.has_value()) return Fail(chunk.error());
+    if (chunk->end) {
+      if (Status s = FinishCopy(); !s.ok()) return Fail(std::move(s));
+      break;
+    }
+    std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(chunk->data.get()),
+                                   chunk->size);
+    if (Status s = parser_.Consume(bytes, batch, rows_per_batch_); !s.ok()) {
+      return Fail(std::move(s));
+    }
+    bytes_since_check += chunk->size;
+    if (bytes_since_check >= kByteCheckInterval) {
+      bytes_since_check = 0;
+      if (batch.ByteSize() >= kMaxBatchBytes) break;
+    }
+  }
+  return batch.num_rows() > 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> MakePostgresSource(const config::SourceConfig& config,
+                                                   const ReadOptions& options) {
+  if (!config.url && config.host.empty()) {
+    return Error(ErrorCode::kConfig, "source: PostgreSQL needs url, url_env or host");
+  }
+  return std::unique_ptr<Source>(std::make_unique<PostgresSource>(config, options));
 }
 
 }  // namespace rivet::source::postgres
