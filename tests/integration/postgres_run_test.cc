@@ -60,7 +60,7 @@ SELECT id::text,
   to_char(d, 'YYYY-MM-DD'), to_char('2000-01-01'::date + tm, 'HH24:MI:SS.US'),
   to_char(ts, 'YYYY-MM-DD"T"HH24:MI:SS.US'), to_char(tstz, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
   u::text, j::text, jb::text, iv::text, mood::text, array_to_json(ia)::text,
-  array_to_json(ta)::text, format('%s', ip), r::text
+  array_to_json(ta)::text, CASE WHEN ip IS NOT NULL THEN format('%s', ip) END, r::text
 FROM rivet_e2e_types ORDER BY id
 )sql";
 
