@@ -122,10 +122,16 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
+  // Starts a new operation (a Stream or a QueryText): forgets an earlier cancellation.
+  void Reset() {
+    std::lock_guard lock(mu_);
+    fired_ = false;
+  }
+  // Entering a wait on the server. A cancellation stays visible until Reset(), so that the
+  // error surfacing in a later Next() is still reported as the timeout it is.
   void Arm() {
     std::lock_guard lock(mu_);
     armed_ = true;
-    fired_ = false;
     last_seen_ = progress_.load(std::memory_order_relaxed);
     last_change_ = Clock::now();
   }
@@ -303,7 +309,8 @@ inline bool DecodeText(const ColumnPlan& plan, const char* data, unsigned long l
       return true;
     case Decoder::kDate: {
       int32_t days = 0;
-      return AppendDateStatus(ParseDateText(text, &days), days, column);
+      ParseStatus status = ParseDateText(text, &days);  // before `days` is read
+      return AppendDateStatus(status, days, column);
     }
     case Decoder::kTime: {
       int64_t micros = 0;
@@ -314,7 +321,8 @@ inline bool DecodeText(const ColumnPlan& plan, const char* data, unsigned long l
     }
     case Decoder::kDatetime: {
       int64_t micros = 0;
-      return AppendMicrosStatus(ParseDatetimeText(text, &micros), micros, column);
+      ParseStatus status = ParseDatetimeText(text, &micros);
+      return AppendMicrosStatus(status, micros, column);
     }
   }
   return false;
@@ -449,11 +457,15 @@ class MysqlSource final : public Source {
       const std::string& sql) override {
     if (stream_open_) return Error(ErrorCode::kInternal, "mysql: a stream is open on this source");
     RIVET_RETURN_IF_ERROR(EnsureConnected());
+    if (watchdog_) watchdog_->Reset();
     ArmGuard arm(watchdog_.get());
     if (mysql_real_query(conn_.get(), sql.data(), sql.size()) != 0) {
       return Failed(ConnError(conn_.get(), "query failed"));
     }
     ResultPtr result(mysql_store_result(conn_.get()));
+    if (watchdog_ && watchdog_->fired()) {
+      return Failed(Error(ErrorCode::kTimeout, "mysql: the query was cancelled by the watchdog"));
+    }
     std::vector<std::vector<std::optional<std::string>>> rows;
     if (!result) {
       if (mysql_field_count(conn_.get()) == 0) return rows;  // a statement without rows
@@ -603,9 +615,13 @@ class MysqlRowStream : public RowStream {
   // Releases the result without reading the rest of it and closes the connection.
   virtual void Abandon() = 0;
 
-  // After the last row, with the result already released.
+  // After the last row, with the result already released. A statement the watchdog cancelled
+  // may still end "normally" (MySQL's SLEEP() returns 1 when interrupted): it is a timeout.
   Status Finish() {
     done_ = true;
+    if (Watchdog* watchdog = source_->watchdog(); watchdog && watchdog->fired()) {
+      return Error(ErrorCode::kTimeout, "mysql: the query was cancelled by the watchdog");
+    }
     return source_->Exec("COMMIT", "ending the read-only transaction");
   }
   // True when the batch is full by bytes (checked cheaply with a running estimate).
@@ -768,7 +784,14 @@ class BinaryStream final : public MysqlRowStream {
         stmt_.reset();  // at the end: nothing left to read
         return Finish();
       }
-      if (rc == 1) return StmtError(stmt_.get(), "reading the result failed");
+      if (rc == 1) {
+        // An error packet met while fetching unbuffered rows is recorded on the connection
+        // rather than on the statement.
+        if (mysql_stmt_errno(stmt_.get()) == 0) {
+          return ConnError(source_->conn(), "reading the result failed");
+        }
+        return StmtError(stmt_.get(), "reading the result failed");
+      }
       if (rc == MYSQL_DATA_TRUNCATED) RIVET_RETURN_IF_ERROR(FetchTruncated());
       for (size_t c = 0; c < columns; ++c) {
         Column& column = batch.mutable_column(c);
@@ -830,9 +853,13 @@ class BinaryStream final : public MysqlRowStream {
   int64_t SignedValue(size_t c) const {
     const FixedValue& v = fixed_[c];
     switch (binds_[c].buffer_type) {
-      case MYSQL_TYPE_TINY: return binds_[c].is_unsigned ? static_cast<uint8_t>(v.i8) : v.i8;
-      case MYSQL_TYPE_SHORT: return binds_[c].is_unsigned ? static_cast<uint16_t>(v.i16) : v.i16;
-      case MYSQL_TYPE_LONG: return binds_[c].is_unsigned ? static_cast<uint32_t>(v.i32) : v.i32;
+      // Each branch widened on its own: a ?: over uint32_t and int32_t would be uint32_t.
+      case MYSQL_TYPE_TINY:
+        return binds_[c].is_unsigned ? int64_t{static_cast<uint8_t>(v.i8)} : int64_t{v.i8};
+      case MYSQL_TYPE_SHORT:
+        return binds_[c].is_unsigned ? int64_t{static_cast<uint16_t>(v.i16)} : int64_t{v.i16};
+      case MYSQL_TYPE_LONG:
+        return binds_[c].is_unsigned ? int64_t{static_cast<uint32_t>(v.i32)} : int64_t{v.i32};
       default: return v.i64;
     }
   }
@@ -889,7 +916,8 @@ class BinaryStream final : public MysqlRowStream {
       case Decoder::kDate: {
         const MYSQL_TIME& t = fixed_[c].time;
         int32_t days = 0;
-        return AppendDateStatus(DateFromFields(t.year, t.month, t.day, &days), days, column);
+        ParseStatus status = DateFromFields(t.year, t.month, t.day, &days);
+        return AppendDateStatus(status, days, column);
       }
       case Decoder::kTime: {
         const MYSQL_TIME& t = fixed_[c].time;
@@ -904,9 +932,9 @@ class BinaryStream final : public MysqlRowStream {
       case Decoder::kDatetime: {
         const MYSQL_TIME& t = fixed_[c].time;
         int64_t micros = 0;
-        return AppendMicrosStatus(DatetimeFromFields(t.year, t.month, t.day, t.hour, t.minute,
-                                                     t.second, t.second_part, &micros),
-                                  micros, column);
+        ParseStatus status = DatetimeFromFields(t.year, t.month, t.day, t.hour, t.minute,
+                                                t.second, t.second_part, &micros);
+        return AppendMicrosStatus(status, micros, column);
       }
     }
     return false;
@@ -957,6 +985,7 @@ std::vector<ColumnPlan> PlansOf(MYSQL_RES* metadata) {
 Result<std::unique_ptr<RowStream>> MysqlSource::Stream(const std::string& query) {
   if (stream_open_) return Error(ErrorCode::kInternal, "mysql: a stream is already open");
   RIVET_RETURN_IF_ERROR(EnsureConnected());
+  if (watchdog_) watchdog_->Reset();
   ArmGuard arm(watchdog_.get());
   // Any failure below leaves a transaction or a result half-way: close the connection.
   auto fail = [this](Status status) {
@@ -980,6 +1009,19 @@ Result<std::unique_ptr<RowStream>> MysqlSource::Stream(const std::string& query)
       return fail(ConnError(conn_.get(), "query failed"));
     }
     std::vector<ColumnPlan> plans = PlansOf(result.get());
+    for (const ColumnPlan& plan : plans) {
+      if (plan.decoder == Decoder::kFloat32) {
+        // The server prints FLOAT with 6 significant digits here: exact or a clear error.
+        Status refused =
+            Error(ErrorCode::kNotSupported,
+                  "column '{}': the text protocol rounds FLOAT values to 6 digits; read it with "
+                  "the binary protocol (the default) or cast it (CAST(col AS DOUBLE))",
+                  plan.name);
+        result->handle = nullptr;  // see TextStream::Abandon
+        result.reset();
+        return fail(refused);
+      }
+    }
     return std::unique_ptr<RowStream>(
         std::make_unique<TextStream>(this, std::move(plans), std::move(result)));
   }

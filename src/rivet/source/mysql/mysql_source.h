@@ -8,8 +8,9 @@
 //      lock_timeout_s, and a long net_write_timeout so that a slow writer downstream does not
 //      make the server drop a stream it is waiting to send.
 //   2. Stream(query): START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; runs the query
-//      unbuffered (text protocol with mysql_use_result by default, or a prepared statement on
-//      the binary protocol without mysql_stmt_store_result) and maps the result metadata to
+//      unbuffered (by default a prepared statement on the binary protocol without
+//      mysql_stmt_store_result, or the text protocol with mysql_use_result) and maps the result
+//      metadata to
 //      Rivet types (mysql_types.h). Next() decodes rows straight into the batch.
 //   3. At the end of the result the transaction is committed. A stream that stops early (an
 //      error, or destroyed before its end) closes the connection instead of reading the rest:
@@ -39,10 +40,13 @@
 
 namespace rivet::source::mysql {
 
-// How result rows travel. Text (mysql_use_result) measured faster on the 5M-row benchmark
-// (bench/mysql_protocols.cc), so it is the default; binary stays for comparison and tests.
+// How result rows travel. The binary protocol is the default: it is exact for every type
+// (the text protocol prints FLOAT with 6 significant digits, so the text path refuses FLOAT
+// columns rather than round them) and costs the server less (no integer and temporal
+// formatting); on the 5M-row benchmark (bench/mysql_protocols.cc) it was as fast or faster.
+// The text path stays for comparison and tests.
 enum class Protocol { kText, kBinary };
-inline constexpr Protocol kDefaultProtocol = Protocol::kText;
+inline constexpr Protocol kDefaultProtocol = Protocol::kBinary;
 
 Result<std::unique_ptr<Source>> MakeMysqlSource(const config::SourceConfig& config,
                                                 const ReadOptions& options);
