@@ -549,6 +549,66 @@ TEST(MysqlSource, PasswordLoginAndAuthFailureWithoutThePassword) {
   EXPECT_TRUE(connected.ok()) << connected.message();
 }
 
+TEST(MysqlSource, DemoDatabaseStreamsWithItsTypes) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  RIVET_REQUIRE_ENV(port, "RIVET_TEST_MYSQL_PORT");
+  auto source = Connected(url);
+  ASSERT_TRUE(source);
+  // Load scripts/demo/mysql.sql unless it is already there (other suites may be reading it).
+  auto users = source->QueryText("SELECT COUNT(*) FROM rivet_demo.users");
+  if (!users.has_value() || users->at(0).at(0) != "1000") {
+    auto load = rivet::testing::RunCommand(
+        fmt::format("mariadb --no-defaults -h 127.0.0.1 -P {} -u root < {}", port,
+                    rivet::testing::ShellQuote(std::string(RIVET_SOURCE_DIR) +
+                                               "/scripts/demo/mysql.sql")));
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+  }
+  struct Expect {
+    const char* table;
+    size_t rows;
+    std::vector<std::pair<const char*, DataType>> types;
+  };
+  const Expect expects[] = {
+      {"users",
+       1000,
+       {{"id", DataType::Of(TypeId::kInt64)},
+        {"full_name", DataType::Of(TypeId::kString)},
+        {"plan", DataType::Of(TypeId::kString)},
+        {"is_active", DataType::Of(TypeId::kBool)},
+        {"balance", DataType::Decimal(12, 2)},
+        {"preferences", DataType::Of(TypeId::kJson)},
+        {"created_at", DataType::Of(TypeId::kTimestamp)},
+        {"updated_at", DataType::Of(TypeId::kTimestampTz)}}},
+      {"orders",
+       3000,
+       {{"total", DataType::Decimal(12, 2)},
+        {"items", DataType::Of(TypeId::kJson)},
+        {"is_gift", DataType::Of(TypeId::kBool)},
+        {"shipped_on", DataType::Of(TypeId::kDate)}}},
+      {"events", 5000, {{"amount", DataType::Decimal(12, 2)}, {"payload", DataType::Of(TypeId::kJson)}}},
+  };
+  for (const Expect& e : expects) {
+    for (Protocol protocol : {Protocol::kText, Protocol::kBinary}) {
+      auto reader = Connected(url, {}, protocol);
+      ASSERT_TRUE(reader);
+      auto streamed = StreamAll(*reader, fmt::format("SELECT * FROM rivet_demo.{}", e.table));
+      ASSERT_TRUE(streamed.has_value()) << e.table << ": " << streamed.error().message();
+      size_t rows = 0;
+      for (const Batch& b : streamed->batches) rows += b.num_rows();
+      EXPECT_EQ(rows, e.rows) << e.table;
+      for (const auto& [name, type] : e.types) {
+        bool found = false;
+        for (const columnar::Field& field : *streamed->schema) {
+          if (field.name != name) continue;
+          found = true;
+          EXPECT_EQ(field.type, type) << e.table << "." << name << " is " << field.type.ToString();
+        }
+        EXPECT_TRUE(found) << e.table << "." << name;
+      }
+    }
+  }
+}
+
 TEST(MysqlSource, RefusedConnectionIsANetworkError) {
   RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
   // Port 1 on loopback: nothing listens there.
