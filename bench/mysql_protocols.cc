@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   } else if (const char* env = std::getenv("RIVET_TEST_MYSQL_URL")) {
     url = env;
   } else {
-    std::fprintf(stderr, "usage: mysql_protocols URL [RUNS] [text|binary] (or set RIVET_TEST_MYSQL_URL)\n");
+    std::fprintf(stderr,
+                 "usage: mysql_protocols URL [RUNS] [text|binary] (or set RIVET_TEST_MYSQL_URL)\n");
     return 2;
   }
   int runs = argc > 2 ? std::atoi(argv[2]) : 3;

@@ -2,20 +2,20 @@
 // scripts/servers/mariadb.sh): every type of reference §5 decoded through both wire protocols
 // and compared value by value with what the server itself prints, error classification,
 // statement timeouts, and session isolation between streams.
+#include "rivet/source/mysql/mysql_source.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <charconv>
-#include <limits>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "rivet/columnar/batch.h"
-#include "rivet/source/mysql/mysql_source.h"
 #include "support/test_env.h"
 
 namespace rivet::source::mysql {
@@ -80,8 +80,8 @@ Result<Streamed> StreamAll(Source& source, const std::string& query) {
 std::string Int128Text(Int128 v) {
   if (v == 0) return "0";
   bool negative = v < 0;
-  unsigned __int128 u = negative ? static_cast<unsigned __int128>(-(v + 1)) + 1
-                                 : static_cast<unsigned __int128>(v);
+  unsigned __int128 u =
+      negative ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
   std::string digits;
   while (u > 0) {
     digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
@@ -117,29 +117,36 @@ std::optional<std::string> Render(const Column& column, size_t row) {
   if (!column.IsValid(row)) return std::nullopt;
   const DataType& type = column.type();
   switch (type.id) {
-    case TypeId::kBool: return std::to_string(column.values<uint8_t>()[row]);
+    case TypeId::kBool:
+      return std::to_string(column.values<uint8_t>()[row]);
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
     case TypeId::kUInt8:
     case TypeId::kUInt16:
-    case TypeId::kDate: return std::to_string(column.values<int32_t>()[row]);
+    case TypeId::kDate:
+      return std::to_string(column.values<int32_t>()[row]);
     case TypeId::kInt64:
     case TypeId::kUInt32:
     case TypeId::kTime:
     case TypeId::kTimestamp:
-    case TypeId::kTimestampTz: return std::to_string(column.values<int64_t>()[row]);
+    case TypeId::kTimestampTz:
+      return std::to_string(column.values<int64_t>()[row]);
     case TypeId::kUInt64:
       return std::to_string(static_cast<uint64_t>(column.values<int64_t>()[row]));
-    case TypeId::kFloat32: return fmt::format("{}", column.values<float>()[row]);
-    case TypeId::kFloat64: return fmt::format("{}", column.values<double>()[row]);
+    case TypeId::kFloat32:
+      return fmt::format("{}", column.values<float>()[row]);
+    case TypeId::kFloat64:
+      return fmt::format("{}", column.values<double>()[row]);
     case TypeId::kDecimal:
       if (type.precision <= columnar::kMaxDecimal64Precision) {
         return DecimalText(column.values<int64_t>()[row], type.scale);
       }
       return DecimalText(column.values<Int128>()[row], type.scale);
-    case TypeId::kBinary: return Hex(column.StringAt(row));
-    default: return std::string(column.StringAt(row));
+    case TypeId::kBinary:
+      return Hex(column.StringAt(row));
+    default:
+      return std::string(column.StringAt(row));
   }
 }
 
@@ -264,7 +271,8 @@ TEST_P(MysqlSourceTest, TypeMatrixMatchesServerText) {
   Query(*admin, create);
   // The zero date needs a permissive sql_mode (on this admin session only).
   Query(*admin, "SET SESSION sql_mode = ''");
-  for (const char* row : kMatrixRows) Query(*admin, fmt::format("INSERT INTO type_matrix VALUES {}", row));
+  for (const char* row : kMatrixRows)
+    Query(*admin, fmt::format("INSERT INTO type_matrix VALUES {}", row));
   Query(*admin, "INSERT INTO type_matrix (id) VALUES (4)");  // NULL in every column
   TextRows expected = Query(*admin, expected_sql);
   ASSERT_EQ(expected.size(), 4u);
@@ -343,8 +351,9 @@ TEST_P(MysqlSourceTest, TimeOutsideADayIsAnErrorNamingTheColumn) {
   ASSERT_TRUE(admin);
   Query(*admin, "DROP TABLE IF EXISTS durations");
   Query(*admin, "CREATE TABLE durations (id INT PRIMARY KEY, took TIME)");
-  Query(*admin, "INSERT INTO durations VALUES (1, '10:00:00'), (2, '838:59:59'), "
-                "(3, '-01:00:00')");
+  Query(*admin,
+        "INSERT INTO durations VALUES (1, '10:00:00'), (2, '838:59:59'), "
+        "(3, '-01:00:00')");
   for (const char* value : {"838:59:59", "-01:00:00"}) {
     auto source = Connected(url, {}, GetParam());
     ASSERT_TRUE(source);
@@ -381,8 +390,7 @@ TEST_P(MysqlSourceTest, TinyintOneOutsideZeroOneIsAnError) {
   auto bad = StreamAll(*source, "SELECT is_active FROM flags ORDER BY id");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code(), ErrorCode::kData);
-  EXPECT_NE(bad.error().message().find("'is_active'"), std::string::npos)
-      << bad.error().message();
+  EXPECT_NE(bad.error().message().find("'is_active'"), std::string::npos) << bad.error().message();
 }
 
 TEST_P(MysqlSourceTest, MissingTableIsAQueryError) {
@@ -557,10 +565,9 @@ TEST(MysqlSource, DemoDatabaseStreamsWithItsTypes) {
   // Load scripts/demo/mysql.sql unless it is already there (other suites may be reading it).
   auto users = source->QueryText("SELECT COUNT(*) FROM rivet_demo.users");
   if (!users.has_value() || users->at(0).at(0) != "1000") {
-    auto load = rivet::testing::RunCommand(
-        fmt::format("mariadb --no-defaults -h 127.0.0.1 -P {} -u root < {}", port,
-                    rivet::testing::ShellQuote(std::string(RIVET_SOURCE_DIR) +
-                                               "/scripts/demo/mysql.sql")));
+    auto load = rivet::testing::RunCommand(fmt::format(
+        "mariadb --no-defaults -h 127.0.0.1 -P {} -u root < {}", port,
+        rivet::testing::ShellQuote(std::string(RIVET_SOURCE_DIR) + "/scripts/demo/mysql.sql")));
     ASSERT_EQ(load.exit_code, 0) << load.err;
   }
   struct Expect {
@@ -585,7 +592,9 @@ TEST(MysqlSource, DemoDatabaseStreamsWithItsTypes) {
         {"items", DataType::Of(TypeId::kJson)},
         {"is_gift", DataType::Of(TypeId::kBool)},
         {"shipped_on", DataType::Of(TypeId::kDate)}}},
-      {"events", 5000, {{"amount", DataType::Decimal(12, 2)}, {"payload", DataType::Of(TypeId::kJson)}}},
+      {"events",
+       5000,
+       {{"amount", DataType::Decimal(12, 2)}, {"payload", DataType::Of(TypeId::kJson)}}},
   };
   for (const Expect& e : expects) {
     for (Protocol protocol : {Protocol::kText, Protocol::kBinary}) {

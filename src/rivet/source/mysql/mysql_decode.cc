@@ -173,8 +173,8 @@ ParseStatus ParseDateText(std::string_view text, int32_t* days) {
   size_t pos = 0;
   uint64_t y = 0, m = 0, d = 0;
   if (!ReadDate(text, &pos, &y, &m, &d) || pos != text.size()) return ParseStatus::kInvalid;
-  return DateFromFields(static_cast<int64_t>(y), static_cast<unsigned>(m),
-                        static_cast<unsigned>(d), days);
+  return DateFromFields(static_cast<int64_t>(y), static_cast<unsigned>(m), static_cast<unsigned>(d),
+                        days);
 }
 
 ParseStatus ParseDatetimeText(std::string_view text, int64_t* epoch_micros) {
@@ -188,8 +188,7 @@ ParseStatus ParseDatetimeText(std::string_view text, int64_t* epoch_micros) {
   }
   return DatetimeFromFields(static_cast<int64_t>(y), static_cast<unsigned>(mo),
                             static_cast<unsigned>(d), static_cast<unsigned>(h),
-                            static_cast<unsigned>(mi), static_cast<unsigned>(s), us,
-                            epoch_micros);
+                            static_cast<unsigned>(mi), static_cast<unsigned>(s), us, epoch_micros);
 }
 
 ParseStatus ParseTimeText(std::string_view text, int64_t* day_micros) {

@@ -1,6 +1,7 @@
 #include "rivet/source/mysql/mysql_source.h"
 
 #include <mysql.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,8 +12,6 @@
 #include <mutex>
 #include <thread>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "rivet/source/mysql/mysql_decode.h"
 #include "rivet/source/mysql/mysql_errors.h"
@@ -152,8 +151,8 @@ class Watchdog {
  private:
   void Run() {
     using std::chrono::milliseconds;
-    const auto tick = std::clamp<Clock::duration>(timeout_ / 10, milliseconds(50),
-                                                  milliseconds(500));
+    const auto tick =
+        std::clamp<Clock::duration>(timeout_ / 10, milliseconds(50), milliseconds(500));
     std::unique_lock lock(mu_);
     while (!stop_) {
       cv_.wait_for(lock, tick);
@@ -401,11 +400,19 @@ size_t FixedRowBytes(const std::vector<ColumnPlan>& plans) {
   size_t total = 0;
   for (const ColumnPlan& plan : plans) {
     switch (plan.storage) {
-      case Storage::kU8: total += 2; break;
+      case Storage::kU8:
+        total += 2;
+        break;
       case Storage::kI32:
-      case Storage::kF32: total += 5; break;
-      case Storage::kI128: total += 17; break;
-      default: total += 9; break;
+      case Storage::kF32:
+        total += 5;
+        break;
+      case Storage::kI128:
+        total += 17;
+        break;
+      default:
+        total += 9;
+        break;
     }
   }
   return total;
@@ -438,13 +445,13 @@ class MysqlSource final : public Source {
       watchdog_ = std::make_unique<Watchdog>(std::chrono::seconds(options_.statement_timeout_s),
                                              [this] { CancelRunningQuery(); });
     }
-    std::string session = fmt::format("SET time_zone = '+00:00', SESSION net_write_timeout = {}",
-                                      kNetWriteTimeoutS);
+    std::string session =
+        fmt::format("SET time_zone = '+00:00', SESSION net_write_timeout = {}", kNetWriteTimeoutS);
     if (options_.lock_timeout_s > 0) {
       // Row locks (InnoDB) and metadata locks (a concurrent ALTER TABLE): both answer 1205.
-      session += fmt::format(
-          ", SESSION innodb_lock_wait_timeout = {0}, SESSION lock_wait_timeout = {0}",
-          std::min<int64_t>(options_.lock_timeout_s, 31536000));
+      session +=
+          fmt::format(", SESSION innodb_lock_wait_timeout = {0}, SESSION lock_wait_timeout = {0}",
+                      std::min<int64_t>(options_.lock_timeout_s, 31536000));
     }
     Status status = Exec(session, "setting up the session");
     if (!status.ok()) conn_.reset();
@@ -545,9 +552,10 @@ class MysqlSource final : public Source {
   // waiting for the result). KILL QUERY stops the statement and keeps the connection.
   void CancelRunningQuery() {
     unsigned long id = connection_id_.load();
-    spdlog::warn("mysql: no row from the server for {} s (statement_timeout_s); cancelling the "
-                 "query",
-                 options_.statement_timeout_s);
+    spdlog::warn(
+        "mysql: no row from the server for {} s (statement_timeout_s); cancelling the "
+        "query",
+        options_.statement_timeout_s);
     auto side = OpenConnection(params_, kKillConnectTimeoutS, kKillConnectTimeoutS);
     if (!side.has_value()) {
       spdlog::warn("mysql: could not cancel the query: {}", side.error().message());
@@ -838,8 +846,7 @@ class BinaryStream final : public MysqlRowStream {
       buffers_[c].resize(static_cast<size_t>(lengths_[c]) + 1);
       binds_[c].buffer = buffers_[c].data();
       binds_[c].buffer_length = static_cast<unsigned long>(buffers_[c].size());
-      if (mysql_stmt_fetch_column(stmt_.get(), &binds_[c], static_cast<unsigned int>(c), 0) !=
-          0) {
+      if (mysql_stmt_fetch_column(stmt_.get(), &binds_[c], static_cast<unsigned int>(c), 0) != 0) {
         return StmtError(stmt_.get(), "reading a long value failed");
       }
       rebind = true;
@@ -860,7 +867,8 @@ class BinaryStream final : public MysqlRowStream {
         return binds_[c].is_unsigned ? int64_t{static_cast<uint16_t>(v.i16)} : int64_t{v.i16};
       case MYSQL_TYPE_LONG:
         return binds_[c].is_unsigned ? int64_t{static_cast<uint32_t>(v.i32)} : int64_t{v.i32};
-      default: return v.i64;
+      default:
+        return v.i64;
     }
   }
 
@@ -932,8 +940,8 @@ class BinaryStream final : public MysqlRowStream {
       case Decoder::kDatetime: {
         const MYSQL_TIME& t = fixed_[c].time;
         int64_t micros = 0;
-        ParseStatus status = DatetimeFromFields(t.year, t.month, t.day, t.hour, t.minute,
-                                                t.second, t.second_part, &micros);
+        ParseStatus status = DatetimeFromFields(t.year, t.month, t.day, t.hour, t.minute, t.second,
+                                                t.second_part, &micros);
         return AppendMicrosStatus(status, micros, column);
       }
     }
@@ -946,21 +954,25 @@ class BinaryStream final : public MysqlRowStream {
     const MYSQL_TIME& t = fixed_[c].time;
     switch (plan.decoder) {
       case Decoder::kBool:
-      case Decoder::kInt: return std::to_string(SignedValue(c));
+      case Decoder::kInt:
+        return std::to_string(SignedValue(c));
       case Decoder::kTime: {
         std::string text = fmt::format("{}{:02}:{:02}:{:02}", t.neg ? "-" : "",
                                        uint64_t{t.day} * 24 + t.hour, t.minute, t.second);
         if (t.second_part) text += fmt::format(".{:06}", t.second_part);
         return text;
       }
-      case Decoder::kDate: return fmt::format("{:04}-{:02}-{:02}", t.year, t.month, t.day);
+      case Decoder::kDate:
+        return fmt::format("{:04}-{:02}-{:02}", t.year, t.month, t.day);
       case Decoder::kDatetime:
         return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", t.year, t.month, t.day,
                            t.hour, t.minute, t.second, t.second_part);
       case Decoder::kBit:
       case Decoder::kDecimal:
-      case Decoder::kBytes: return std::string(BytesOf(c));
-      default: return "?";
+      case Decoder::kBytes:
+        return std::string(BytesOf(c));
+      default:
+        return "?";
     }
   }
 

@@ -1,14 +1,18 @@
 // Unit tests of the MySQL source's pure parts: URL parsing, the errno classifier, civil dates,
 // text value decoders and the metadata -> type mapping. The server-facing parts are covered by
 // tests/integration/mysql_source_test.cc.
+#include "rivet/source/mysql/mysql_source.h"
+
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "rivet/source/mysql/mysql_decode.h"
 #include "rivet/source/mysql/mysql_errors.h"
-#include "rivet/source/mysql/mysql_source.h"
 #include "rivet/source/mysql/mysql_types.h"
 #include "rivet/source/mysql/mysql_url.h"
 
@@ -82,15 +86,12 @@ TEST(MysqlUrl, RejectsMalformedUrlsWithoutEchoingSecrets) {
       "mysql:/u:topsecret@h/db",        // no ://
       "mysql://u:topsecret@/db",        // no host
       "mysql://u:topsecret@h:0/db",     // port out of range
-      "mysql://u:topsecret@h:65536/db",
-      "mysql://u:topsecret@h:33a/db",
+      "mysql://u:topsecret@h:65536/db", "mysql://u:topsecret@h:33a/db",
       "mysql://u:topsecret@h:/db",
       "mysql://u:top%2secret@h/db",  // bad escape in the password
       "mysql://u:topsecret%@h/db",   // truncated escape
-      "mysql://u:topsecret@[::1/db",
-      "mysql://u:topsecret@h/db/extra",
-      "mysql://u:topsecret@h/db#frag",
-      "mysql://u:topsecret@h/db?ssl=1",
+      "mysql://u:topsecret@[::1/db",    "mysql://u:topsecret@h/db/extra",
+      "mysql://u:topsecret@h/db#frag",  "mysql://u:topsecret@h/db?ssl=1",
   };
   for (const char* url : bad) {
     auto params = ParseMysqlUrl(url);
@@ -147,7 +148,8 @@ TEST(MysqlUrl, StructuredConfig) {
   EXPECT_EQ(missing.error().code(), ErrorCode::kConfig);
 }
 
-// --- classifier -----------------------------------------------------------------------------------
+// --- classifier
+// -----------------------------------------------------------------------------------
 
 TEST(MysqlErrors, ClassifierTable) {
   struct Case {
@@ -155,15 +157,15 @@ TEST(MysqlErrors, ClassifierTable) {
     ErrorCode code;
   };
   const Case cases[] = {
-      {2002, ErrorCode::kNetwork},   {2003, ErrorCode::kNetwork},  {2006, ErrorCode::kNetwork},
-      {2013, ErrorCode::kNetwork},   {2055, ErrorCode::kNetwork},  {1927, ErrorCode::kNetwork},
-      {1205, ErrorCode::kTimeout},   {3024, ErrorCode::kTimeout},  {1969, ErrorCode::kTimeout},
-      {1317, ErrorCode::kTimeout},   {1213, ErrorCode::kDeadlock}, {1040, ErrorCode::kCapacity},
-      {1203, ErrorCode::kCapacity},  {1044, ErrorCode::kAuth},     {1045, ErrorCode::kAuth},
-      {1142, ErrorCode::kAuth},      {1227, ErrorCode::kAuth},     {1698, ErrorCode::kAuth},
-      {1064, ErrorCode::kQuery},     {1146, ErrorCode::kQuery},    {1054, ErrorCode::kQuery},
-      {1049, ErrorCode::kQuery},     {1149, ErrorCode::kQuery},    {1062, ErrorCode::kSource},
-      {1366, ErrorCode::kSource},    {0, ErrorCode::kSource},      {2000, ErrorCode::kSource},
+      {2002, ErrorCode::kNetwork},  {2003, ErrorCode::kNetwork},  {2006, ErrorCode::kNetwork},
+      {2013, ErrorCode::kNetwork},  {2055, ErrorCode::kNetwork},  {1927, ErrorCode::kNetwork},
+      {1205, ErrorCode::kTimeout},  {3024, ErrorCode::kTimeout},  {1969, ErrorCode::kTimeout},
+      {1317, ErrorCode::kTimeout},  {1213, ErrorCode::kDeadlock}, {1040, ErrorCode::kCapacity},
+      {1203, ErrorCode::kCapacity}, {1044, ErrorCode::kAuth},     {1045, ErrorCode::kAuth},
+      {1142, ErrorCode::kAuth},     {1227, ErrorCode::kAuth},     {1698, ErrorCode::kAuth},
+      {1064, ErrorCode::kQuery},    {1146, ErrorCode::kQuery},    {1054, ErrorCode::kQuery},
+      {1049, ErrorCode::kQuery},    {1149, ErrorCode::kQuery},    {1062, ErrorCode::kSource},
+      {1366, ErrorCode::kSource},   {0, ErrorCode::kSource},      {2000, ErrorCode::kSource},
       {99999, ErrorCode::kSource},
   };
   for (const Case& c : cases) {
@@ -337,6 +339,46 @@ TEST(MysqlDecode, BitBytes) {
   EXPECT_FALSE(BitBytesToUInt64(full, 9, &v));
 }
 
+TEST(MysqlDecode, ArbitraryBytesNeverCrashTheParsers) {
+  // Deterministic pseudo-random inputs drawn from the characters the parsers care about, plus
+  // every prefix of valid values: each parser must answer without reading past its input.
+  const std::string alphabet = "0123456789-+.: eE\0x";
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  std::vector<std::string> inputs = {"2024-02-29 12:34:56.123456", "-838:59:59.000001",
+                                     "-12345678901234567890.123456789"};
+  for (const std::string& valid : std::vector<std::string>(inputs)) {
+    for (size_t n = 0; n <= valid.size(); ++n) inputs.push_back(valid.substr(0, n));
+  }
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(next() % 40, ' ');
+    for (char& c : s) c = alphabet[next() % alphabet.size()];
+    inputs.push_back(s);
+  }
+  int ok = 0;
+  for (const std::string& input : inputs) {
+    // Parse from a heap copy of exactly the input's size so that an overread is a real one.
+    std::unique_ptr<char[]> copy(new char[input.size() + 1]);
+    std::memcpy(copy.get(), input.data(), input.size());
+    std::string_view text(copy.get(), input.size());
+    Int128 unscaled = 0;
+    int32_t days = 0;
+    int64_t micros = 0;
+    int64_t i64 = 0;
+    ok += ParseDecimalText(text, 38, 9, &unscaled) == ParseStatus::kOk;
+    ok += ParseDateText(text, &days) == ParseStatus::kOk;
+    ok += ParseDatetimeText(text, &micros) == ParseStatus::kOk;
+    ok += ParseTimeText(text, &micros) == ParseStatus::kOk;
+    ok += ParseInt64Text(text, &i64);
+  }
+  EXPECT_GT(ok, 0);  // the valid inputs and some prefixes parse
+}
+
 // --- type mapping -------------------------------------------------------------------------------
 
 FieldMeta Field(enum_field_types type, unsigned long length, unsigned int flags = 0,
@@ -377,7 +419,7 @@ TEST(MysqlTypes, Mapping) {
       {Field(MYSQL_TYPE_NEWDECIMAL, 13, UNSIGNED_FLAG, 2), DataType::Decimal(12, 2)},
       {Field(MYSQL_TYPE_NEWDECIMAL, 11, 0, 0), DataType::Decimal(10, 0)},
       {Field(MYSQL_TYPE_NEWDECIMAL, 39, 0, 0), DataType::Decimal(38, 0)},
-      {Field(MYSQL_TYPE_NEWDECIMAL, 40, 0, 0), DataType::Of(TypeId::kString)},  // 39 digits
+      {Field(MYSQL_TYPE_NEWDECIMAL, 40, 0, 0), DataType::Of(TypeId::kString)},   // 39 digits
       {Field(MYSQL_TYPE_NEWDECIMAL, 67, 0, 30), DataType::Of(TypeId::kString)},  // (65,30)
       {Field(MYSQL_TYPE_VAR_STRING, 1020), DataType::Of(TypeId::kString)},
       {Field(MYSQL_TYPE_STRING, 16, 0, 0, kBinaryCharset), DataType::Of(TypeId::kBinary)},
@@ -393,8 +435,7 @@ TEST(MysqlTypes, Mapping) {
       {Field(MYSQL_TYPE_TIMESTAMP, 26, 0, 6), DataType::Of(TypeId::kTimestampTz)},
       {Field(MYSQL_TYPE_YEAR, 4, UNSIGNED_FLAG), DataType::Of(TypeId::kInt32)},
       {Field(MYSQL_TYPE_NULL, 0), DataType::Of(TypeId::kString)},
-      {Field(MYSQL_TYPE_GEOMETRY, 4294967295, 0, 0, kBinaryCharset),
-       DataType::Of(TypeId::kBinary)},
+      {Field(MYSQL_TYPE_GEOMETRY, 4294967295, 0, 0, kBinaryCharset), DataType::Of(TypeId::kBinary)},
   };
   for (const Case& c : cases) {
     ColumnPlan plan = PlanColumn(c.field);

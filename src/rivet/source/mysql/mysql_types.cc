@@ -28,8 +28,8 @@ ColumnPlan IntPlan(TypeId id, int64_t min, int64_t max) {
 
 int32_t DecimalPrecision(const FieldMeta& field) {
   int64_t length = static_cast<int64_t>(field.length);
-  if (field.decimals > 0) --length;               // decimal point
-  if (!(field.flags & UNSIGNED_FLAG)) --length;   // sign
+  if (field.decimals > 0) --length;              // decimal point
+  if (!(field.flags & UNSIGNED_FLAG)) --length;  // sign
   int64_t precision = std::clamp<int64_t>(length, 1, kMaxMysqlDecimalPrecision);
   return static_cast<int32_t>(std::max<int64_t>(precision, field.decimals));
 }
@@ -49,12 +49,11 @@ ColumnPlan PlanColumn(const FieldMeta& f) {
       }
       break;
     case MYSQL_TYPE_SHORT:
-      plan = is_unsigned ? IntPlan(TypeId::kUInt16, 0, 65535)
-                         : IntPlan(TypeId::kInt16, -32768, 32767);
+      plan =
+          is_unsigned ? IntPlan(TypeId::kUInt16, 0, 65535) : IntPlan(TypeId::kInt16, -32768, 32767);
       break;
     case MYSQL_TYPE_INT24:
-      plan = IntPlan(TypeId::kInt32, is_unsigned ? 0 : -8388608,
-                     is_unsigned ? 16777215 : 8388607);
+      plan = IntPlan(TypeId::kInt32, is_unsigned ? 0 : -8388608, is_unsigned ? 16777215 : 8388607);
       break;
     case MYSQL_TYPE_LONG:
       plan = is_unsigned ? IntPlan(TypeId::kInt64, 0, 4294967295LL)

@@ -15,21 +15,30 @@
 //   float / double                    kFloat32 / kFloat64
 //   decimal(p,s), p <= 38             Decimal(p,s), exact unscaled integer
 //   decimal(p,s), p > 38              kString, the server's exact text
-//   char varchar text enum set        kString (utf8mb4 as received)
-//   binary varbinary blob (charset 63), bit-exact geometry   kBinary
-//   json (MySQL type 245; MariaDB: longtext with format "json" in the extended metadata)  kJson
-//   date                              kDate (0000-00-00 -> NULL)
-//   time                              kTime when 0 <= t < 24h, else a kData error
-//   datetime(n)                       kTimestamp (wall clock, microseconds)
-//   timestamp(n)                      kTimestampTz (the session runs in +00:00)
+//   char varchar text enum set        kString (utf8mb4 as received; 4-byte characters intact)
+//   binary varbinary blob (charset 63), geometry (internal WKB)   kBinary, bytes intact
+//   json                              kJson (see below)
+//   date                              kDate; the zero date 0000-00-00 -> NULL (documented);
+//                                     partial zero dates (2024-00-10) are a kData error
+//   time                              kTime when 0 <= t < 24h, else a kData error naming the
+//                                     column and value (TIME spans -838:59:59..838:59:59)
+//   datetime(n)                       kTimestamp (wall clock, microseconds); zero -> NULL
+//   timestamp(n)                      kTimestampTz (the session runs in +00:00); zero -> NULL
 //   year                              kInt32
 //   anything else                     kString, the server's text form
+//
+// JSON: MySQL 8 has a JSON type (245) and sends its normalised text. MariaDB (10.11 checked)
+// has no JSON type: JSON is LONGTEXT with a JSON_VALID check, and values are the text as
+// inserted. With extended metadata (MariaDB 10.5.2+, requested by Connector/C 3.3 by
+// default) the server marks JSON columns, and the results of JSON functions (JSON_OBJECT,
+// JSON_EXTRACT, ...), with the format name "json"; those become kJson. A plain LONGTEXT holding
+// JSON, or an older server, gives kString with the same bytes.
 #pragma once
+
+#include <mysql.h>
 
 #include <cstdint>
 #include <string>
-
-#include <mysql.h>
 
 #include "rivet/columnar/types.h"
 
@@ -50,17 +59,17 @@ inline constexpr unsigned int kBinaryCharset = 63;
 
 // How values of a column are decoded (one switch per value, no virtual call).
 enum class Decoder : uint8_t {
-  kBool,         // tinyint(1) / bool: 0 or 1
-  kBit,          // BIT(n): big-endian bytes
-  kInt,          // any integer or YEAR, range-checked into [min, max] of the target type
-  kUInt64,       // bigint unsigned
+  kBool,    // tinyint(1) / bool: 0 or 1
+  kBit,     // BIT(n): big-endian bytes
+  kInt,     // any integer or YEAR, range-checked into [min, max] of the target type
+  kUInt64,  // bigint unsigned
   kFloat32,
   kFloat64,
-  kDecimal,      // exact unscaled into int64 / Int128 by precision
-  kBytes,        // strings, binary, json, enum, set, wide decimals: bytes as received
+  kDecimal,  // exact unscaled into int64 / Int128 by precision
+  kBytes,    // strings, binary, json, enum, set, wide decimals: bytes as received
   kDate,
   kTime,
-  kDatetime,     // kTimestamp and kTimestampTz
+  kDatetime,  // kTimestamp and kTimestampTz
 };
 
 struct ColumnPlan {
