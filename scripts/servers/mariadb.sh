@@ -103,23 +103,29 @@ start() {
   touch "$logfile" && chown mysql:mysql "$logfile"
   chown mysql:mysql "$state_dir"
 
-  local port
-  port=$(free_port)
-  echo "$port" >"$portfile"
-  # --no-defaults first keeps /etc/mysql out; as root, --user=mysql is required.
-  mariadbd --no-defaults --datadir="$datadir" --socket="$socket" --pid-file="$pidfile" \
-    --port="$port" --bind-address=127.0.0.1 --user=mysql --log-error="$logfile" \
-    --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=256M \
-    </dev/null >/dev/null 2>&1 &
-  for _ in $(seq 1 300); do
-    if mariadb-admin --no-defaults --socket="$socket" -uroot ping >/dev/null 2>&1; then
-      setup_sql
-      write_env "$port"
-      echo "mariadb.sh: running on 127.0.0.1:$port (state in $state_dir)" >&2
-      return 0
-    fi
-    sleep 0.1
+  # A port found free can be taken before the server binds it: try a few.
+  local port attempt pid
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    echo "$port" >"$portfile"
+    # --no-defaults first keeps /etc/mysql out; as root, --user=mysql is required.
+    mariadbd --no-defaults --datadir="$datadir" --socket="$socket" --pid-file="$pidfile" \
+      --port="$port" --bind-address=127.0.0.1 --user=mysql --log-error="$logfile" \
+      --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+      --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=256M \
+      </dev/null >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 1 300); do
+      if mariadb-admin --no-defaults --socket="$socket" -uroot ping >/dev/null 2>&1; then
+        setup_sql
+        write_env "$port"
+        echo "mariadb.sh: running on 127.0.0.1:$port (state in $state_dir)" >&2
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break  # exited: port taken or a real failure
+      sleep 0.1
+    done
+    echo "mariadb.sh: start attempt $attempt on port $port failed" >&2
   done
   echo "mariadb.sh: server did not start; log follows" >&2
   tail -n 40 "$logfile" >&2 || true
@@ -127,6 +133,11 @@ start() {
 }
 
 stop() {
+  if [ ! -f "$pidfile" ]; then
+    rm -f "$envfile"
+    echo "mariadb.sh: not running (no $pidfile)" >&2
+    return 0
+  fi
   if [ -f "$pidfile" ]; then
     local pid
     pid=$(cat "$pidfile")
