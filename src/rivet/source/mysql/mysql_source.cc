@@ -418,8 +418,6 @@ size_t FixedRowBytes(const std::vector<ColumnPlan>& plans) {
   return total;
 }
 
-class MysqlSource;
-
 // ---------------------------------------------------------------------------------------------
 
 class MysqlSource final : public Source {
