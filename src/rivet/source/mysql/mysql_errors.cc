@@ -1,0 +1,53 @@
+#include "rivet/source/mysql/mysql_errors.h"
+
+namespace rivet::source::mysql {
+
+ErrorCode ClassifyMysqlError(unsigned int errnum) {
+  switch (errnum) {
+    // Connection refused, lost or killed: retry on a fresh connection.
+    case 2002:  // CR_CONNECTION_ERROR (socket)
+    case 2003:  // CR_CONN_HOST_ERROR
+    case 2005:  // CR_UNKNOWN_HOST (resolver hiccups are transient as often as typos)
+    case 2006:  // CR_SERVER_GONE_ERROR
+    case 2013:  // CR_SERVER_LOST
+    case 2055:  // CR_SERVER_LOST_EXTENDED
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED (MariaDB)
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
+      return ErrorCode::kNetwork;
+    // Timeouts: lock waits and interrupted statements.
+    case 1205:  // ER_LOCK_WAIT_TIMEOUT (row locks and metadata locks)
+    case 1317:  // ER_QUERY_INTERRUPTED (KILL QUERY, Rivet's statement watchdog)
+    case 1969:  // ER_STATEMENT_TIMEOUT (MariaDB max_statement_time)
+    case 3024:  // ER_QUERY_TIMEOUT (MySQL max_execution_time)
+      return ErrorCode::kTimeout;
+    case 1213:  // ER_LOCK_DEADLOCK
+      return ErrorCode::kDeadlock;
+    case 1040:  // ER_CON_COUNT_ERROR (too many connections)
+    case 1203:  // ER_TOO_MANY_USER_CONNECTIONS
+    case 1226:  // ER_USER_LIMIT_REACHED
+      return ErrorCode::kCapacity;
+    case 1044:  // ER_DBACCESS_DENIED_ERROR
+    case 1045:  // ER_ACCESS_DENIED_ERROR
+    case 1142:  // ER_TABLEACCESS_DENIED_ERROR
+    case 1143:  // ER_COLUMNACCESS_DENIED_ERROR
+    case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR
+    case 1370:  // ER_PROCACCESS_DENIED_ERROR
+    case 1698:  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+      return ErrorCode::kAuth;
+    case 1046:  // ER_NO_DB_ERROR
+    case 1049:  // ER_BAD_DB_ERROR
+    case 1052:  // ER_NON_UNIQ_ERROR (ambiguous column)
+    case 1054:  // ER_BAD_FIELD_ERROR
+    case 1064:  // ER_PARSE_ERROR
+    case 1109:  // ER_UNKNOWN_TABLE
+    case 1146:  // ER_NO_SUCH_TABLE
+    case 1149:  // ER_SYNTAX_ERROR
+    case 1305:  // ER_SP_DOES_NOT_EXIST (unknown function)
+      return ErrorCode::kQuery;
+    default:
+      return ErrorCode::kSource;
+  }
+}
+
+}  // namespace rivet::source::mysql

@@ -1,0 +1,480 @@
+// Unit tests of the MySQL source's pure parts: URL parsing, the errno classifier, civil dates,
+// text value decoders and the metadata -> type mapping. The server-facing parts are covered by
+// tests/integration/mysql_source_test.cc.
+#include "rivet/source/mysql/mysql_source.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rivet/source/mysql/mysql_decode.h"
+#include "rivet/source/mysql/mysql_errors.h"
+#include "rivet/source/mysql/mysql_types.h"
+#include "rivet/source/mysql/mysql_url.h"
+
+namespace rivet::source::mysql {
+namespace {
+
+using columnar::DataType;
+using columnar::Int128;
+using columnar::TypeId;
+
+// --- URL ---------------------------------------------------------------------------------------
+
+TEST(MysqlUrl, FullUrl) {
+  auto params = ParseMysqlUrl("mysql://reader:pa55@db.example.com:3307/shop");
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_EQ(params->host, "db.example.com");
+  EXPECT_EQ(params->port, 3307);
+  EXPECT_EQ(params->user, "reader");
+  EXPECT_EQ(params->password, "pa55");
+  EXPECT_EQ(params->database, "shop");
+}
+
+TEST(MysqlUrl, DefaultsAndOptionalParts) {
+  auto params = ParseMysqlUrl("mysql://127.0.0.1");
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->host, "127.0.0.1");
+  EXPECT_EQ(params->port, 3306);
+  EXPECT_EQ(params->user, "");
+  EXPECT_EQ(params->password, "");
+  EXPECT_EQ(params->database, "");
+
+  params = ParseMysqlUrl("mysql://root@localhost/");
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->user, "root");
+  EXPECT_EQ(params->host, "localhost");  // kept as given (Connector/C then uses the socket)
+  EXPECT_EQ(params->database, "");
+
+  params = ParseMysqlUrl("mariadb://u:@h:1/d");
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->password, "");
+  EXPECT_EQ(params->port, 1);
+}
+
+TEST(MysqlUrl, PercentDecodingOfUserPasswordAndDatabase) {
+  auto params = ParseMysqlUrl("mysql://us%40er:p%3Aw%2Fd%40%25%20x@h:3306/my%20db");
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_EQ(params->user, "us@er");
+  EXPECT_EQ(params->password, "p:w/d@% x");
+  EXPECT_EQ(params->database, "my db");
+  // A raw '@' in the password: the last '@' of the authority ends the user info.
+  params = ParseMysqlUrl("mysql://u:p@ss@h/db");
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->password, "p@ss");
+  EXPECT_EQ(params->host, "h");
+}
+
+TEST(MysqlUrl, Ipv6Host) {
+  auto params = ParseMysqlUrl("mysql://u@[::1]:3310/db");
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_EQ(params->host, "::1");
+  EXPECT_EQ(params->port, 3310);
+  params = ParseMysqlUrl("mysql://[fe80::1]");
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->host, "fe80::1");
+  EXPECT_EQ(params->port, 3306);
+}
+
+TEST(MysqlUrl, RejectsMalformedUrlsWithoutEchoingSecrets) {
+  const char* bad[] = {
+      "postgresql://u:topsecret@h/db",  // wrong scheme
+      "mysql:/u:topsecret@h/db",        // no ://
+      "mysql://u:topsecret@/db",        // no host
+      "mysql://u:topsecret@h:0/db",     // port out of range
+      "mysql://u:topsecret@h:65536/db", "mysql://u:topsecret@h:33a/db",
+      "mysql://u:topsecret@h:/db",
+      "mysql://u:top%2secret@h/db",  // bad escape in the password
+      "mysql://u:topsecret%@h/db",   // truncated escape
+      "mysql://u:topsecret@[::1/db",    "mysql://u:topsecret@h/db/extra",
+      "mysql://u:topsecret@h/db#frag",  "mysql://u:topsecret@h/db?ssl=1",
+  };
+  for (const char* url : bad) {
+    auto params = ParseMysqlUrl(url);
+    ASSERT_FALSE(params.has_value()) << url;
+    EXPECT_EQ(params.error().code(), ErrorCode::kConfig) << url;
+    EXPECT_EQ(params.error().message().find("topsecret"), std::string::npos)
+        << params.error().message();
+    EXPECT_EQ(params.error().message().find("top%2secret"), std::string::npos);
+  }
+  auto query = ParseMysqlUrl("mysql://u:topsecret@h/db?ssl-mode=REQUIRED&x=1");
+  ASSERT_FALSE(query.has_value());
+  EXPECT_NE(query.error().message().find("'ssl-mode'"), std::string::npos)
+      << query.error().message();
+}
+
+TEST(MysqlUrl, PercentDecodeEdges) {
+  std::string out;
+  EXPECT_TRUE(PercentDecode("", &out));
+  EXPECT_EQ(out, "");
+  EXPECT_TRUE(PercentDecode("%41%62%7e%00z", &out));
+  EXPECT_EQ(out, std::string("Ab~\0z", 5));
+  EXPECT_FALSE(PercentDecode("%", &out));
+  EXPECT_FALSE(PercentDecode("%4", &out));
+  EXPECT_FALSE(PercentDecode("a%g1", &out));
+}
+
+TEST(MysqlUrl, StructuredConfig) {
+  config::SourceConfig config;
+  config.type = config::SourceType::kMysql;
+  config.host = "db";
+  config.user = "u";
+  config.password = config::Secret("pw");
+  config.database = "d";
+  auto params = ConnectParamsFrom(config);
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->host, "db");
+  EXPECT_EQ(params->port, 3306);
+  EXPECT_EQ(params->password, "pw");
+  config.port = 3311;
+  params = ConnectParamsFrom(config);
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->port, 3311);
+  // The URL wins when set.
+  config.url = config::Secret("mysql://x@other:4000/e");
+  params = ConnectParamsFrom(config);
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->host, "other");
+  EXPECT_EQ(params->port, 4000);
+
+  config::SourceConfig empty;
+  empty.type = config::SourceType::kMysql;
+  auto missing = ConnectParamsFrom(empty);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kConfig);
+}
+
+// --- classifier
+// -----------------------------------------------------------------------------------
+
+TEST(MysqlErrors, ClassifierTable) {
+  struct Case {
+    unsigned int errnum;
+    ErrorCode code;
+  };
+  const Case cases[] = {
+      {2002, ErrorCode::kNetwork},  {2003, ErrorCode::kNetwork},  {2006, ErrorCode::kNetwork},
+      {2013, ErrorCode::kNetwork},  {2055, ErrorCode::kNetwork},  {1927, ErrorCode::kNetwork},
+      {1205, ErrorCode::kTimeout},  {3024, ErrorCode::kTimeout},  {1969, ErrorCode::kTimeout},
+      {1317, ErrorCode::kTimeout},  {1213, ErrorCode::kDeadlock}, {1040, ErrorCode::kCapacity},
+      {1203, ErrorCode::kCapacity}, {1044, ErrorCode::kAuth},     {1045, ErrorCode::kAuth},
+      {1142, ErrorCode::kAuth},     {1227, ErrorCode::kAuth},     {1698, ErrorCode::kAuth},
+      {1064, ErrorCode::kQuery},    {1146, ErrorCode::kQuery},    {1054, ErrorCode::kQuery},
+      {1049, ErrorCode::kQuery},    {1149, ErrorCode::kQuery},    {1062, ErrorCode::kSource},
+      {1366, ErrorCode::kSource},   {0, ErrorCode::kSource},      {2000, ErrorCode::kSource},
+      {99999, ErrorCode::kSource},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyMysqlError(c.errnum), c.code) << "errno " << c.errnum;
+  }
+}
+
+// --- civil dates --------------------------------------------------------------------------------
+
+TEST(MysqlDecode, DaysFromCivilKnownDates) {
+  // Expected values from an independent calendar implementation (Python's datetime).
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(1969, 12, 31), -1);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1), 11017);
+  EXPECT_EQ(DaysFromCivil(1900, 1, 1), -25567);
+  EXPECT_EQ(DaysFromCivil(1, 1, 1), -719162);
+  EXPECT_EQ(DaysFromCivil(2024, 2, 29), 19782);
+  EXPECT_EQ(DaysFromCivil(9999, 12, 31), 2932896);
+  EXPECT_EQ(DaysFromCivil(1000, 1, 1), -354285);
+  EXPECT_EQ(DaysFromCivil(1600, 2, 29), -135081);
+  EXPECT_EQ(DaysFromCivil(1582, 10, 15), -141427);
+}
+
+TEST(MysqlDecode, DaysFromCivilIsContiguous) {
+  // Walking every valid date from 1000-01-01 to 9999-12-31 advances exactly one day each step.
+  int64_t expected = DaysFromCivil(1000, 1, 1);
+  int64_t checked = 0;
+  for (int64_t y = 1000; y <= 9999; ++y) {
+    for (unsigned m = 1; m <= 12; ++m) {
+      for (unsigned d = 1; d <= 31; ++d) {
+        if (!IsValidCivilDate(y, m, d)) continue;
+        ASSERT_EQ(DaysFromCivil(y, m, d), expected) << y << "-" << m << "-" << d;
+        ++expected;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2932896 + 354285 + 1);
+}
+
+TEST(MysqlDecode, ValidCivilDates) {
+  EXPECT_TRUE(IsValidCivilDate(2024, 2, 29));
+  EXPECT_FALSE(IsValidCivilDate(2023, 2, 29));
+  EXPECT_FALSE(IsValidCivilDate(1900, 2, 29));
+  EXPECT_TRUE(IsValidCivilDate(2000, 2, 29));
+  EXPECT_FALSE(IsValidCivilDate(2024, 4, 31));
+  EXPECT_FALSE(IsValidCivilDate(2024, 0, 1));
+  EXPECT_FALSE(IsValidCivilDate(2024, 13, 1));
+  EXPECT_FALSE(IsValidCivilDate(2024, 1, 0));
+}
+
+// --- text decoders ------------------------------------------------------------------------------
+
+TEST(MysqlDecode, Integers) {
+  int64_t v = 0;
+  EXPECT_TRUE(ParseInt64Text("-9223372036854775808", &v));
+  EXPECT_EQ(v, std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(ParseInt64Text("9223372036854775807", &v));
+  EXPECT_EQ(v, std::numeric_limits<int64_t>::max());
+  EXPECT_FALSE(ParseInt64Text("9223372036854775808", &v));
+  EXPECT_FALSE(ParseInt64Text("", &v));
+  EXPECT_FALSE(ParseInt64Text("12a", &v));
+  EXPECT_FALSE(ParseInt64Text(" 1", &v));
+  uint64_t u = 0;
+  EXPECT_TRUE(ParseUInt64Text("18446744073709551615", &u));
+  EXPECT_EQ(u, std::numeric_limits<uint64_t>::max());
+  EXPECT_FALSE(ParseUInt64Text("18446744073709551616", &u));
+  EXPECT_FALSE(ParseUInt64Text("-1", &u));
+}
+
+TEST(MysqlDecode, Decimals) {
+  Int128 v = 0;
+  EXPECT_EQ(ParseDecimalText("-123.45", 12, 2, &v), ParseStatus::kOk);
+  EXPECT_EQ(v, -12345);
+  EXPECT_EQ(ParseDecimalText("0.00", 12, 2, &v), ParseStatus::kOk);
+  EXPECT_EQ(v, 0);
+  EXPECT_EQ(ParseDecimalText("7", 5, 2, &v), ParseStatus::kOk);  // padded to the scale
+  EXPECT_EQ(v, 700);
+  EXPECT_EQ(ParseDecimalText("7.5", 5, 2, &v), ParseStatus::kOk);
+  EXPECT_EQ(v, 750);
+  EXPECT_EQ(ParseDecimalText("999.99", 5, 2, &v), ParseStatus::kOk);
+  EXPECT_EQ(v, 99999);
+  EXPECT_EQ(ParseDecimalText("0999.99", 5, 2, &v), ParseStatus::kOk);  // leading zeros
+  EXPECT_EQ(ParseDecimalText("1000.00", 5, 2, &v), ParseStatus::kOutOfRange);
+  EXPECT_EQ(ParseDecimalText("1.234", 5, 2, &v), ParseStatus::kInvalid);  // more than scale
+  EXPECT_EQ(ParseDecimalText("", 5, 2, &v), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDecimalText("-", 5, 2, &v), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDecimalText("1..2", 5, 2, &v), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDecimalText("1e5", 5, 2, &v), ParseStatus::kInvalid);
+  // 38 digits: the widest native decimal.
+  const std::string max38(38, '9');
+  EXPECT_EQ(ParseDecimalText(max38, 38, 0, &v), ParseStatus::kOk);
+  Int128 expected = 0;
+  for (int i = 0; i < 38; ++i) expected = expected * 10 + 9;
+  EXPECT_EQ(v, expected);
+  EXPECT_EQ(ParseDecimalText("-" + max38.substr(0, 28) + "." + max38.substr(0, 10), 38, 10, &v),
+            ParseStatus::kOk);
+  EXPECT_EQ(v, -expected);
+  EXPECT_EQ(ParseDecimalText("1" + max38, 38, 0, &v), ParseStatus::kOutOfRange);
+  EXPECT_EQ(ParseDecimalText("1", 39, 0, &v), ParseStatus::kOutOfRange);  // not native
+}
+
+TEST(MysqlDecode, Dates) {
+  int32_t days = 0;
+  EXPECT_EQ(ParseDateText("1970-01-01", &days), ParseStatus::kOk);
+  EXPECT_EQ(days, 0);
+  EXPECT_EQ(ParseDateText("1969-12-31", &days), ParseStatus::kOk);
+  EXPECT_EQ(days, -1);
+  EXPECT_EQ(ParseDateText("9999-12-31", &days), ParseStatus::kOk);
+  EXPECT_EQ(days, 2932896);
+  EXPECT_EQ(ParseDateText("0000-00-00", &days), ParseStatus::kZero);
+  EXPECT_EQ(ParseDateText("2024-00-10", &days), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDateText("2024-02-30", &days), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDateText("2024-2-3", &days), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDateText("2024-02-03x", &days), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDateText("", &days), ParseStatus::kInvalid);
+}
+
+TEST(MysqlDecode, Datetimes) {
+  int64_t us = 0;
+  EXPECT_EQ(ParseDatetimeText("1970-01-01 00:00:00", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, 0);
+  EXPECT_EQ(ParseDatetimeText("1970-01-01 00:00:01.5", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, 1500000);
+  EXPECT_EQ(ParseDatetimeText("1969-12-31 23:59:59.999999", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, -1);
+  EXPECT_EQ(ParseDatetimeText("2024-02-29 12:34:56.000123", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, (int64_t{19782} * 86400 + 12 * 3600 + 34 * 60 + 56) * 1000000 + 123);
+  EXPECT_EQ(ParseDatetimeText("0000-00-00 00:00:00", &us), ParseStatus::kZero);
+  EXPECT_EQ(ParseDatetimeText("0000-00-00 00:00:00.000000", &us), ParseStatus::kZero);
+  EXPECT_EQ(ParseDatetimeText("2024-01-01 24:00:00", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDatetimeText("2024-01-01 10:00:00.", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDatetimeText("2024-01-01 10:00:00.1234567", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDatetimeText("2024-01-01T10:00:00", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseDatetimeText("2024-01-01", &us), ParseStatus::kInvalid);
+}
+
+TEST(MysqlDecode, TimesWithinADayOnly) {
+  int64_t us = 0;
+  EXPECT_EQ(ParseTimeText("00:00:00", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, 0);
+  EXPECT_EQ(ParseTimeText("23:59:59.999999", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, 86400000000 - 1);
+  EXPECT_EQ(ParseTimeText("12:00:00.5", &us), ParseStatus::kOk);
+  EXPECT_EQ(us, 43200500000);
+  EXPECT_EQ(ParseTimeText("24:00:00", &us), ParseStatus::kOutOfRange);
+  EXPECT_EQ(ParseTimeText("838:59:59", &us), ParseStatus::kOutOfRange);
+  EXPECT_EQ(ParseTimeText("-01:00:00", &us), ParseStatus::kOutOfRange);
+  EXPECT_EQ(ParseTimeText("-00:00:00.000001", &us), ParseStatus::kOutOfRange);
+  EXPECT_EQ(ParseTimeText("1:00:00", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseTimeText("10:60:00", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseTimeText("10:00", &us), ParseStatus::kInvalid);
+  EXPECT_EQ(ParseTimeText("", &us), ParseStatus::kInvalid);
+  // The binary protocol's fields follow the same rule.
+  EXPECT_EQ(TimeFromFields(false, 23, 59, 59, 999999, &us), ParseStatus::kOk);
+  EXPECT_EQ(TimeFromFields(false, 838, 59, 59, 0, &us), ParseStatus::kOutOfRange);
+  EXPECT_EQ(TimeFromFields(true, 1, 0, 0, 0, &us), ParseStatus::kOutOfRange);
+}
+
+TEST(MysqlDecode, BitBytes) {
+  uint64_t v = 0;
+  const uint8_t one[] = {0x01};
+  EXPECT_TRUE(BitBytesToUInt64(one, 1, &v));
+  EXPECT_EQ(v, 1u);
+  const uint8_t twelve_bits[] = {0x0a, 0xbc};
+  EXPECT_TRUE(BitBytesToUInt64(twelve_bits, 2, &v));
+  EXPECT_EQ(v, 0xabcu);
+  const uint8_t full[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
+  EXPECT_TRUE(BitBytesToUInt64(full, 8, &v));
+  EXPECT_EQ(v, std::numeric_limits<uint64_t>::max());
+  EXPECT_FALSE(BitBytesToUInt64(full, 9, &v));
+}
+
+TEST(MysqlDecode, ArbitraryBytesNeverCrashTheParsers) {
+  // Deterministic pseudo-random inputs drawn from the characters the parsers care about, plus
+  // every prefix of valid values: each parser must answer without reading past its input.
+  const std::string alphabet = "0123456789-+.: eE\0x";
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  std::vector<std::string> inputs = {"2024-02-29 12:34:56.123456", "-838:59:59.000001",
+                                     "-12345678901234567890.123456789"};
+  for (const std::string& valid : std::vector<std::string>(inputs)) {
+    for (size_t n = 0; n <= valid.size(); ++n) inputs.push_back(valid.substr(0, n));
+  }
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(next() % 40, ' ');
+    for (char& c : s) c = alphabet[next() % alphabet.size()];
+    inputs.push_back(s);
+  }
+  int ok = 0;
+  for (const std::string& input : inputs) {
+    // Parse from a heap copy of exactly the input's size so that an overread is a real one.
+    std::unique_ptr<char[]> copy(new char[input.size() + 1]);
+    std::memcpy(copy.get(), input.data(), input.size());
+    std::string_view text(copy.get(), input.size());
+    Int128 unscaled = 0;
+    int32_t days = 0;
+    int64_t micros = 0;
+    int64_t i64 = 0;
+    ok += ParseDecimalText(text, 38, 9, &unscaled) == ParseStatus::kOk;
+    ok += ParseDateText(text, &days) == ParseStatus::kOk;
+    ok += ParseDatetimeText(text, &micros) == ParseStatus::kOk;
+    ok += ParseTimeText(text, &micros) == ParseStatus::kOk;
+    ok += ParseInt64Text(text, &i64);
+  }
+  EXPECT_GT(ok, 0);  // the valid inputs and some prefixes parse
+}
+
+// --- type mapping -------------------------------------------------------------------------------
+
+FieldMeta Field(enum_field_types type, unsigned long length, unsigned int flags = 0,
+                unsigned int decimals = 0, unsigned int charsetnr = 45) {
+  FieldMeta f;
+  f.name = "c";
+  f.type = type;
+  f.length = length;
+  f.flags = flags;
+  f.decimals = decimals;
+  f.charsetnr = charsetnr;
+  return f;
+}
+
+TEST(MysqlTypes, Mapping) {
+  struct Case {
+    FieldMeta field;
+    DataType type;
+  };
+  const Case cases[] = {
+      {Field(MYSQL_TYPE_TINY, 1), DataType::Of(TypeId::kBool)},
+      {Field(MYSQL_TYPE_TINY, 4), DataType::Of(TypeId::kInt8)},
+      {Field(MYSQL_TYPE_TINY, 3, UNSIGNED_FLAG), DataType::Of(TypeId::kUInt8)},
+      {Field(MYSQL_TYPE_SHORT, 6), DataType::Of(TypeId::kInt16)},
+      {Field(MYSQL_TYPE_SHORT, 5, UNSIGNED_FLAG), DataType::Of(TypeId::kUInt16)},
+      {Field(MYSQL_TYPE_INT24, 9), DataType::Of(TypeId::kInt32)},
+      {Field(MYSQL_TYPE_LONG, 11), DataType::Of(TypeId::kInt32)},
+      {Field(MYSQL_TYPE_LONG, 10, UNSIGNED_FLAG), DataType::Of(TypeId::kInt64)},
+      {Field(MYSQL_TYPE_LONGLONG, 20), DataType::Of(TypeId::kInt64)},
+      {Field(MYSQL_TYPE_LONGLONG, 20, UNSIGNED_FLAG), DataType::Of(TypeId::kUInt64)},
+      {Field(MYSQL_TYPE_BIT, 1), DataType::Of(TypeId::kBool)},
+      {Field(MYSQL_TYPE_BIT, 12), DataType::Of(TypeId::kInt64)},
+      {Field(MYSQL_TYPE_BIT, 64), DataType::Of(TypeId::kUInt64)},
+      {Field(MYSQL_TYPE_FLOAT, 12), DataType::Of(TypeId::kFloat32)},
+      {Field(MYSQL_TYPE_DOUBLE, 22), DataType::Of(TypeId::kFloat64)},
+      // DECIMAL(12,2): 12 digits + point + sign = 14.
+      {Field(MYSQL_TYPE_NEWDECIMAL, 14, 0, 2), DataType::Decimal(12, 2)},
+      {Field(MYSQL_TYPE_NEWDECIMAL, 13, UNSIGNED_FLAG, 2), DataType::Decimal(12, 2)},
+      {Field(MYSQL_TYPE_NEWDECIMAL, 11, 0, 0), DataType::Decimal(10, 0)},
+      {Field(MYSQL_TYPE_NEWDECIMAL, 39, 0, 0), DataType::Decimal(38, 0)},
+      {Field(MYSQL_TYPE_NEWDECIMAL, 40, 0, 0), DataType::Of(TypeId::kString)},   // 39 digits
+      {Field(MYSQL_TYPE_NEWDECIMAL, 67, 0, 30), DataType::Of(TypeId::kString)},  // (65,30)
+      {Field(MYSQL_TYPE_VAR_STRING, 1020), DataType::Of(TypeId::kString)},
+      {Field(MYSQL_TYPE_STRING, 16, 0, 0, kBinaryCharset), DataType::Of(TypeId::kBinary)},
+      {Field(MYSQL_TYPE_BLOB, 65535, BINARY_FLAG | BLOB_FLAG, 0, kBinaryCharset),
+       DataType::Of(TypeId::kBinary)},
+      {Field(MYSQL_TYPE_BLOB, 65535, BLOB_FLAG), DataType::Of(TypeId::kString)},
+      {Field(MYSQL_TYPE_STRING, 4, ENUM_FLAG), DataType::Of(TypeId::kString)},
+      {Field(MYSQL_TYPE_STRING, 4, SET_FLAG), DataType::Of(TypeId::kString)},
+      {Field(MYSQL_TYPE_JSON, 4294967295), DataType::Of(TypeId::kJson)},
+      {Field(MYSQL_TYPE_DATE, 10), DataType::Of(TypeId::kDate)},
+      {Field(MYSQL_TYPE_TIME, 10), DataType::Of(TypeId::kTime)},
+      {Field(MYSQL_TYPE_DATETIME, 26, 0, 6), DataType::Of(TypeId::kTimestamp)},
+      {Field(MYSQL_TYPE_TIMESTAMP, 26, 0, 6), DataType::Of(TypeId::kTimestampTz)},
+      {Field(MYSQL_TYPE_YEAR, 4, UNSIGNED_FLAG), DataType::Of(TypeId::kInt32)},
+      {Field(MYSQL_TYPE_NULL, 0), DataType::Of(TypeId::kString)},
+      {Field(MYSQL_TYPE_GEOMETRY, 4294967295, 0, 0, kBinaryCharset), DataType::Of(TypeId::kBinary)},
+  };
+  for (const Case& c : cases) {
+    ColumnPlan plan = PlanColumn(c.field);
+    EXPECT_EQ(plan.type, c.type) << "field type " << c.field.type << " length " << c.field.length
+                                 << " got " << plan.type.ToString();
+    EXPECT_EQ(plan.storage, plan.type.storage());
+  }
+  FieldMeta json = Field(MYSQL_TYPE_BLOB, 4294967295, BLOB_FLAG);
+  json.json_format = true;  // MariaDB: LONGTEXT with the "json" format in extended metadata
+  EXPECT_EQ(PlanColumn(json).type, DataType::Of(TypeId::kJson));
+}
+
+TEST(MysqlTypes, IntegerBounds) {
+  ColumnPlan tiny = PlanColumn(Field(MYSQL_TYPE_TINY, 4));
+  EXPECT_EQ(tiny.min, -128);
+  EXPECT_EQ(tiny.max, 127);
+  ColumnPlan uint = PlanColumn(Field(MYSQL_TYPE_LONG, 10, UNSIGNED_FLAG));
+  EXPECT_EQ(uint.min, 0);
+  EXPECT_EQ(uint.max, 4294967295LL);
+  ColumnPlan medium = PlanColumn(Field(MYSQL_TYPE_INT24, 8, UNSIGNED_FLAG));
+  EXPECT_EQ(medium.max, 16777215);
+}
+
+TEST(MysqlSourceFactory, QuoteIdentifierAndOfflineDescription) {
+  config::SourceConfig config;
+  config.type = config::SourceType::kMysql;
+  config.url = config::Secret("mysql://u:pw@127.0.0.1:1/db");
+  auto source = MakeMysqlSource(config, ReadOptions{});
+  ASSERT_TRUE(source.has_value()) << source.error().message();
+  EXPECT_EQ((*source)->QuoteIdentifier("plain"), "`plain`");
+  EXPECT_EQ((*source)->QuoteIdentifier("we`ird"), "`we``ird`");
+  EXPECT_EQ((*source)->QuoteIdentifier(""), "``");
+  EXPECT_NE((*source)->ServerDescription().find("MySQL"), std::string::npos);
+
+  config.url = config::Secret("mysql://u:topsecret@h:99999/db");
+  auto bad = MakeMysqlSource(config, ReadOptions{});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message().find("topsecret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rivet::source::mysql

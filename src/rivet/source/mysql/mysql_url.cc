@@ -1,0 +1,140 @@
+#include "rivet/source/mysql/mysql_url.h"
+
+#include <charconv>
+
+namespace rivet::source::mysql {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Status UrlError(std::string_view what) {
+  return Error(ErrorCode::kConfig, "source.url: {} (expected mysql://user:password@host:3306/db)",
+               what);
+}
+
+}  // namespace
+
+bool PercentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;  // needs two hex digits after the %
+    int hi = HexValue(in[i + 1]);
+    int lo = HexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+Result<ConnectParams> ParseMysqlUrl(std::string_view url) {
+  ConnectParams params;
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return UrlError("missing scheme");
+  std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme != "mysql" && scheme != "mariadb") {
+    return UrlError("the scheme must be mysql://");
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
+  if (size_t fragment = rest.find('#'); fragment != std::string_view::npos) {
+    return UrlError("a fragment (#...) is not allowed; percent-encode '#' in a password as %23");
+  }
+
+  // Authority runs to the first '/' or '?'; userinfo is everything before its last '@'.
+  size_t authority_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view tail =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+
+  std::string_view hostport = authority;
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    hostport = authority.substr(at + 1);
+    size_t colon = userinfo.find(':');
+    std::string_view user = userinfo.substr(0, colon);
+    if (!PercentDecode(user, &params.user)) return UrlError("bad percent-escape in the user");
+    if (colon != std::string_view::npos) {
+      if (!PercentDecode(userinfo.substr(colon + 1), &params.password)) {
+        return UrlError("bad percent-escape in the password");
+      }
+    }
+  }
+
+  std::string_view host;
+  std::string_view port_text;
+  if (!hostport.empty() && hostport.front() == '[') {
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return UrlError("unterminated [IPv6] host");
+    host = hostport.substr(1, close - 1);
+    std::string_view after = hostport.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return UrlError("unexpected text after the [IPv6] host");
+      port_text = after.substr(1);
+      if (port_text.empty()) return UrlError("empty port");
+    }
+  } else {
+    size_t colon = hostport.find(':');
+    host = hostport.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port_text = hostport.substr(colon + 1);
+      if (port_text.empty()) return UrlError("empty port");
+    }
+  }
+  if (host.empty()) return UrlError("missing host");
+  params.host = std::string(host);
+  if (!port_text.empty()) {
+    int port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+        port > 65535) {
+      return UrlError("the port must be a number from 1 to 65535");
+    }
+    params.port = port;
+  }
+
+  if (!tail.empty() && tail.front() == '/') {
+    size_t query = tail.find('?');
+    std::string_view db = tail.substr(1, query == std::string_view::npos ? query : query - 1);
+    if (db.find('/') != std::string_view::npos) return UrlError("the path must be one database");
+    if (!PercentDecode(db, &params.database)) return UrlError("bad percent-escape in the database");
+    tail = query == std::string_view::npos ? std::string_view() : tail.substr(query);
+  }
+  if (!tail.empty()) {
+    // tail starts with '?': name the first parameter key (keys are not secret) to help the user.
+    std::string_view key = tail.substr(1, tail.find_first_of("=&", 1) - 1);
+    if (key.empty()) return UrlError("an empty query string is not allowed");
+    return Error(ErrorCode::kConfig,
+                 "source.url: query parameter '{}' is not supported by the mysql source",
+                 std::string(key));
+  }
+  return params;
+}
+
+Result<ConnectParams> ConnectParamsFrom(const config::SourceConfig& config) {
+  if (config.url) return ParseMysqlUrl(config.url->reveal());
+  ConnectParams params;
+  if (config.host.empty()) {
+    return Error(ErrorCode::kConfig, "source: set either url or host for the mysql source");
+  }
+  params.host = config.host;
+  params.port = config.port.value_or(kDefaultMysqlPort);
+  if (params.port < 1 || params.port > 65535) {
+    return Error(ErrorCode::kConfig, "source.port must be from 1 to 65535, got {}", params.port);
+  }
+  params.user = config.user;
+  if (config.password) params.password = config.password->reveal();
+  params.database = config.database;
+  return params;
+}
+
+}  // namespace rivet::source::mysql

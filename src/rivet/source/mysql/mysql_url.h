@@ -1,0 +1,41 @@
+// Connection parameters for the MySQL / MariaDB source, from a URL or the structured fields.
+//
+// URL form (reference §1): mysql://user:password@host:3306/database
+//   - scheme `mysql` (or `mariadb`); user, password and database are percent-decoded;
+//   - host is a name, an IPv4 address or a bracketed IPv6 address ([::1]); port 1..65535,
+//     default 3306;
+//   - query parameters are refused rather than silently ignored.
+// Host `localhost` is kept as written; note that MariaDB Connector/C then connects through the
+// Unix socket rather than TCP, as every MySQL client does. Use 127.0.0.1 to force TCP.
+// Errors never contain the URL or the password (the URL usually embeds it).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "rivet/common/result.h"
+#include "rivet/config/config.h"
+
+namespace rivet::source::mysql {
+
+inline constexpr int kDefaultMysqlPort = 3306;
+
+struct ConnectParams {
+  std::string host;
+  int port = kDefaultMysqlPort;
+  std::string user;
+  std::string password;  // a secret: never formatted into messages
+  std::string database;  // empty: no default database
+};
+
+// Pure and bounds-checked; errors are kConfig and say which part is wrong, never its value
+// for user or password.
+Result<ConnectParams> ParseMysqlUrl(std::string_view url);
+
+// Decodes %XX escapes; false on a truncated or non-hex escape.
+bool PercentDecode(std::string_view in, std::string* out);
+
+// From SourceConfig: the URL when set, else host / port / user / password / database.
+Result<ConnectParams> ConnectParamsFrom(const config::SourceConfig& config);
+
+}  // namespace rivet::source::mysql
