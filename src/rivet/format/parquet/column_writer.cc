@@ -464,13 +464,21 @@ class TypedColumnWriter final : public ColumnWriter {
       header.encoding = AppendValues(body_);
       RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
       // v2: only the values section is compressed; levels stay readable without decompressing.
-      RIVET_RETURN_IF_ERROR(compressor_.Compress(body_.data() + levels_size,
-                                                 body_.size() - levels_size, compressed_));
+      // An empty values section (an all-NULL page) is stored as is, is_compressed = false: a
+      // compressed empty block is a corner some readers' LZ4 decoders reject.
+      const size_t values_size = body_.size() - levels_size;
+      header.is_compressed =
+          values_size > 0 && compressor_.codec() != CompressionCodec::kUncompressed;
+      if (header.is_compressed) {
+        RIVET_RETURN_IF_ERROR(
+            compressor_.Compress(body_.data() + levels_size, values_size, compressed_));
+      } else {
+        compressed_.assign(body_.begin() + static_cast<std::ptrdiff_t>(levels_size), body_.end());
+      }
       compressed_.insert(compressed_.begin(), body_.begin(),
                          body_.begin() + static_cast<std::ptrdiff_t>(levels_size));
       header.num_nulls = static_cast<int32_t>(def_.size() - page_values_);
       header.num_rows = static_cast<int32_t>(page_rows_);
-      header.is_compressed = compressor_.codec() != CompressionCodec::kUncompressed;
       uncompressed_size = body_.size();
       compressed_size = compressed_.size();
     }
