@@ -57,7 +57,8 @@ class ParquetFileWriter final : public FormatWriter {
     size_t row = 0;
     while (row < rows) {
       uint64_t room = max_rows - group_rows_;
-      size_t take = static_cast<size_t>(std::min<uint64_t>({rows - row, room, kSliceRows}));
+      size_t take = static_cast<size_t>(
+          std::min<uint64_t>({rows - row, room, SliceRowsForByteLimit()}));
       for (size_t c = 0; c < columns_.size(); ++c) {
         RIVET_RETURN_IF_ERROR(columns_[c]->Write(batch.column(c), row, row + take));
       }
@@ -106,6 +107,17 @@ class ParquetFileWriter final : public FormatWriter {
       }
     }
     return Status::Ok();
+  }
+
+  // Rows to encode before the next byte-limit check: kFirstSliceRows at the start of a row
+  // group, then about as many rows as the average row size says still fit (plus one), so a row
+  // group overshoots row_group_max_bytes by little whatever the row width.
+  uint64_t SliceRowsForByteLimit() const {
+    if (group_rows_ == 0) return kFirstSliceRows;
+    uint64_t bytes = GroupUncompressedBytes();
+    if (bytes >= options_.row_group_max_bytes) return 1;
+    uint64_t per_row = std::max<uint64_t>(bytes / group_rows_, 1);
+    return std::min<uint64_t>(kSliceRows, (options_.row_group_max_bytes - bytes) / per_row + 1);
   }
 
   uint64_t GroupUncompressedBytes() const {

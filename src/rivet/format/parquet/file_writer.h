@@ -9,8 +9,8 @@
 //   1. MakeParquetFileWriter maps the columnar schema to Parquet leaves (schema.h), builds one
 //      ColumnWriter per leaf and the shared Compressor, and writes the leading magic "PAR1".
 //   2. Write(batch) checks the batch has the writer's schema, then hands it to every column
-//      writer in slices of at most kSliceRows rows and never more than the row group has room
-//      for. After each slice, the row group is flushed (step 3) when it holds
+//      writer in slices (at most kSliceRows rows, sized to what the row group still has room
+//      for in rows and, by the average row so far, in bytes). After each slice, the row group is flushed (step 3) when it holds
 //      row_group_max_rows rows or its encoded, uncompressed size reached row_group_max_bytes.
 //   3. Flushing a row group asks each column writer, in schema order, to write its chunk
 //      (dictionary page, then data pages) at the current file offset, and records a RowGroup
@@ -63,8 +63,11 @@ struct ParquetWriterOptions {
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 
-// The row count a batch is cut into before each row-group limit check.
+// A batch is cut into slices of at most kSliceRows rows; the row-group limits are checked after
+// each slice. The first slice of a row group is kFirstSliceRows, later ones are sized from the
+// average encoded row so far (file_writer.cc).
 inline constexpr size_t kSliceRows = 8192;
+inline constexpr size_t kFirstSliceRows = 1024;
 
 ParquetWriterOptions ParquetOptionsFrom(const WriterOptions& options);
 
