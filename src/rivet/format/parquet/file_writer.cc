@@ -54,11 +54,13 @@ class ParquetFileWriter final : public FormatWriter {
     RIVET_RETURN_IF_ERROR(CheckSchema(batch));
     const size_t rows = batch.num_rows();
     const uint64_t max_rows = std::max<uint64_t>(options_.row_group_max_rows, 1);
+    if (rows == 0) return Status::Ok();
+    const uint64_t batch_row_bytes = std::max<uint64_t>(batch.ByteSize() / rows, 1);
     size_t row = 0;
     while (row < rows) {
       uint64_t room = max_rows - group_rows_;
       size_t take = static_cast<size_t>(
-          std::min<uint64_t>({rows - row, room, SliceRowsForByteLimit()}));
+          std::min<uint64_t>({rows - row, room, SliceRowsForByteLimit(batch_row_bytes)}));
       for (size_t c = 0; c < columns_.size(); ++c) {
         RIVET_RETURN_IF_ERROR(columns_[c]->Write(batch.column(c), row, row + take));
       }
@@ -109,14 +111,14 @@ class ParquetFileWriter final : public FormatWriter {
     return Status::Ok();
   }
 
-  // Rows to encode before the next byte-limit check: kFirstSliceRows at the start of a row
-  // group, then about as many rows as the average row size says still fit (plus one), so a row
-  // group overshoots row_group_max_bytes by little whatever the row width.
-  uint64_t SliceRowsForByteLimit() const {
-    if (group_rows_ == 0) return kFirstSliceRows;
-    uint64_t bytes = GroupUncompressedBytes();
+  // Rows to encode before the next byte-limit check: about as many as still fit by the average
+  // encoded row of this row group (or, at its start, by the batch's own bytes per row), plus
+  // one, so a row group overshoots row_group_max_bytes by little whatever the row width.
+  uint64_t SliceRowsForByteLimit(uint64_t batch_row_bytes) const {
+    uint64_t bytes = group_rows_ == 0 ? 0 : GroupUncompressedBytes();
     if (bytes >= options_.row_group_max_bytes) return 1;
-    uint64_t per_row = std::max<uint64_t>(bytes / group_rows_, 1);
+    uint64_t per_row =
+        group_rows_ == 0 ? batch_row_bytes : std::max<uint64_t>(bytes / group_rows_, 1);
     return std::min<uint64_t>(kSliceRows, (options_.row_group_max_bytes - bytes) / per_row + 1);
   }
 

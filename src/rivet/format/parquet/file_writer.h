@@ -63,11 +63,9 @@ struct ParquetWriterOptions {
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 
-// A batch is cut into slices of at most kSliceRows rows; the row-group limits are checked after
-// each slice. The first slice of a row group is kFirstSliceRows, later ones are sized from the
-// average encoded row so far (file_writer.cc).
+// A batch is cut into slices of at most kSliceRows rows, sized so the row-group byte limit is
+// checked about when it is reached (file_writer.cc); the limits are checked after each slice.
 inline constexpr size_t kSliceRows = 8192;
-inline constexpr size_t kFirstSliceRows = 1024;
 
 ParquetWriterOptions ParquetOptionsFrom(const WriterOptions& options);
 
