@@ -107,27 +107,31 @@ Status DecodeRleBitPacked(const uint8_t* data, size_t size, int bit_width, size_
       if ((byte & 0x80) == 0) break;
     }
     if (header & 1) {
-      uint64_t values = (header >> 1) * kGroupSize;
-      uint64_t bytes = (header >> 1) * static_cast<uint64_t>(bit_width);  // 8 values per group
-      if (values == 0 || bytes > size - pos) {
+      const uint64_t groups = header >> 1;
+      if (groups == 0) return Error(ErrorCode::kCorrupt, "rle: empty bit-packed run");
+      // groups * bit_width bytes follow (8 values per group); checked without overflow.
+      if (bit_width > 0 && groups > (size - pos) / static_cast<uint64_t>(bit_width)) {
         return Error(ErrorCode::kCorrupt, "rle: bit-packed run past the end");
       }
+      const uint64_t bytes = groups * static_cast<uint64_t>(bit_width);
+      // Values past `count` are the zero padding of the last group: not decoded.
+      const uint64_t wanted = count - produced;
+      const uint64_t take = groups >= (wanted + kGroupSize - 1) / kGroupSize ? wanted
+                                                                             : groups * kGroupSize;
       uint64_t acc = 0;
       int acc_bits = 0;
       size_t p = pos;
       const uint64_t mask = bit_width == 0 ? 0 : (~uint64_t{0} >> (64 - bit_width));
-      for (uint64_t k = 0; k < values; ++k) {
+      for (uint64_t k = 0; k < take; ++k) {
         while (acc_bits < bit_width) {
           acc |= static_cast<uint64_t>(data[p++]) << acc_bits;
           acc_bits += 8;
         }
-        if (produced < count) {
-          out.push_back(static_cast<uint32_t>(acc & mask));
-          ++produced;
-        }
-        acc = bit_width == 64 ? 0 : acc >> bit_width;
+        out.push_back(static_cast<uint32_t>(acc & mask));
+        acc >>= bit_width;
         acc_bits -= bit_width;
       }
+      produced += take;
       pos += bytes;
     } else {
       uint64_t length = header >> 1;

@@ -107,6 +107,18 @@ TEST(Rle, DecoderRejectsTruncatedData) {
   EXPECT_EQ(DecodeRleBitPacked(Bytes{0x14, 0x01}.data(), 2, 1, 11, out).code(), ErrorCode::kCorrupt);
 }
 
+TEST(Rle, DecoderStopsAtCountOnHugeRuns) {
+  // Found by the footer fuzz target: a bit-packed header claiming ~2^62 groups. At bit width 0
+  // no bytes follow, so only `count` values may be produced (no loop over the claimed groups);
+  // at width 3 the claimed bytes are not there (no overflow in groups * width).
+  Bytes huge{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F};
+  std::vector<uint32_t> out;
+  ASSERT_TRUE(DecodeRleBitPacked(huge.data(), huge.size(), 0, 5, out).ok());
+  EXPECT_EQ(out, std::vector<uint32_t>(5, 0));
+  out.clear();
+  EXPECT_EQ(DecodeRleBitPacked(huge.data(), huge.size(), 3, 5, out).code(), ErrorCode::kCorrupt);
+}
+
 TEST(Rle, PackBooleansLeastSignificantBitFirst) {
   Bytes out;
   std::vector<uint8_t> values{1, 0, 1, 1, 0, 0, 0, 0, 1};

@@ -225,7 +225,7 @@ Status CompactReader::ReadI64(int64_t& value) {
 Status CompactReader::ReadDouble(double& value) {
   if (size_ - pos_ < 8) return Corrupt("unexpected end of data in double");
   uint64_t bits = 0;
-  for (int i = 0; i < 8; ++i) bits |= static_cast<uint64_t>(data_[pos_ + i]) << (8 * i);
+  for (size_t i = 0; i < 8; ++i) bits |= static_cast<uint64_t>(data_[pos_ + i]) << (8 * i);
   pos_ += 8;
   std::memcpy(&value, &bits, sizeof value);
   return Status::Ok();
