@@ -103,7 +103,9 @@ void AppendValue(Column& c, const DataType& t, uint64_t row, uint64_t k, Cardina
   const auto r = static_cast<int64_t>(row);
   const int64_t spread = high ? r * 7919 : static_cast<int64_t>(k % 5);
   switch (t.id) {
-    case TypeId::kBool: c.Append<uint8_t>(static_cast<uint8_t>((row + k) % 2)); return;
+    case TypeId::kBool:
+      c.Append<uint8_t>(static_cast<uint8_t>((row + k) % 2));
+      return;
     case TypeId::kInt8: {
       const int32_t edge[] = {-128, 127, 0, -1};
       c.Append<int32_t>(k < 4 ? edge[k] : static_cast<int32_t>(spread % 100));
@@ -126,7 +128,9 @@ void AppendValue(Column& c, const DataType& t, uint64_t row, uint64_t k, Cardina
       c.Append<int64_t>(k < 4 ? edge[k] : spread * 1000000007LL - 3);
       return;
     }
-    case TypeId::kUInt8: c.Append<int32_t>(k == 0 ? 255 : static_cast<int32_t>(spread % 256)); return;
+    case TypeId::kUInt8:
+      c.Append<int32_t>(k == 0 ? 255 : static_cast<int32_t>(spread % 256));
+      return;
     case TypeId::kUInt16:
       c.Append<int32_t>(k == 0 ? 65535 : static_cast<int32_t>(spread % 65536));
       return;
@@ -140,19 +144,18 @@ void AppendValue(Column& c, const DataType& t, uint64_t row, uint64_t k, Cardina
       return;
     }
     case TypeId::kFloat32: {
-      const float edge[] = {std::numeric_limits<float>::quiet_NaN(),
-                            std::numeric_limits<float>::infinity(),
-                            -std::numeric_limits<float>::infinity(), -0.0f,
-                            std::numeric_limits<float>::max(),
-                            std::numeric_limits<float>::denorm_min()};
+      const float edge[] = {
+          std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+          -std::numeric_limits<float>::infinity(), -0.0f,
+          std::numeric_limits<float>::max(),       std::numeric_limits<float>::denorm_min()};
       c.Append<float>(k < 6 ? edge[k] : static_cast<float>(spread) * 0.25f);
       return;
     }
     case TypeId::kFloat64: {
-      const double edge[] = {std::numeric_limits<double>::quiet_NaN(),
-                             std::numeric_limits<double>::infinity(),
-                             -std::numeric_limits<double>::infinity(), -0.0,
-                             std::numeric_limits<double>::max(), 0.1};
+      const double edge[] = {
+          std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+          -std::numeric_limits<double>::infinity(), -0.0,
+          std::numeric_limits<double>::max(),       0.1};
       c.Append<double>(k < 6 ? edge[k] : static_cast<double>(spread) / 3.0);
       return;
     }
@@ -205,8 +208,7 @@ void AppendValue(Column& c, const DataType& t, uint64_t row, uint64_t k, Cardina
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz: {
       // Pre-1970 with micros, 0001-01-01, 9999-12-31 23:59:59.999999.
-      const int64_t edge[] = {-1, -62135596800000000LL, 253402300799999999LL,
-                              -123456789012345LL};
+      const int64_t edge[] = {-1, -62135596800000000LL, 253402300799999999LL, -123456789012345LL};
       c.Append<int64_t>(k < 4 ? edge[k] : 1700000000000000LL + spread * 1000001);
       return;
     }
@@ -222,7 +224,8 @@ void AppendValue(Column& c, const DataType& t, uint64_t row, uint64_t k, Cardina
       c.AppendBytes(u, 16);
       return;
     }
-    case TypeId::kList: break;
+    case TypeId::kList:
+      break;
   }
   ADD_FAILURE() << "no value for " << t.ToString();
 }
@@ -277,13 +280,27 @@ std::string JsonQuote(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -346,29 +363,35 @@ std::string Canon(const Column& c, size_t i) {
   if (!c.IsValid(i)) return "null";
   const DataType& t = c.type();
   switch (t.id) {
-    case TypeId::kBool: return c.values<uint8_t>()[i] ? "true" : "false";
+    case TypeId::kBool:
+      return c.values<uint8_t>()[i] ? "true" : "false";
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
     case TypeId::kUInt8:
     case TypeId::kUInt16:
-    case TypeId::kDate: return Quoted(std::to_string(c.values<int32_t>()[i]));
+    case TypeId::kDate:
+      return Quoted(std::to_string(c.values<int32_t>()[i]));
     case TypeId::kInt64:
     case TypeId::kUInt32:
     case TypeId::kTime:
     case TypeId::kTimestamp:
-    case TypeId::kTimestampTz: return Quoted(std::to_string(c.values<int64_t>()[i]));
+    case TypeId::kTimestampTz:
+      return Quoted(std::to_string(c.values<int64_t>()[i]));
     case TypeId::kUInt64:
       return Quoted(std::to_string(static_cast<uint64_t>(c.values<int64_t>()[i])));
-    case TypeId::kFloat32: return FloatText(static_cast<double>(c.values<float>()[i]));
-    case TypeId::kFloat64: return FloatText(c.values<double>()[i]);
+    case TypeId::kFloat32:
+      return FloatText(static_cast<double>(c.values<float>()[i]));
+    case TypeId::kFloat64:
+      return FloatText(c.values<double>()[i]);
     case TypeId::kDecimal:
       if (t.precision <= columnar::kMaxDecimal64Precision) {
         return Quoted(DecimalText(c.values<int64_t>()[i], t.scale));
       }
       return Quoted(DecimalText(c.values<Int128>()[i], t.scale));
     case TypeId::kString:
-    case TypeId::kJson: return JsonQuote(c.StringAt(i));
+    case TypeId::kJson:
+      return JsonQuote(c.StringAt(i));
     case TypeId::kBinary: {
       std::string_view s = c.StringAt(i);
       return Quoted(Hex(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
@@ -436,14 +459,17 @@ std::vector<InteropCase> Cases() {
     cases.push_back(c);
   }
   {
-    InteropCase c{"uncompressed_many_pages_dictionary_kept", with(config::Compression::kNone),
-                  {Cardinality::kLow, Nulls::kSome}, {120, 80}};
+    InteropCase c{"uncompressed_many_pages_dictionary_kept",
+                  with(config::Compression::kNone),
+                  {Cardinality::kLow, Nulls::kSome},
+                  {120, 80}};
     c.options.page_max_rows = 7;
     cases.push_back(c);
   }
   {
     InteropCase c{"snappy_many_row_groups_dictionary_fallback",
-                  with(config::Compression::kSnappy), {Cardinality::kHigh, Nulls::kSome},
+                  with(config::Compression::kSnappy),
+                  {Cardinality::kHigh, Nulls::kSome},
                   {150, 150}};
     c.options.row_group_max_rows = 64;
     c.options.dictionary_max_bytes = 200;
@@ -452,36 +478,46 @@ std::vector<InteropCase> Cases() {
     cases.push_back(c);
   }
   {
-    InteropCase c{"gzip_data_page_v2", with(config::Compression::kGzip),
-                  {Cardinality::kHigh, Nulls::kSome}, {200}};
+    InteropCase c{"gzip_data_page_v2",
+                  with(config::Compression::kGzip),
+                  {Cardinality::kHigh, Nulls::kSome},
+                  {200}};
     c.options.data_page_v2 = true;
     c.options.page_max_rows = 13;
     c.options.dictionary_max_bytes = 400;
     cases.push_back(c);
   }
   {
-    InteropCase c{"lz4_raw_no_dictionary", with(config::Compression::kLz4),
-                  {Cardinality::kHigh, Nulls::kSome}, {250}};
+    InteropCase c{"lz4_raw_no_dictionary",
+                  with(config::Compression::kLz4),
+                  {Cardinality::kHigh, Nulls::kSome},
+                  {250}};
     c.options.enable_dictionary = false;
     c.options.page_max_bytes = 512;
     cases.push_back(c);
   }
   {
-    InteropCase c{"lz4_raw_v2_low_cardinality", with(config::Compression::kLz4),
-                  {Cardinality::kLow, Nulls::kSome}, {90}};
+    InteropCase c{"lz4_raw_v2_low_cardinality",
+                  with(config::Compression::kLz4),
+                  {Cardinality::kLow, Nulls::kSome},
+                  {90}};
     c.options.data_page_v2 = true;
     c.options.page_max_rows = 10;
     cases.push_back(c);
   }
   {
-    InteropCase c{"zstd_level_9_all_null", with(config::Compression::kZstd),
-                  {Cardinality::kLow, Nulls::kAll}, {25}};
+    InteropCase c{"zstd_level_9_all_null",
+                  with(config::Compression::kZstd),
+                  {Cardinality::kLow, Nulls::kAll},
+                  {25}};
     c.options.compression_level = 9;
     cases.push_back(c);
   }
   {
-    InteropCase c{"zstd_no_nulls_byte_sized_row_groups", with(config::Compression::kZstd),
-                  {Cardinality::kHigh, Nulls::kNone}, {400}};
+    InteropCase c{"zstd_no_nulls_byte_sized_row_groups",
+                  with(config::Compression::kZstd),
+                  {Cardinality::kHigh, Nulls::kNone},
+                  {400}};
     c.options.row_group_max_bytes = 24 * 1024;
     c.min_row_groups = 2;
     cases.push_back(c);

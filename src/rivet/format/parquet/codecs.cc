@@ -114,9 +114,12 @@ class Lz4RawCompressor final : public Compressor {
 
 Result<std::unique_ptr<Compressor>> MakeCompressor(config::Compression compression, int level) {
   switch (compression) {
-    case config::Compression::kNone: return std::unique_ptr<Compressor>(new NoneCompressor());
-    case config::Compression::kSnappy: return std::unique_ptr<Compressor>(new SnappyCompressor());
-    case config::Compression::kLz4: return std::unique_ptr<Compressor>(new Lz4RawCompressor());
+    case config::Compression::kNone:
+      return std::unique_ptr<Compressor>(new NoneCompressor());
+    case config::Compression::kSnappy:
+      return std::unique_ptr<Compressor>(new SnappyCompressor());
+    case config::Compression::kLz4:
+      return std::unique_ptr<Compressor>(new Lz4RawCompressor());
     case config::Compression::kGzip: {
       int gzip_level = level == 0 ? kDefaultGzipLevel : std::clamp(level, 0, kMaxGzipLevel);
       return std::unique_ptr<Compressor>(new GzipCompressor(gzip_level));

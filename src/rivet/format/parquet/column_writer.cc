@@ -158,8 +158,8 @@ struct DictOf<T, false> {
 };
 
 template <ValueKind K>
-constexpr bool kHasRawRange = K == ValueKind::kInt32FromI64 || K == ValueKind::kInt64 ||
-                              K == ValueKind::kDecimal128;
+constexpr bool kHasRawRange =
+    K == ValueKind::kInt32FromI64 || K == ValueKind::kInt64 || K == ValueKind::kDecimal128;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -385,7 +385,8 @@ class TypedColumnWriter final : public ColumnWriter {
 
   uint64_t EstimatedPageBytes() const {
     uint64_t levels = (def_.size() * static_cast<uint64_t>(def_width_) +
-                       rep_.size() * static_cast<uint64_t>(rep_width_) + 7) / 8;
+                       rep_.size() * static_cast<uint64_t>(rep_width_) + 7) /
+                      8;
     uint64_t values;
     if constexpr (K == ValueKind::kBool) {
       values = (bools_.size() + 7) / 8;
@@ -431,8 +432,9 @@ class TypedColumnWriter final : public ColumnWriter {
 
   Status CheckPageSize(uint64_t size) const {
     if (size > kMaxPageBytes) {
-      return Error(ErrorCode::kData, "column '{}': a page of {} bytes exceeds Parquet's 2 GiB limit",
-                   leaf_.name, size);
+      return Error(ErrorCode::kData,
+                   "column '{}': a page of {} bytes exceeds Parquet's 2 GiB limit", leaf_.name,
+                   size);
     }
     return Status::Ok();
   }
@@ -596,9 +598,10 @@ Result<std::unique_ptr<ColumnWriter>> MakeColumnWriter(const LeafColumn& leaf,
                                                        const PageOptions& options,
                                                        Compressor& compressor) {
   switch (leaf.kind) {
-#define RIVET_KIND(kind) \
-  case ValueKind::kind:  \
-    return std::unique_ptr<ColumnWriter>(new TypedColumnWriter<ValueKind::kind>(leaf, options, compressor));
+#define RIVET_KIND(kind)                  \
+  case ValueKind::kind:                   \
+    return std::unique_ptr<ColumnWriter>( \
+        new TypedColumnWriter<ValueKind::kind>(leaf, options, compressor));
     RIVET_KIND(kBool)
     RIVET_KIND(kInt32)
     RIVET_KIND(kInt32FromI64)

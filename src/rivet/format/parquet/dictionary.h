@@ -37,8 +37,8 @@ inline uint64_t MixBits(uint64_t x) {
 
 template <typename V>
 uint64_t HashFixed(const V& value) {
-  static_assert(std::is_trivially_copyable_v<V> && (sizeof(V) == 4 || sizeof(V) == 8 ||
-                                                    sizeof(V) == 16));
+  static_assert(std::is_trivially_copyable_v<V> &&
+                (sizeof(V) == 4 || sizeof(V) == 8 || sizeof(V) == 16));
   if constexpr (sizeof(V) == 4) {
     uint32_t bits;
     std::memcpy(&bits, &value, 4);

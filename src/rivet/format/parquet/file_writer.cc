@@ -104,8 +104,9 @@ class ParquetFileWriter final : public FormatWriter {
     }
     for (size_t i = 0; i < got.size(); ++i) {
       if (!(got[i].type == (*schema_)[i].type)) {
-        return Error(ErrorCode::kInternal, "parquet: column '{}' is {} in the batch, {} in the file",
-                     (*schema_)[i].name, got[i].type.ToString(), (*schema_)[i].type.ToString());
+        return Error(ErrorCode::kInternal,
+                     "parquet: column '{}' is {} in the batch, {} in the file", (*schema_)[i].name,
+                     got[i].type.ToString(), (*schema_)[i].type.ToString());
       }
     }
     return Status::Ok();

@@ -10,8 +10,9 @@
 //      ColumnWriter per leaf and the shared Compressor, and writes the leading magic "PAR1".
 //   2. Write(batch) checks the batch has the writer's schema, then hands it to every column
 //      writer in slices (at most kSliceRows rows, sized to what the row group still has room
-//      for in rows and, by the average row so far, in bytes). After each slice, the row group is flushed (step 3) when it holds
-//      row_group_max_rows rows or its encoded, uncompressed size reached row_group_max_bytes.
+//      for in rows and, by the average row so far, in bytes). After each slice, the row group is
+//      flushed (step 3) when it holds row_group_max_rows rows or its encoded, uncompressed size
+//      reached row_group_max_bytes.
 //   3. Flushing a row group asks each column writer, in schema order, to write its chunk
 //      (dictionary page, then data pages) at the current file offset, and records a RowGroup
 //      (chunks with offsets, sizes, encodings and statistics; row count; byte totals) for the

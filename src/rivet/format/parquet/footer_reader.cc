@@ -31,7 +31,8 @@ Status CorruptF(fmt::format_string<Args...> format, Args&&... args) {
 Status CheckMagic(const uint8_t* bytes, std::string_view where) {
   if (std::memcmp(bytes, "PAR1", kMagicBytes) == 0) return Status::Ok();
   if (std::memcmp(bytes, "PARE", kMagicBytes) == 0) {
-    return Error(ErrorCode::kNotSupported, "Parquet files with encrypted footers are not supported");
+    return Error(ErrorCode::kNotSupported,
+                 "Parquet files with encrypted footers are not supported");
   }
   return CorruptF("no PAR1 magic at the {}", where);
 }
@@ -72,7 +73,8 @@ Status CheckChunk(const ColumnChunk& chunk, size_t group, size_t column, int64_t
   if (m.dictionary_page_offset && *m.dictionary_page_offset > 0) {
     start = std::min(start, *m.dictionary_page_offset);
   }
-  if (m.index_page_offset && *m.index_page_offset > 0) start = std::min(start, *m.index_page_offset);
+  if (m.index_page_offset && *m.index_page_offset > 0)
+    start = std::min(start, *m.index_page_offset);
   auto outside = [&](int64_t offset) {
     return offset < static_cast<int64_t>(kMagicBytes) || offset >= data_end;
   };
@@ -84,12 +86,14 @@ Status CheckChunk(const ColumnChunk& chunk, size_t group, size_t column, int64_t
     return CorruptF("row group {} column {} of {} bytes at offset {} runs past the data end {}",
                     group, column, m.total_compressed_size, start, data_end);
   }
-  if (m.num_values < 0) return CorruptF("row group {} column {} has a negative value count", group, column);
+  if (m.num_values < 0)
+    return CorruptF("row group {} column {} has a negative value count", group, column);
   return Status::Ok();
 }
 
 // Steps 3-6 once the footer bytes are known. `footer_offset` is where they start in the file.
-Result<FileMetaData> CheckFooter(const uint8_t* footer, size_t footer_size, uint64_t footer_offset) {
+Result<FileMetaData> CheckFooter(const uint8_t* footer, size_t footer_size,
+                                 uint64_t footer_offset) {
   auto parsed = ParseFileMetaData(footer, footer_size);
   if (!parsed) return parsed.error().WithContext("not a valid Parquet file");
   FileMetaData m = std::move(parsed).value();

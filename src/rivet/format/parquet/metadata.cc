@@ -26,14 +26,20 @@ void WriteLogicalType(CompactWriter& w, const LogicalType& t) {
   using Kind = LogicalType::Kind;
   w.FieldStructBegin(10);  // SchemaElement 10: logicalType (a union: exactly one member)
   switch (t.kind) {
-    case Kind::kString: w.FieldStructBegin(1); break;
-    case Kind::kList: w.FieldStructBegin(3); break;
+    case Kind::kString:
+      w.FieldStructBegin(1);
+      break;
+    case Kind::kList:
+      w.FieldStructBegin(3);
+      break;
     case Kind::kDecimal:
       w.FieldStructBegin(5);
       w.FieldI32(1, t.scale);
       w.FieldI32(2, t.precision);
       break;
-    case Kind::kDate: w.FieldStructBegin(6); break;
+    case Kind::kDate:
+      w.FieldStructBegin(6);
+      break;
     case Kind::kTime:
     case Kind::kTimestamp:
       w.FieldStructBegin(t.kind == Kind::kTime ? 7 : 8);
@@ -45,10 +51,15 @@ void WriteLogicalType(CompactWriter& w, const LogicalType& t) {
       w.FieldI8(1, t.bit_width);
       w.FieldBool(2, t.is_signed);
       break;
-    case Kind::kJson: w.FieldStructBegin(12); break;
-    case Kind::kUuid: w.FieldStructBegin(14); break;
+    case Kind::kJson:
+      w.FieldStructBegin(12);
+      break;
+    case Kind::kUuid:
+      w.FieldStructBegin(14);
+      break;
     case Kind::kNone:
-    case Kind::kOther: break;
+    case Kind::kOther:
+      break;
   }
   w.StructEnd();  // the member struct
   w.StructEnd();  // the union
@@ -140,8 +151,8 @@ void SerializeFileMetaData(const FileMetaData& m, std::vector<uint8_t>& out) {
   if (m.column_order_count > 0) {
     w.FieldListBegin(7, CType::kStruct, m.column_order_count);
     for (size_t i = 0; i < m.column_order_count; ++i) {
-      w.StructBegin();         // union ColumnOrder
-      w.FieldStructBegin(1);   // 1: TypeDefinedOrder TYPE_ORDER
+      w.StructBegin();        // union ColumnOrder
+      w.FieldStructBegin(1);  // 1: TypeDefinedOrder TYPE_ORDER
       w.StructEnd();
       w.StructEnd();
     }
@@ -181,7 +192,8 @@ void SerializePageHeader(const PageHeader& h, std::vector<uint8_t>& out) {
       w.FieldBool(7, h.is_compressed);
       w.StructEnd();
       break;
-    case PageType::kIndexPage: break;
+    case PageType::kIndexPage:
+      break;
   }
   w.StructEnd();
 }
@@ -198,7 +210,8 @@ Status Corrupt(std::string_view what) {
 }
 
 Status Expect(CType got, CType want, std::string_view field) {
-  if (got != want) return Error(ErrorCode::kCorrupt, "parquet footer: field {} has the wrong type", field);
+  if (got != want)
+    return Error(ErrorCode::kCorrupt, "parquet footer: field {} has the wrong type", field);
   return Status::Ok();
 }
 
@@ -277,8 +290,12 @@ Status ParseLogicalType(CompactReader& r, LogicalType& t) {
   return ForEachField(r, [&](int16_t id, CType type) -> Status {
     RIVET_RETURN_IF_ERROR(Expect(type, CType::kStruct, "logicalType member"));
     switch (id) {
-      case 1: t.kind = Kind::kString; break;
-      case 3: t.kind = Kind::kList; break;
+      case 1:
+        t.kind = Kind::kString;
+        break;
+      case 3:
+        t.kind = Kind::kList;
+        break;
       case 5:
         t.kind = Kind::kDecimal;
         return ForEachField(r, [&](int16_t sub, CType sub_type) -> Status {
@@ -286,9 +303,15 @@ Status ParseLogicalType(CompactReader& r, LogicalType& t) {
           if (sub == 2) return ReadI32Field(r, sub_type, "DecimalType.precision", t.precision);
           return r.Skip(sub_type);
         });
-      case 6: t.kind = Kind::kDate; break;
-      case 7: t.kind = Kind::kTime; return ParseTimeLike(r, t);
-      case 8: t.kind = Kind::kTimestamp; return ParseTimeLike(r, t);
+      case 6:
+        t.kind = Kind::kDate;
+        break;
+      case 7:
+        t.kind = Kind::kTime;
+        return ParseTimeLike(r, t);
+      case 8:
+        t.kind = Kind::kTimestamp;
+        return ParseTimeLike(r, t);
       case 10:
         t.kind = Kind::kInteger;
         return ForEachField(r, [&](int16_t sub, CType sub_type) -> Status {
@@ -302,9 +325,15 @@ Status ParseLogicalType(CompactReader& r, LogicalType& t) {
           }
           return r.Skip(sub_type);
         });
-      case 12: t.kind = Kind::kJson; break;
-      case 14: t.kind = Kind::kUuid; break;
-      default: t.kind = Kind::kOther; break;
+      case 12:
+        t.kind = Kind::kJson;
+        break;
+      case 14:
+        t.kind = Kind::kUuid;
+        break;
+      default:
+        t.kind = Kind::kOther;
+        break;
     }
     return r.Skip(type);
   });
@@ -327,7 +356,9 @@ Status ParseSchemaElement(CompactReader& r, SchemaElement& e) {
         RIVET_RETURN_IF_ERROR(ReadI32Field(r, type, "SchemaElement.repetition_type", v));
         e.repetition = static_cast<Repetition>(v);
         return Status::Ok();
-      case 4: has_name = true; return ReadStringField(r, type, "SchemaElement.name", e.name);
+      case 4:
+        has_name = true;
+        return ReadStringField(r, type, "SchemaElement.name", e.name);
       case 5:
         RIVET_RETURN_IF_ERROR(ReadI32Field(r, type, "SchemaElement.num_children", v));
         e.num_children = v;
@@ -347,7 +378,8 @@ Status ParseSchemaElement(CompactReader& r, SchemaElement& e) {
       case 10:
         RIVET_RETURN_IF_ERROR(Expect(type, CType::kStruct, "SchemaElement.logicalType"));
         return ParseLogicalType(r, e.logical);
-      default: return r.Skip(type);
+      default:
+        return r.Skip(type);
     }
   });
   if (!fields.ok()) return fields;
@@ -358,11 +390,20 @@ Status ParseSchemaElement(CompactReader& r, SchemaElement& e) {
 Status ParseStatistics(CompactReader& r, Statistics& s) {
   return ForEachField(r, [&](int16_t id, CType type) -> Status {
     switch (id) {
-      case 3: s.null_count.emplace(); return ReadI64Field(r, type, "null_count", *s.null_count);
-      case 5: s.max_value.emplace(); return ReadStringField(r, type, "max_value", *s.max_value);
-      case 6: s.min_value.emplace(); return ReadStringField(r, type, "min_value", *s.min_value);
-      case 9: s.nan_count.emplace(); return ReadI64Field(r, type, "nan_count", *s.nan_count);
-      default: return r.Skip(type);
+      case 3:
+        s.null_count.emplace();
+        return ReadI64Field(r, type, "null_count", *s.null_count);
+      case 5:
+        s.max_value.emplace();
+        return ReadStringField(r, type, "max_value", *s.max_value);
+      case 6:
+        s.min_value.emplace();
+        return ReadStringField(r, type, "min_value", *s.min_value);
+      case 9:
+        s.nan_count.emplace();
+        return ReadI64Field(r, type, "nan_count", *s.nan_count);
+      default:
+        return r.Skip(type);
     }
   });
 }
@@ -374,7 +415,8 @@ Status ParseColumnMetaData(CompactReader& r, ColumnMetaData& m) {
   Status fields = ForEachField(r, [&](int16_t id, CType type) -> Status {
     if (id > 0 && id < 32) seen |= 1u << id;
     switch (id) {
-      case 1: return ReadEnumField(r, type, "ColumnMetaData.type", m.type);
+      case 1:
+        return ReadEnumField(r, type, "ColumnMetaData.type", m.type);
       case 2:
         return ForEachListElement(r, type, CType::kI32, "ColumnMetaData.encodings", [&] {
           int32_t v = 0;
@@ -389,15 +431,18 @@ Status ParseColumnMetaData(CompactReader& r, ColumnMetaData& m) {
           m.path_in_schema.emplace_back(v);
           return Status::Ok();
         });
-      case 4: return ReadEnumField(r, type, "ColumnMetaData.codec", m.codec);
-      case 5: return ReadI64Field(r, type, "ColumnMetaData.num_values", m.num_values);
+      case 4:
+        return ReadEnumField(r, type, "ColumnMetaData.codec", m.codec);
+      case 5:
+        return ReadI64Field(r, type, "ColumnMetaData.num_values", m.num_values);
       case 6:
         return ReadI64Field(r, type, "ColumnMetaData.total_uncompressed_size",
                             m.total_uncompressed_size);
       case 7:
         return ReadI64Field(r, type, "ColumnMetaData.total_compressed_size",
                             m.total_compressed_size);
-      case 9: return ReadI64Field(r, type, "ColumnMetaData.data_page_offset", m.data_page_offset);
+      case 9:
+        return ReadI64Field(r, type, "ColumnMetaData.data_page_offset", m.data_page_offset);
       case 10:
         m.index_page_offset.emplace();
         return ReadI64Field(r, type, "ColumnMetaData.index_page_offset", *m.index_page_offset);
@@ -409,12 +454,13 @@ Status ParseColumnMetaData(CompactReader& r, ColumnMetaData& m) {
         RIVET_RETURN_IF_ERROR(Expect(type, CType::kStruct, "ColumnMetaData.statistics"));
         m.statistics.emplace();
         return ParseStatistics(r, *m.statistics);
-      default: return r.Skip(type);
+      default:
+        return r.Skip(type);
     }
   });
   if (!fields.ok()) return fields;
-  constexpr uint32_t kRequired = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
-                                 (1u << 6) | (1u << 7) | (1u << 9);
+  constexpr uint32_t kRequired =
+      (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 9);
   if ((seen & kRequired) != kRequired) return Corrupt("column metadata misses a required field");
   return Status::Ok();
 }
@@ -422,12 +468,14 @@ Status ParseColumnMetaData(CompactReader& r, ColumnMetaData& m) {
 Status ParseColumnChunk(CompactReader& r, ColumnChunk& c) {
   return ForEachField(r, [&](int16_t id, CType type) -> Status {
     switch (id) {
-      case 2: return ReadI64Field(r, type, "ColumnChunk.file_offset", c.file_offset);
+      case 2:
+        return ReadI64Field(r, type, "ColumnChunk.file_offset", c.file_offset);
       case 3:
         RIVET_RETURN_IF_ERROR(Expect(type, CType::kStruct, "ColumnChunk.meta_data"));
         c.meta_data.emplace();
         return ParseColumnMetaData(r, *c.meta_data);
-      default: return r.Skip(type);
+      default:
+        return r.Skip(type);
     }
   });
 }
@@ -445,7 +493,9 @@ Status ParseRowGroup(CompactReader& r, RowGroup& g) {
       case 2:
         has_bytes = true;
         return ReadI64Field(r, type, "RowGroup.total_byte_size", g.total_byte_size);
-      case 3: has_rows = true; return ReadI64Field(r, type, "RowGroup.num_rows", g.num_rows);
+      case 3:
+        has_rows = true;
+        return ReadI64Field(r, type, "RowGroup.num_rows", g.num_rows);
       case 5:
         g.file_offset.emplace();
         return ReadI64Field(r, type, "RowGroup.file_offset", *g.file_offset);
@@ -456,7 +506,8 @@ Status ParseRowGroup(CompactReader& r, RowGroup& g) {
         RIVET_RETURN_IF_ERROR(Expect(type, CType::kI16, "RowGroup.ordinal"));
         g.ordinal.emplace();
         return r.ReadI16(*g.ordinal);
-      default: return r.Skip(type);
+      default:
+        return r.Skip(type);
     }
   });
   if (!fields.ok()) return fields;
@@ -473,14 +524,18 @@ Result<FileMetaData> ParseFileMetaData(const uint8_t* data, size_t size) {
   bool has_version = false, has_schema = false, has_rows = false, has_groups = false;
   Status status = ForEachField(r, [&](int16_t id, CType type) -> Status {
     switch (id) {
-      case 1: has_version = true; return ReadI32Field(r, type, "FileMetaData.version", m.version);
+      case 1:
+        has_version = true;
+        return ReadI32Field(r, type, "FileMetaData.version", m.version);
       case 2:
         has_schema = true;
         return ForEachListElement(r, type, CType::kStruct, "FileMetaData.schema", [&] {
           m.schema.emplace_back();
           return ParseSchemaElement(r, m.schema.back());
         });
-      case 3: has_rows = true; return ReadI64Field(r, type, "FileMetaData.num_rows", m.num_rows);
+      case 3:
+        has_rows = true;
+        return ReadI64Field(r, type, "FileMetaData.num_rows", m.num_rows);
       case 4:
         has_groups = true;
         return ForEachListElement(r, type, CType::kStruct, "FileMetaData.row_groups", [&] {
@@ -507,7 +562,8 @@ Result<FileMetaData> ParseFileMetaData(const uint8_t* data, size_t size) {
             return r.Skip(order_type);
           });
         });
-      default: return r.Skip(type);
+      default:
+        return r.Skip(type);
     }
   });
   if (!status.ok()) return status;
@@ -522,7 +578,8 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t& hea
   PageHeader h;
   Status status = ForEachField(r, [&](int16_t id, CType type) -> Status {
     switch (id) {
-      case 1: return ReadEnumField(r, type, "PageHeader.type", h.type);
+      case 1:
+        return ReadEnumField(r, type, "PageHeader.type", h.type);
       case 2:
         return ReadI32Field(r, type, "PageHeader.uncompressed_page_size", h.uncompressed_page_size);
       case 3:
@@ -539,10 +596,14 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t& hea
         RIVET_RETURN_IF_ERROR(Expect(type, CType::kStruct, "PageHeader.data_page_header_v2"));
         return ForEachField(r, [&](int16_t sub, CType sub_type) -> Status {
           switch (sub) {
-            case 1: return ReadI32Field(r, sub_type, "num_values", h.num_values);
-            case 2: return ReadI32Field(r, sub_type, "num_nulls", h.num_nulls);
-            case 3: return ReadI32Field(r, sub_type, "num_rows", h.num_rows);
-            case 4: return ReadEnumField(r, sub_type, "encoding", h.encoding);
+            case 1:
+              return ReadI32Field(r, sub_type, "num_values", h.num_values);
+            case 2:
+              return ReadI32Field(r, sub_type, "num_nulls", h.num_nulls);
+            case 3:
+              return ReadI32Field(r, sub_type, "num_rows", h.num_rows);
+            case 4:
+              return ReadEnumField(r, sub_type, "encoding", h.encoding);
             case 5:
               return ReadI32Field(r, sub_type, "definition_levels_byte_length",
                                   h.definition_levels_byte_length);
@@ -552,10 +613,12 @@ Result<PageHeader> ParsePageHeader(const uint8_t* data, size_t size, size_t& hea
             case 7:
               RIVET_RETURN_IF_ERROR(ExpectBool(sub_type, "is_compressed"));
               return r.ReadBool(sub_type, h.is_compressed);
-            default: return r.Skip(sub_type);
+            default:
+              return r.Skip(sub_type);
           }
         });
-      default: return r.Skip(type);
+      default:
+        return r.Skip(type);
     }
   });
   if (!status.ok()) return status;

@@ -96,15 +96,15 @@ struct LogicalType {
 
 // parquet.thrift `struct SchemaElement`.
 struct SchemaElement {
-  std::optional<PhysicalType> type;          // 1
-  std::optional<int32_t> type_length;        // 2
-  std::optional<Repetition> repetition;      // 3
-  std::string name;                          // 4
-  std::optional<int32_t> num_children;       // 5
-  std::optional<ConvertedType> converted;    // 6
-  std::optional<int32_t> scale;              // 7
-  std::optional<int32_t> precision;          // 8
-  LogicalType logical;                       // 10 (absent when kNone)
+  std::optional<PhysicalType> type;        // 1
+  std::optional<int32_t> type_length;      // 2
+  std::optional<Repetition> repetition;    // 3
+  std::string name;                        // 4
+  std::optional<int32_t> num_children;     // 5
+  std::optional<ConvertedType> converted;  // 6
+  std::optional<int32_t> scale;            // 7
+  std::optional<int32_t> precision;        // 8
+  LogicalType logical;                     // 10 (absent when kNone)
 };
 
 // parquet.thrift `struct Statistics`: values are PLAIN-encoded without a length prefix.
@@ -119,43 +119,43 @@ struct Statistics {
 
 // parquet.thrift `struct ColumnMetaData`.
 struct ColumnMetaData {
-  PhysicalType type = PhysicalType::kInt32;                     // 1
-  std::vector<Encoding> encodings;                              // 2
-  std::vector<std::string> path_in_schema;                      // 3
-  CompressionCodec codec = CompressionCodec::kUncompressed;     // 4
-  int64_t num_values = 0;                                       // 5
-  int64_t total_uncompressed_size = 0;                          // 6 (page headers included)
-  int64_t total_compressed_size = 0;                            // 7 (page headers included)
-  int64_t data_page_offset = 0;                                 // 9
-  std::optional<int64_t> index_page_offset;                     // 10 (read side only)
-  std::optional<int64_t> dictionary_page_offset;                // 11
-  std::optional<Statistics> statistics;                         // 12
+  PhysicalType type = PhysicalType::kInt32;                  // 1
+  std::vector<Encoding> encodings;                           // 2
+  std::vector<std::string> path_in_schema;                   // 3
+  CompressionCodec codec = CompressionCodec::kUncompressed;  // 4
+  int64_t num_values = 0;                                    // 5
+  int64_t total_uncompressed_size = 0;                       // 6 (page headers included)
+  int64_t total_compressed_size = 0;                         // 7 (page headers included)
+  int64_t data_page_offset = 0;                              // 9
+  std::optional<int64_t> index_page_offset;                  // 10 (read side only)
+  std::optional<int64_t> dictionary_page_offset;             // 11
+  std::optional<Statistics> statistics;                      // 12
 };
 
 // parquet.thrift `struct ColumnChunk`.
 struct ColumnChunk {
-  int64_t file_offset = 0;                 // 2: where the chunk starts
+  int64_t file_offset = 0;                  // 2: where the chunk starts
   std::optional<ColumnMetaData> meta_data;  // 3
 };
 
 // parquet.thrift `struct RowGroup`.
 struct RowGroup {
-  std::vector<ColumnChunk> columns;             // 1
-  int64_t total_byte_size = 0;                  // 2: uncompressed bytes of all chunks
-  int64_t num_rows = 0;                         // 3
-  std::optional<int64_t> file_offset;           // 5
+  std::vector<ColumnChunk> columns;              // 1
+  int64_t total_byte_size = 0;                   // 2: uncompressed bytes of all chunks
+  int64_t num_rows = 0;                          // 3
+  std::optional<int64_t> file_offset;            // 5
   std::optional<int64_t> total_compressed_size;  // 6
-  std::optional<int16_t> ordinal;               // 7
+  std::optional<int16_t> ordinal;                // 7
 };
 
 // parquet.thrift `struct FileMetaData`.
 struct FileMetaData {
-  int32_t version = 1;                                              // 1
-  std::vector<SchemaElement> schema;                                // 2: depth-first, root first
-  int64_t num_rows = 0;                                             // 3
-  std::vector<RowGroup> row_groups;                                 // 4
+  int32_t version = 1;                // 1
+  std::vector<SchemaElement> schema;  // 2: depth-first, root first
+  int64_t num_rows = 0;               // 3
+  std::vector<RowGroup> row_groups;   // 4
   std::vector<std::pair<std::string, std::string>> key_value_metadata;  // 5
-  std::optional<std::string> created_by;                            // 6
+  std::optional<std::string> created_by;                                // 6
   // 7: one ColumnOrder per leaf column; Rivet writes TYPE_ORDER (TypeDefinedOrder) for all.
   // Read side: how many column orders were present and whether all were TYPE_ORDER.
   size_t column_order_count = 0;
@@ -165,10 +165,10 @@ struct FileMetaData {
 // parquet.thrift `struct DataPageHeader` / `DataPageHeaderV2` / `DictionaryPageHeader`, folded
 // into one page header description.
 struct PageHeader {
-  PageType type = PageType::kDataPage;  // 1
-  int32_t uncompressed_page_size = 0;   // 2 (header excluded)
-  int32_t compressed_page_size = 0;     // 3 (header excluded)
-  int32_t num_values = 0;               // data page 1 / v2 1 / dictionary 1
+  PageType type = PageType::kDataPage;   // 1
+  int32_t uncompressed_page_size = 0;    // 2 (header excluded)
+  int32_t compressed_page_size = 0;      // 3 (header excluded)
+  int32_t num_values = 0;                // data page 1 / v2 1 / dictionary 1
   Encoding encoding = Encoding::kPlain;  // data page 2 / v2 4 / dictionary 2
   // Data page v2 only:
   int32_t num_nulls = 0;                      // 2

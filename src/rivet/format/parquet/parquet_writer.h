@@ -26,8 +26,7 @@ namespace rivet::format::parquet {
 
 // A writer with the default row-group, page and dictionary limits (file_writer.h).
 Result<std::unique_ptr<FormatWriter>> MakeParquetWriter(const WriterOptions& options,
-                                                        columnar::SchemaPtr schema,
-                                                        ByteSink& sink);
+                                                        columnar::SchemaPtr schema, ByteSink& sink);
 
 // Parses the footer of the file at `path`, checks magic and offsets, returns the row count.
 Result<uint64_t> CountParquetRows(const std::string& path);

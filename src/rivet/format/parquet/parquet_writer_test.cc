@@ -1,5 +1,7 @@
 // File-level tests of the Parquet writer: pages, dictionaries, statistics, row groups, footer.
 // Files are written to memory and taken apart with the footer reader and a small page walker.
+#include "rivet/format/parquet/parquet_writer.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,7 +15,6 @@
 #include "rivet/format/parquet/file_writer.h"
 #include "rivet/format/parquet/footer_reader.h"
 #include "rivet/format/parquet/metadata.h"
-#include "rivet/format/parquet/parquet_writer.h"
 #include "rivet/format/parquet/rle.h"
 #include "rivet/format/parquet/schema.h"
 #include "rivet/format/parquet/statistics.h"
@@ -270,8 +271,8 @@ TEST(ParquetWriter, LogicalTypesAndLegacyAnnotations) {
 
 TEST(ParquetWriter, DecimalByteWidths) {
   EXPECT_EQ(DecimalByteWidth(1), 1);
-  EXPECT_EQ(DecimalByteWidth(2), 1);   // 99 < 127
-  EXPECT_EQ(DecimalByteWidth(3), 2);   // 999 > 127
+  EXPECT_EQ(DecimalByteWidth(2), 1);  // 99 < 127
+  EXPECT_EQ(DecimalByteWidth(3), 2);  // 999 > 127
   EXPECT_EQ(DecimalByteWidth(18), 8);
   EXPECT_EQ(DecimalByteWidth(19), 9);
   EXPECT_EQ(DecimalByteWidth(38), 16);
@@ -313,8 +314,8 @@ TEST(ParquetWriter, DictionaryIndicesAndPage) {
   ASSERT_LT(values_at, data.body.size());
   EXPECT_EQ(data.body[values_at], 2);
   std::vector<uint32_t> indices;
-  ASSERT_TRUE(DecodeRleBitPacked(data.body.data() + values_at + 1,
-                                 data.body.size() - values_at - 1, 2, 6, indices)
+  ASSERT_TRUE(DecodeRleBitPacked(data.body.data() + values_at + 1, data.body.size() - values_at - 1,
+                                 2, 6, indices)
                   .ok());
   EXPECT_EQ(indices, (std::vector<uint32_t>{0, 1, 0, 2, 0, 1}));
 }
@@ -425,8 +426,8 @@ TEST(ParquetStatistics, SignedIntegers) {
   EXPECT_FALSE(s.nan_count.has_value());
 
   s = StatsOf(DataType::Of(TypeId::kInt64), [](Batch& b) {
-    AppendAll<int64_t>(b, {0, std::numeric_limits<int64_t>::max(),
-                           std::numeric_limits<int64_t>::min()});
+    AppendAll<int64_t>(
+        b, {0, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()});
   });
   EXPECT_EQ(s.min_value, LEBytes(std::numeric_limits<int64_t>::min()));
   EXPECT_EQ(s.max_value, LEBytes(std::numeric_limits<int64_t>::max()));
@@ -544,8 +545,9 @@ TEST(ParquetStatistics, FloatsIgnoreNaNAndNormalizeZeros) {
 }
 
 TEST(ParquetStatistics, BooleansAndAllNullColumns) {
-  Statistics s = StatsOf(DataType::Of(TypeId::kBool),
-                         [](Batch& b) { AppendAll<uint8_t>(b, {1, 1}); });
+  Statistics s = StatsOf(DataType::Of(TypeId::kBool), [](Batch& b) {
+    AppendAll<uint8_t>(b, {1, 1});
+  });
   EXPECT_EQ(s.min_value, std::string(1, '\1'));
   EXPECT_EQ(s.max_value, std::string(1, '\1'));
   s = StatsOf(DataType::Of(TypeId::kDate), [](Batch& b) {
@@ -663,7 +665,8 @@ TEST(ParquetWriter, PagesBoundedByBytes) {
     EXPECT_LE(page.header.uncompressed_page_size, 400 + 8 + 16);
     size_t values_at = 0;
     DefinitionLevels(page, values_at);
-    for (int64_t v : PlainInt64(page.body, values_at, static_cast<size_t>(page.header.num_values))) {
+    for (int64_t v :
+         PlainInt64(page.body, values_at, static_cast<size_t>(page.header.num_values))) {
       EXPECT_EQ(v, next++);
     }
   }
@@ -797,7 +800,8 @@ TEST(ParquetCodecs, RoundTripEveryCodec) {
     EXPECT_EQ((*compressor)->codec(), c.codec);
     Bytes compressed, output;
     ASSERT_TRUE((*compressor)->Compress(input.data(), input.size(), compressed).ok());
-    ASSERT_TRUE(Decompress(c.codec, compressed.data(), compressed.size(), input.size(), output).ok());
+    ASSERT_TRUE(
+        Decompress(c.codec, compressed.data(), compressed.size(), input.size(), output).ok());
     EXPECT_EQ(output, input);
     if (c.codec == CompressionCodec::kGzip) {
       // RFC 1952 header: 1F 8B, deflate (8).
@@ -823,8 +827,8 @@ TEST(ParquetCodecs, RoundTripEveryCodec) {
 TEST(ParquetCodecs, LevelsChangeZstdOutput) {
   Bytes input;
   std::mt19937 rng(7);
-  const std::string words[] = {"order", "customer", "paid", "shipped", "refund", "2024-01-",
-                               "eur", "usd", "note:", " ", "\n", "id="};
+  const std::string words[] = {"order", "customer", "paid",  "shipped", "refund", "2024-01-",
+                               "eur",   "usd",      "note:", " ",       "\n",     "id="};
   while (input.size() < 200000) {
     const std::string& w = words[rng() % 12];
     input.insert(input.end(), w.begin(), w.end());
@@ -967,21 +971,26 @@ TEST(ParquetFooterReader, RejectsInconsistentMetadata) {
   EXPECT_NE(error(WithFooter(file, [](FileMetaData& m) { m.num_rows = 31; }))
                 .find("row groups hold 30 rows but the footer says 31"),
             std::string::npos);
-  EXPECT_NE(error(WithFooter(file, [](FileMetaData& m) {
-              m.row_groups[1].columns[0].meta_data->data_page_offset = 1 << 30;
-              m.row_groups[1].columns[0].meta_data->dictionary_page_offset.reset();
-            })).find("outside the data"),
+  EXPECT_NE(error(WithFooter(file,
+                             [](FileMetaData& m) {
+                               m.row_groups[1].columns[0].meta_data->data_page_offset = 1 << 30;
+                               m.row_groups[1].columns[0].meta_data->dictionary_page_offset.reset();
+                             }))
+                .find("outside the data"),
             std::string::npos);
-  EXPECT_NE(error(WithFooter(file, [](FileMetaData& m) {
-              m.row_groups[2].columns[1].meta_data->total_compressed_size = 1 << 20;
-            })).find("runs past the data end"),
+  EXPECT_NE(error(WithFooter(file,
+                             [](FileMetaData& m) {
+                               m.row_groups[2].columns[1].meta_data->total_compressed_size = 1
+                                                                                             << 20;
+                             }))
+                .find("runs past the data end"),
             std::string::npos);
   EXPECT_NE(error(WithFooter(file, [](FileMetaData& m) { m.row_groups[0].columns.pop_back(); }))
                 .find("1 column chunks for 2 columns"),
             std::string::npos);
-  EXPECT_NE(error(WithFooter(file, [](FileMetaData& m) { m.schema[0].num_children = 5; }))
-                .find("schema"),
-            std::string::npos);
+  EXPECT_NE(
+      error(WithFooter(file, [](FileMetaData& m) { m.schema[0].num_children = 5; })).find("schema"),
+      std::string::npos);
   EXPECT_NE(error(WithFooter(file, [](FileMetaData& m) { m.row_groups[0].num_rows = -1; }))
                 .find("negative"),
             std::string::npos);

@@ -116,8 +116,8 @@ Status DecodeRleBitPacked(const uint8_t* data, size_t size, int bit_width, size_
       const uint64_t bytes = groups * static_cast<uint64_t>(bit_width);
       // Values past `count` are the zero padding of the last group: not decoded.
       const uint64_t wanted = count - produced;
-      const uint64_t take = groups >= (wanted + kGroupSize - 1) / kGroupSize ? wanted
-                                                                             : groups * kGroupSize;
+      const uint64_t take =
+          groups >= (wanted + kGroupSize - 1) / kGroupSize ? wanted : groups * kGroupSize;
       uint64_t acc = 0;
       int acc_bits = 0;
       size_t p = pos;
@@ -136,7 +136,8 @@ Status DecodeRleBitPacked(const uint8_t* data, size_t size, int bit_width, size_
     } else {
       uint64_t length = header >> 1;
       if (length == 0) return Error(ErrorCode::kCorrupt, "rle: empty run");
-      if (value_bytes > size - pos) return Error(ErrorCode::kCorrupt, "rle: run value past the end");
+      if (value_bytes > size - pos)
+        return Error(ErrorCode::kCorrupt, "rle: run value past the end");
       uint64_t v = 0;
       for (size_t b = 0; b < value_bytes; ++b) v |= static_cast<uint64_t>(data[pos + b]) << (8 * b);
       pos += value_bytes;

@@ -81,8 +81,8 @@ TEST(Rle, RoundTripsRandomSequences) {
     Bytes encoded;
     EncodeRleBitPacked(values.data(), values.size(), width, encoded);
     std::vector<uint32_t> decoded;
-    ASSERT_TRUE(DecodeRleBitPacked(encoded.data(), encoded.size(), width, values.size(), decoded)
-                    .ok());
+    ASSERT_TRUE(
+        DecodeRleBitPacked(encoded.data(), encoded.size(), width, values.size(), decoded).ok());
     EXPECT_EQ(decoded, values) << "width " << width;
   }
 }
@@ -104,7 +104,8 @@ TEST(Rle, DecoderRejectsTruncatedData) {
   // An RLE run at width 9 needs 2 value bytes.
   EXPECT_EQ(DecodeRleBitPacked(Bytes{0x10, 0x2C}.data(), 2, 9, 8, out).code(), ErrorCode::kCorrupt);
   // Fewer values than asked for.
-  EXPECT_EQ(DecodeRleBitPacked(Bytes{0x14, 0x01}.data(), 2, 1, 11, out).code(), ErrorCode::kCorrupt);
+  EXPECT_EQ(DecodeRleBitPacked(Bytes{0x14, 0x01}.data(), 2, 1, 11, out).code(),
+            ErrorCode::kCorrupt);
 }
 
 TEST(Rle, DecoderStopsAtCountOnHugeRuns) {

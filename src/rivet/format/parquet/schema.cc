@@ -50,8 +50,10 @@ Result<LeafType> MapType(const DataType& type) {
   using S = SortOrder;
   using C = ConvertedType;
   switch (type.id) {
-    case TypeId::kBool: return LeafType{P::kBoolean, 0, V::kBool, S::kUnsigned, {}, std::nullopt};
-    case TypeId::kInt8: return LeafType{P::kInt32, 0, V::kInt32, S::kSigned, IntLogical(8, true), C::kInt8};
+    case TypeId::kBool:
+      return LeafType{P::kBoolean, 0, V::kBool, S::kUnsigned, {}, std::nullopt};
+    case TypeId::kInt8:
+      return LeafType{P::kInt32, 0, V::kInt32, S::kSigned, IntLogical(8, true), C::kInt8};
     case TypeId::kInt16:
       return LeafType{P::kInt32, 0, V::kInt32, S::kSigned, IntLogical(16, true), C::kInt16};
     case TypeId::kInt32:
@@ -67,11 +69,13 @@ Result<LeafType> MapType(const DataType& type) {
       return LeafType{P::kInt64, 0, V::kInt64, S::kSigned, IntLogical(64, true), C::kInt64};
     case TypeId::kUInt64:
       return LeafType{P::kInt64, 0, V::kInt64, S::kUnsigned, IntLogical(64, false), C::kUint64};
-    case TypeId::kFloat32: return LeafType{P::kFloat, 0, V::kFloat, S::kFloat, {}, std::nullopt};
-    case TypeId::kFloat64: return LeafType{P::kDouble, 0, V::kDouble, S::kFloat, {}, std::nullopt};
+    case TypeId::kFloat32:
+      return LeafType{P::kFloat, 0, V::kFloat, S::kFloat, {}, std::nullopt};
+    case TypeId::kFloat64:
+      return LeafType{P::kDouble, 0, V::kDouble, S::kFloat, {}, std::nullopt};
     case TypeId::kDecimal: {
-      if (type.precision < 1 || type.precision > columnar::kMaxDecimalPrecision ||
-          type.scale < 0 || type.scale > type.precision) {
+      if (type.precision < 1 || type.precision > columnar::kMaxDecimalPrecision || type.scale < 0 ||
+          type.scale > type.precision) {
         return Error(ErrorCode::kNotSupported, "parquet: decimal({},{}) cannot be stored",
                      type.precision, type.scale);
       }
@@ -85,8 +89,12 @@ Result<LeafType> MapType(const DataType& type) {
       if (type.precision <= kMaxInt64DecimalPrecision) {
         return LeafType{P::kInt64, 0, V::kInt64, S::kSigned, t, C::kDecimal};
       }
-      return LeafType{P::kFixedLenByteArray, DecimalByteWidth(type.precision), V::kDecimal128,
-                      S::kSigned, t, C::kDecimal};
+      return LeafType{P::kFixedLenByteArray,
+                      DecimalByteWidth(type.precision),
+                      V::kDecimal128,
+                      S::kSigned,
+                      t,
+                      C::kDecimal};
     }
     case TypeId::kString:
       return LeafType{P::kByteArray, 0, V::kByteArray, S::kBytes, Simple(Kind::kString), C::kUtf8};
@@ -97,18 +105,21 @@ Result<LeafType> MapType(const DataType& type) {
     case TypeId::kDate:
       return LeafType{P::kInt32, 0, V::kInt32, S::kSigned, Simple(Kind::kDate), C::kDate};
     case TypeId::kTime:
-      return LeafType{P::kInt64, 0, V::kInt64, S::kSigned, TimeLike(Kind::kTime, false),
+      return LeafType{P::kInt64,     0, V::kInt64, S::kSigned, TimeLike(Kind::kTime, false),
                       C::kTimeMicros};
     case TypeId::kTimestamp:
-      return LeafType{P::kInt64, 0, V::kInt64, S::kSigned, TimeLike(Kind::kTimestamp, false),
-                      C::kTimestampMicros};
+      return LeafType{
+          P::kInt64,          0, V::kInt64, S::kSigned, TimeLike(Kind::kTimestamp, false),
+          C::kTimestampMicros};
     case TypeId::kTimestampTz:
-      return LeafType{P::kInt64, 0, V::kInt64, S::kSigned, TimeLike(Kind::kTimestamp, true),
-                      C::kTimestampMicros};
+      return LeafType{
+          P::kInt64,          0, V::kInt64, S::kSigned, TimeLike(Kind::kTimestamp, true),
+          C::kTimestampMicros};
     case TypeId::kUuid:
-      return LeafType{P::kFixedLenByteArray, kUuidBytes, V::kFixed16, S::kBytes,
-                      Simple(Kind::kUuid), std::nullopt};
-    case TypeId::kList: break;
+      return LeafType{P::kFixedLenByteArray, kUuidBytes,  V::kFixed16, S::kBytes,
+                      Simple(Kind::kUuid),   std::nullopt};
+    case TypeId::kList:
+      break;
   }
   return Error(ErrorCode::kNotSupported, "parquet: type {} cannot be stored as a leaf",
                type.ToString());

@@ -65,16 +65,16 @@ enum class SortOrder : uint8_t {
 };
 
 struct LeafColumn {
-  std::string name;                 // the top-level field name
-  columnar::DataType value_type;    // the element type for lists, else the field type
+  std::string name;               // the top-level field name
+  columnar::DataType value_type;  // the element type for lists, else the field type
   bool is_list = false;
   PhysicalType physical = PhysicalType::kInt32;
-  int32_t type_length = 0;          // FIXED_LEN_BYTE_ARRAY only
+  int32_t type_length = 0;  // FIXED_LEN_BYTE_ARRAY only
   ValueKind kind = ValueKind::kInt32;
   SortOrder order = SortOrder::kSigned;
   int16_t max_definition_level = 1;
   int16_t max_repetition_level = 0;
-  std::vector<std::string> path;    // ColumnMetaData.path_in_schema
+  std::vector<std::string> path;  // ColumnMetaData.path_in_schema
   // Lists get no min/max: LIST has no defined order and readers disagree on how element
   // statistics apply to a repeated column (null_count is still written).
   bool write_min_max = true;

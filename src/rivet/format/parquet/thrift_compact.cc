@@ -190,9 +190,7 @@ Status CompactReader::ReadI8(int8_t& value) {
 }
 
 namespace {
-int64_t UnZigZag(uint64_t n) {
-  return static_cast<int64_t>(n >> 1) ^ -static_cast<int64_t>(n & 1);
-}
+int64_t UnZigZag(uint64_t n) { return static_cast<int64_t>(n >> 1) ^ -static_cast<int64_t>(n & 1); }
 }  // namespace
 
 Status CompactReader::ReadI16(int16_t& value) {
@@ -262,7 +260,8 @@ Status CompactReader::SkipDepth(CType type, int depth) {
   if (depth >= kMaxDepth) return Corrupt("structures nested too deeply");
   switch (type) {
     case CType::kBoolTrue:
-    case CType::kBoolFalse: return Status::Ok();  // value lives in the field header
+    case CType::kBoolFalse:
+      return Status::Ok();  // value lives in the field header
     case CType::kByte: {
       uint8_t ignored = 0;
       return ReadByte(ignored);
@@ -307,7 +306,8 @@ Status CompactReader::SkipDepth(CType type, int depth) {
       auto key = static_cast<CType>(kinds >> 4);
       auto val = static_cast<CType>(kinds & 0x0F);
       for (auto kind : {key, val}) {
-        if (kind == CType::kStop || static_cast<uint8_t>(kind) > static_cast<uint8_t>(CType::kStruct)) {
+        if (kind == CType::kStop ||
+            static_cast<uint8_t>(kind) > static_cast<uint8_t>(CType::kStruct)) {
           return Corrupt("unknown map element type");
         }
       }
@@ -334,7 +334,8 @@ Status CompactReader::SkipDepth(CType type, int depth) {
       }
       return StructEnd();
     }
-    case CType::kStop: break;
+    case CType::kStop:
+      break;
   }
   return Corrupt("cannot skip a value of unknown type");
 }
