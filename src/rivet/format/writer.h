@@ -63,6 +63,8 @@ struct WriterOptions {
   int compression_level = 0;  // 0 = codec default (zstd 3, gzip 6)
   // Key-value metadata stored in the file footer (Parquet): export name, run_id, version.
   std::vector<std::pair<std::string, std::string>> metadata;
+  // Parquet FileMetaData.created_by, the full text: "rivet version <X>". Empty: "rivet".
+  std::string created_by;
 };
 
 class FormatWriter {

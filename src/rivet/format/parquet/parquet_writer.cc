@@ -1,14 +1,18 @@
 #include "rivet/format/parquet/parquet_writer.h"
 
+#include "rivet/format/parquet/footer_reader.h"
+
 namespace rivet::format::parquet {
 
-Result<std::unique_ptr<FormatWriter>> MakeParquetWriter(const WriterOptions&, columnar::SchemaPtr,
-                                                        ByteSink&) {
-  return Error(ErrorCode::kNotSupported, "format: parquet is not supported yet");
+Result<std::unique_ptr<FormatWriter>> MakeParquetWriter(const WriterOptions& options,
+                                                        columnar::SchemaPtr schema,
+                                                        ByteSink& sink) {
+  return MakeParquetFileWriter(ParquetOptionsFrom(options), std::move(schema), sink);
 }
 
-Result<uint64_t> CountParquetRows(const std::string&) {
-  return Error(ErrorCode::kNotSupported, "format: parquet is not supported yet");
+Result<uint64_t> CountParquetRows(const std::string& path) {
+  RIVET_ASSIGN_OR_RETURN(FileMetaData metadata, ReadFileMetaDataFromFile(path));
+  return static_cast<uint64_t>(metadata.num_rows);
 }
 
 }  // namespace rivet::format::parquet

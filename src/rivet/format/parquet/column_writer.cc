@@ -1,0 +1,619 @@
+#include "rivet/format/parquet/column_writer.h"
+
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rivet/format/parquet/dictionary.h"
+#include "rivet/format/parquet/rle.h"
+#include "rivet/format/parquet/statistics.h"
+
+namespace rivet::format::parquet {
+
+namespace {
+
+using columnar::Column;
+using columnar::Int128;
+
+// Parquet page sizes are i32 (PageHeader.uncompressed_page_size / compressed_page_size).
+constexpr uint64_t kMaxPageBytes = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
+constexpr size_t kLevelLengthPrefixBytes = 4;
+constexpr size_t kUuidBytes = 16;
+
+template <typename T>
+void AppendLE(T value, std::vector<uint8_t>& out) {
+  size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &value, sizeof(T));  // little-endian targets only
+}
+
+void PutLE32(uint32_t value, uint8_t* out) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-kind traits: how a value is read from its Column, encoded PLAIN, deduplicated and ordered.
+
+template <ValueKind K>
+struct Traits;
+
+template <>
+struct Traits<ValueKind::kBool> {
+  using Physical = uint8_t;
+  using Stats = BoolStatistics;
+  static constexpr bool kDictionary = false;
+  struct Reader {
+    const uint8_t* p;
+    explicit Reader(const Column& c) : p(c.values<uint8_t>().data()) {}
+    uint8_t operator()(size_t i) const { return p[i] != 0 ? 1 : 0; }
+  };
+};
+
+template <typename T, typename Src>
+struct FixedTraits {
+  using Physical = T;
+  using Dict = FixedDictionary<T>;
+  static constexpr bool kDictionary = true;
+  struct Reader {
+    const Src* p;
+    explicit Reader(const Column& c) : p(c.values<Src>().data()) {}
+    // The int64 -> int32 narrowing keeps the low 32 bits: the UINT_32 bit pattern, and the
+    // value itself for decimals of precision <= 9 (checked against the precision first).
+    T operator()(size_t i) const { return static_cast<T>(p[i]); }
+    Int128 raw(size_t i) const { return static_cast<Int128>(p[i]); }
+  };
+  static void AppendPlain(T value, std::vector<uint8_t>& out) { AppendLE(value, out); }
+  static size_t PlainBytes(const Dict& dict) { return dict.size() * sizeof(T); }
+};
+
+template <>
+struct Traits<ValueKind::kInt32> : FixedTraits<int32_t, int32_t> {
+  using Stats = IntStatistics<int32_t>;
+};
+template <>
+struct Traits<ValueKind::kInt32FromI64> : FixedTraits<int32_t, int64_t> {
+  using Stats = IntStatistics<int32_t>;
+};
+template <>
+struct Traits<ValueKind::kInt64> : FixedTraits<int64_t, int64_t> {
+  using Stats = IntStatistics<int64_t>;
+};
+template <>
+struct Traits<ValueKind::kFloat> : FixedTraits<float, float> {
+  using Stats = FloatStatistics<float>;
+};
+template <>
+struct Traits<ValueKind::kDouble> : FixedTraits<double, double> {
+  using Stats = FloatStatistics<double>;
+};
+
+template <>
+struct Traits<ValueKind::kByteArray> {
+  using Physical = std::string_view;
+  using Stats = BytesStatistics;
+  using Dict = BytesDictionary;
+  static constexpr bool kDictionary = true;
+  struct Reader {
+    const int64_t* offsets;
+    const char* data;
+    explicit Reader(const Column& c)
+        : offsets(c.offsets().data()), data(reinterpret_cast<const char*>(c.data().data())) {}
+    std::string_view operator()(size_t i) const {
+      return std::string_view(data + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
+    }
+  };
+  // PLAIN BYTE_ARRAY: 4-byte little-endian length, then the bytes.
+  static void AppendPlain(std::string_view value, std::vector<uint8_t>& out) {
+    size_t at = out.size();
+    out.resize(at + 4 + value.size());
+    PutLE32(static_cast<uint32_t>(value.size()), out.data() + at);
+    if (!value.empty()) std::memcpy(out.data() + at + 4, value.data(), value.size());
+  }
+  static size_t PlainBytes(const Dict& dict) { return dict.data_bytes() + 4 * dict.size(); }
+};
+
+template <>
+struct Traits<ValueKind::kFixed16> {
+  using Physical = std::string_view;
+  using Stats = BytesStatistics;
+  using Dict = BytesDictionary;
+  static constexpr bool kDictionary = true;
+  struct Reader {
+    const char* data;
+    explicit Reader(const Column& c) : data(reinterpret_cast<const char*>(c.data().data())) {}
+    std::string_view operator()(size_t i) const {
+      return std::string_view(data + i * kUuidBytes, kUuidBytes);
+    }
+  };
+  // PLAIN FIXED_LEN_BYTE_ARRAY: the bytes, no length.
+  static void AppendPlain(std::string_view value, std::vector<uint8_t>& out) {
+    out.insert(out.end(), value.begin(), value.end());
+  }
+  static size_t PlainBytes(const Dict& dict) { return dict.data_bytes(); }
+};
+
+template <>
+struct Traits<ValueKind::kDecimal128> {
+  using Physical = Int128;
+  using Stats = Decimal128Statistics;
+  using Dict = FixedDictionary<Int128>;
+  static constexpr bool kDictionary = true;
+  struct Reader {
+    const Int128* p;
+    explicit Reader(const Column& c) : p(c.values<Int128>().data()) {}
+    Int128 operator()(size_t i) const { return p[i]; }
+    Int128 raw(size_t i) const { return p[i]; }
+  };
+};
+
+struct NoDictionary {};
+template <typename T, bool = T::kDictionary>
+struct DictOf {
+  using type = typename T::Dict;
+};
+template <typename T>
+struct DictOf<T, false> {
+  using type = NoDictionary;
+};
+
+template <ValueKind K>
+constexpr bool kHasRawRange =
+    K == ValueKind::kInt32FromI64 || K == ValueKind::kInt64 || K == ValueKind::kDecimal128;
+
+// ---------------------------------------------------------------------------------------------
+
+template <ValueKind K>
+class TypedColumnWriter final : public ColumnWriter {
+  using T = Traits<K>;
+  using Physical = typename T::Physical;
+
+ public:
+  TypedColumnWriter(const LeafColumn& leaf, const PageOptions& options, Compressor& compressor)
+      : leaf_(leaf),
+        options_(options),
+        compressor_(compressor),
+        stats_(MakeStats(leaf)),
+        def_width_(BitWidth(static_cast<uint64_t>(leaf.max_definition_level))),
+        rep_width_(BitWidth(static_cast<uint64_t>(leaf.max_repetition_level))),
+        max_def_(static_cast<uint8_t>(leaf.max_definition_level)) {
+    if constexpr (kHasRawRange<K>) SetRange();
+    dictionary_active_ = T::kDictionary && options_.enable_dictionary;
+  }
+
+  Status Write(const Column& column, size_t begin, size_t end) override {
+    if (!leaf_.is_list) return WriteFlat(column, begin, end);
+    return WriteList(column, begin, end);
+  }
+
+  uint64_t BufferedUncompressedBytes() const override {
+    return chunk_uncompressed_ + EstimatedPageBytes() + DictionaryBytes();
+  }
+
+  uint64_t BufferedFileBytes() const override {
+    return chunk_pages_.size() + EstimatedPageBytes() + DictionaryBytes();
+  }
+
+  Status FlushChunk(ByteSink& sink, int64_t offset, ColumnChunk& chunk) override {
+    RIVET_RETURN_IF_ERROR(FlushPage());
+    ColumnMetaData& meta = chunk.meta_data.emplace();
+    chunk.file_offset = offset;
+    meta.type = leaf_.physical;
+    meta.path_in_schema = leaf_.path;
+    meta.codec = compressor_.codec();
+    meta.num_values = chunk_num_values_;
+    int64_t dictionary_page_bytes = 0;
+    uint64_t total_uncompressed = chunk_uncompressed_;
+    if constexpr (T::kDictionary) {
+      if (dictionary_pages_ > 0) {
+        RIVET_RETURN_IF_ERROR(EncodeDictionaryPage());
+        RIVET_RETURN_IF_ERROR(sink.Append(page_.data(), page_.size()));
+        dictionary_page_bytes = static_cast<int64_t>(page_.size());
+        total_uncompressed += dictionary_page_uncompressed_;
+        meta.dictionary_page_offset = offset;
+        UseEncoding(Encoding::kPlain);  // the dictionary page's values
+      }
+    }
+    if (!chunk_pages_.empty()) {
+      RIVET_RETURN_IF_ERROR(sink.Append(chunk_pages_.data(), chunk_pages_.size()));
+    }
+    meta.data_page_offset = offset + dictionary_page_bytes;
+    meta.total_uncompressed_size = static_cast<int64_t>(total_uncompressed);
+    meta.total_compressed_size = dictionary_page_bytes + static_cast<int64_t>(chunk_pages_.size());
+    for (Encoding e : {Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary}) {
+      if (encodings_ & (1u << static_cast<int>(e))) meta.encodings.push_back(e);
+    }
+    Statistics& s = meta.statistics.emplace();
+    s.null_count = chunk_nulls_;
+    if (leaf_.write_min_max && stats_.has_min_max()) {
+      s.min_value.emplace();
+      s.max_value.emplace();
+      stats_.EncodeMin(*s.min_value);
+      stats_.EncodeMax(*s.max_value);
+    }
+    if constexpr (K == ValueKind::kFloat || K == ValueKind::kDouble) {
+      s.nan_count = stats_.nan_count();
+    }
+    ResetChunk();
+    return Status::Ok();
+  }
+
+ private:
+  static typename T::Stats MakeStats(const LeafColumn& leaf) {
+    if constexpr (std::is_same_v<typename T::Stats, IntStatistics<int32_t>> ||
+                  std::is_same_v<typename T::Stats, IntStatistics<int64_t>>) {
+      return typename T::Stats(leaf.order == SortOrder::kUnsigned);
+    } else if constexpr (K == ValueKind::kDecimal128) {
+      return Decimal128Statistics(leaf.type_length);
+    } else {
+      return typename T::Stats();
+    }
+  }
+
+  // The values a column of this kind may hold; anything else cannot be written exactly.
+  void SetRange() {
+    const columnar::DataType& type = leaf_.value_type;
+    if (type.id == columnar::TypeId::kDecimal) {
+      Int128 bound = 1;
+      for (int32_t i = 0; i < type.precision; ++i) bound *= 10;
+      range_hi_ = bound - 1;
+      range_lo_ = -range_hi_;
+      check_range_ = true;
+    } else if (type.id == columnar::TypeId::kUInt32) {
+      range_lo_ = 0;
+      range_hi_ = std::numeric_limits<uint32_t>::max();
+      check_range_ = true;
+    }
+  }
+
+  Status RangeError(Int128 raw) const {
+    bool negative = raw < 0;
+    auto magnitude = static_cast<unsigned __int128>(negative ? -raw : raw);
+    std::string digits;
+    do {
+      digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+      magnitude /= 10;
+    } while (magnitude != 0);
+    return Error(ErrorCode::kData, "column '{}': value {}{} does not fit {}", leaf_.name,
+                 negative ? "-" : "", digits, leaf_.value_type.ToString());
+  }
+
+  // Adds one present value at index i of the values column.
+  template <typename Reader>
+  Status AddValue(const Reader& read, size_t i) {
+    if constexpr (kHasRawRange<K>) {
+      if (check_range_) {
+        Int128 raw = read.raw(i);
+        if (raw < range_lo_ || raw > range_hi_) return RangeError(raw);
+      }
+    }
+    Physical v = read(i);
+    stats_.Update(v);
+    if constexpr (K == ValueKind::kBool) {
+      bools_.push_back(v);
+    } else {
+      if (dictionary_active_) {
+        indices_.push_back(dictionary_.Insert(v));
+      } else if constexpr (K == ValueKind::kDecimal128) {
+        size_t at = plain_.size();
+        plain_.resize(at + static_cast<size_t>(leaf_.type_length));
+        AppendDecimalBigEndian(v, leaf_.type_length, reinterpret_cast<char*>(plain_.data() + at));
+      } else {
+        T::AppendPlain(v, plain_);
+      }
+    }
+    ++page_values_;
+    return Status::Ok();
+  }
+
+  // Row boundary: page and dictionary limits.
+  Status EndRow() {
+    ++page_rows_;
+    if constexpr (T::kDictionary) {
+      if (dictionary_active_ && DictionaryBytes() > options_.dictionary_max_bytes) {
+        RIVET_RETURN_IF_ERROR(FlushPage());
+        dictionary_active_ = false;
+        return Status::Ok();
+      }
+    }
+    if (page_rows_ >= options_.page_max_rows || EstimatedPageBytes() >= options_.page_max_bytes) {
+      return FlushPage();
+    }
+    return Status::Ok();
+  }
+
+  Status WriteFlat(const Column& column, size_t begin, size_t end) {
+    typename T::Reader read(column);
+    const uint8_t* valid = column.validity().data();
+    for (size_t r = begin; r < end; ++r) {
+      if (valid[r]) {
+        def_.push_back(1);
+        RIVET_RETURN_IF_ERROR(AddValue(read, r));
+      } else {
+        def_.push_back(0);
+      }
+      RIVET_RETURN_IF_ERROR(EndRow());
+    }
+    return Status::Ok();
+  }
+
+  Status WriteList(const Column& column, size_t begin, size_t end) {
+    const Column& child = column.child();
+    typename T::Reader read(child);
+    const uint8_t* valid = column.validity().data();
+    const uint8_t* child_valid = child.validity().data();
+    const int64_t* offsets = column.offsets().data();
+    // Levels of the three-level LIST (schema.h): 0 NULL list, 1 empty, 2 NULL element, 3 value.
+    const uint8_t kEmptyList = 1, kNullElement = 2;
+    for (size_t r = begin; r < end; ++r) {
+      auto first = static_cast<size_t>(offsets[r]);
+      auto last = static_cast<size_t>(offsets[r + 1]);
+      if (!valid[r] || first == last) {
+        rep_.push_back(0);
+        def_.push_back(valid[r] ? kEmptyList : 0);
+      } else {
+        for (size_t e = first; e < last; ++e) {
+          rep_.push_back(e == first ? 0 : 1);
+          if (child_valid[e]) {
+            def_.push_back(max_def_);
+            RIVET_RETURN_IF_ERROR(AddValue(read, e));
+          } else {
+            def_.push_back(kNullElement);
+          }
+        }
+      }
+      RIVET_RETURN_IF_ERROR(EndRow());
+    }
+    return Status::Ok();
+  }
+
+  size_t DictionaryBytes() const {
+    if constexpr (!T::kDictionary) {
+      return 0;
+    } else if constexpr (K == ValueKind::kDecimal128) {
+      return dictionary_.size() * static_cast<size_t>(leaf_.type_length);
+    } else {
+      return T::PlainBytes(dictionary_);
+    }
+  }
+
+  int IndexBitWidth() const {
+    // At least one bit: some readers mishandle a zero bit width for a one-entry dictionary.
+    int width = dictionary_.size() > 1 ? BitWidth(dictionary_.size() - 1) : 1;
+    return width;
+  }
+
+  uint64_t EstimatedPageBytes() const {
+    uint64_t levels = (def_.size() * static_cast<uint64_t>(def_width_) +
+                       rep_.size() * static_cast<uint64_t>(rep_width_) + 7) /
+                      8;
+    uint64_t values;
+    if constexpr (K == ValueKind::kBool) {
+      values = (bools_.size() + 7) / 8;
+    } else {
+      values = dictionary_active_
+                   ? (indices_.size() * static_cast<uint64_t>(IndexBitWidth()) + 7) / 8
+                   : plain_.size();
+    }
+    return levels + values;
+  }
+
+  void UseEncoding(Encoding e) { encodings_ |= 1u << static_cast<int>(e); }
+
+  // Appends RLE-hybrid levels; with a 4-byte little-endian length prefix for data page v1.
+  void AppendLevels(const std::vector<uint8_t>& levels, int width, bool length_prefix,
+                    std::vector<uint8_t>& out) {
+    size_t at = out.size();
+    if (length_prefix) out.resize(at + kLevelLengthPrefixBytes);
+    EncodeRleBitPacked(levels.data(), levels.size(), width, out);
+    if (length_prefix) {
+      PutLE32(static_cast<uint32_t>(out.size() - at - kLevelLengthPrefixBytes), out.data() + at);
+    }
+  }
+
+  // Appends the page's values; returns the encoding used.
+  Encoding AppendValues(std::vector<uint8_t>& out) {
+    if constexpr (K == ValueKind::kBool) {
+      PackBooleans(bools_.data(), bools_.size(), out);
+      return Encoding::kPlain;
+    } else {
+      if (dictionary_active_ && dictionary_.size() > 0) {
+        int width = IndexBitWidth();
+        out.push_back(static_cast<uint8_t>(width));
+        EncodeRleBitPacked(indices_.data(), indices_.size(), width, out);
+        ++dictionary_pages_;
+        return Encoding::kRleDictionary;
+      }
+      // Dictionary mode with an empty dictionary means the page holds only NULLs: no indices.
+      out.insert(out.end(), plain_.begin(), plain_.end());
+      return Encoding::kPlain;
+    }
+  }
+
+  Status CheckPageSize(uint64_t size) const {
+    if (size > kMaxPageBytes) {
+      return Error(ErrorCode::kData,
+                   "column '{}': a page of {} bytes exceeds Parquet's 2 GiB limit", leaf_.name,
+                   size);
+    }
+    return Status::Ok();
+  }
+
+  Status FlushPage() {
+    if (def_.empty()) return Status::Ok();
+    PageHeader header;
+    header.num_values = static_cast<int32_t>(def_.size());
+    body_.clear();
+    uint64_t uncompressed_size = 0;
+    uint64_t compressed_size = 0;
+    if (!options_.data_page_v2) {
+      header.type = PageType::kDataPage;
+      if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, true, body_);
+      AppendLevels(def_, def_width_, true, body_);
+      header.encoding = AppendValues(body_);
+      RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
+      RIVET_RETURN_IF_ERROR(compressor_.Compress(body_.data(), body_.size(), compressed_));
+      uncompressed_size = body_.size();
+      compressed_size = compressed_.size();
+    } else {
+      header.type = PageType::kDataPageV2;
+      if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, false, body_);
+      header.repetition_levels_byte_length = static_cast<int32_t>(body_.size());
+      AppendLevels(def_, def_width_, false, body_);
+      size_t levels_size = body_.size();
+      header.definition_levels_byte_length =
+          static_cast<int32_t>(levels_size) - header.repetition_levels_byte_length;
+      header.encoding = AppendValues(body_);
+      RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
+      // v2: only the values section is compressed; levels stay readable without decompressing.
+      // An empty values section (an all-NULL page) is stored as is, is_compressed = false: a
+      // compressed empty block is a corner some readers' LZ4 decoders reject.
+      const size_t values_size = body_.size() - levels_size;
+      header.is_compressed =
+          values_size > 0 && compressor_.codec() != CompressionCodec::kUncompressed;
+      if (header.is_compressed) {
+        RIVET_RETURN_IF_ERROR(
+            compressor_.Compress(body_.data() + levels_size, values_size, compressed_));
+      } else {
+        compressed_.assign(body_.begin() + static_cast<std::ptrdiff_t>(levels_size), body_.end());
+      }
+      compressed_.insert(compressed_.begin(), body_.begin(),
+                         body_.begin() + static_cast<std::ptrdiff_t>(levels_size));
+      header.num_nulls = static_cast<int32_t>(def_.size() - page_values_);
+      header.num_rows = static_cast<int32_t>(page_rows_);
+      uncompressed_size = body_.size();
+      compressed_size = compressed_.size();
+    }
+    RIVET_RETURN_IF_ERROR(CheckPageSize(compressed_size));
+    header.uncompressed_page_size = static_cast<int32_t>(uncompressed_size);
+    header.compressed_page_size = static_cast<int32_t>(compressed_size);
+    size_t header_at = chunk_pages_.size();
+    SerializePageHeader(header, chunk_pages_);
+    size_t header_size = chunk_pages_.size() - header_at;
+    chunk_pages_.insert(chunk_pages_.end(), compressed_.begin(), compressed_.end());
+
+    UseEncoding(header.encoding);
+    UseEncoding(Encoding::kRle);  // levels
+    chunk_uncompressed_ += header_size + uncompressed_size;
+    chunk_num_values_ += static_cast<int64_t>(def_.size());
+    chunk_nulls_ += static_cast<int64_t>(def_.size() - page_values_);
+    def_.clear();
+    rep_.clear();
+    plain_.clear();
+    indices_.clear();
+    bools_.clear();
+    page_values_ = 0;
+    page_rows_ = 0;
+    return Status::Ok();
+  }
+
+  // Encodes the dictionary page (header + compressed PLAIN values) into page_.
+  Status EncodeDictionaryPage() {
+    if constexpr (T::kDictionary) {
+      body_.clear();
+      if constexpr (K == ValueKind::kDecimal128) {
+        body_.resize(dictionary_.size() * static_cast<size_t>(leaf_.type_length));
+        char* out = reinterpret_cast<char*>(body_.data());
+        for (Int128 v : dictionary_.values()) {
+          AppendDecimalBigEndian(v, leaf_.type_length, out);
+          out += leaf_.type_length;
+        }
+      } else if constexpr (std::is_same_v<Physical, std::string_view>) {
+        for (size_t i = 0; i < dictionary_.size(); ++i) T::AppendPlain(dictionary_.at(i), body_);
+      } else {
+        for (Physical v : dictionary_.values()) T::AppendPlain(v, body_);
+      }
+      RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
+      RIVET_RETURN_IF_ERROR(compressor_.Compress(body_.data(), body_.size(), compressed_));
+      RIVET_RETURN_IF_ERROR(CheckPageSize(compressed_.size()));
+      PageHeader header;
+      header.type = PageType::kDictionaryPage;
+      header.num_values = static_cast<int32_t>(dictionary_.size());
+      header.encoding = Encoding::kPlain;
+      header.uncompressed_page_size = static_cast<int32_t>(body_.size());
+      header.compressed_page_size = static_cast<int32_t>(compressed_.size());
+      page_.clear();
+      SerializePageHeader(header, page_);
+      dictionary_page_uncompressed_ = page_.size() + body_.size();
+      page_.insert(page_.end(), compressed_.begin(), compressed_.end());
+    }
+    return Status::Ok();
+  }
+
+  void ResetChunk() {
+    chunk_pages_.clear();
+    chunk_uncompressed_ = 0;
+    chunk_num_values_ = 0;
+    chunk_nulls_ = 0;
+    encodings_ = 0;
+    dictionary_pages_ = 0;
+    dictionary_page_uncompressed_ = 0;
+    stats_.Reset();
+    if constexpr (T::kDictionary) dictionary_.Clear();
+    dictionary_active_ = T::kDictionary && options_.enable_dictionary;
+  }
+
+  using Dictionary = typename DictOf<T>::type;
+
+  const LeafColumn& leaf_;
+  const PageOptions options_;
+  Compressor& compressor_;
+  typename T::Stats stats_;
+  const int def_width_;
+  const int rep_width_;
+  const uint8_t max_def_;
+  bool check_range_ = false;
+  Int128 range_lo_ = 0;
+  Int128 range_hi_ = 0;
+
+  // The page in progress.
+  std::vector<uint8_t> def_;
+  std::vector<uint8_t> rep_;
+  std::vector<uint8_t> plain_;
+  std::vector<uint32_t> indices_;
+  std::vector<uint8_t> bools_;
+  size_t page_values_ = 0;
+  uint64_t page_rows_ = 0;
+
+  // The chunk in progress.
+  Dictionary dictionary_;
+  bool dictionary_active_ = false;
+  int dictionary_pages_ = 0;
+  uint64_t dictionary_page_uncompressed_ = 0;
+  std::vector<uint8_t> chunk_pages_;  // finished data pages: header + compressed body each
+  uint64_t chunk_uncompressed_ = 0;
+  int64_t chunk_num_values_ = 0;
+  int64_t chunk_nulls_ = 0;
+  uint32_t encodings_ = 0;  // bit per Encoding value used
+
+  // Scratch, reused across pages.
+  std::vector<uint8_t> body_;
+  std::vector<uint8_t> compressed_;
+  std::vector<uint8_t> page_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ColumnWriter>> MakeColumnWriter(const LeafColumn& leaf,
+                                                       const PageOptions& options,
+                                                       Compressor& compressor) {
+  switch (leaf.kind) {
+#define RIVET_KIND(kind)                  \
+  case ValueKind::kind:                   \
+    return std::unique_ptr<ColumnWriter>( \
+        new TypedColumnWriter<ValueKind::kind>(leaf, options, compressor));
+    RIVET_KIND(kBool)
+    RIVET_KIND(kInt32)
+    RIVET_KIND(kInt32FromI64)
+    RIVET_KIND(kInt64)
+    RIVET_KIND(kFloat)
+    RIVET_KIND(kDouble)
+    RIVET_KIND(kByteArray)
+    RIVET_KIND(kFixed16)
+    RIVET_KIND(kDecimal128)
+#undef RIVET_KIND
+  }
+  return Error(ErrorCode::kInternal, "parquet: unknown value kind");
+}
+
+}  // namespace rivet::format::parquet
