@@ -23,6 +23,14 @@ set -a
 set +a
 export RIVET_TEST_TOOLS="$ROOT/tools"
 
-cd "${BUILD_DIR:-build}"
-# Integration tests share the servers: run them one at a time.
-ctest --output-on-failure "$@"
+# The Parquet footer reader's libFuzzer target needs clang: a small second build of that target
+# alone, run for a bounded time by its own ctest entry.
+FUZZ_DIR="$ROOT/${BUILD_DIR:-build}-fuzz"
+CC=clang CXX=clang++ cmake -S . -B "$FUZZ_DIR" -DRIVET_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$FUZZ_DIR" -j"$(nproc)" --target parquet_footer_fuzz >/dev/null
+
+# Integration tests share the servers: ctest runs them one at a time.
+status=0
+(cd "$FUZZ_DIR" && ctest --output-on-failure -R '^fuzz_') || status=1
+(cd "${BUILD_DIR:-build}" && ctest --output-on-failure "$@") || status=1
+exit $status

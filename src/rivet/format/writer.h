@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,7 +61,7 @@ class MemorySink final : public ByteSink {
 struct WriterOptions {
   config::Format format = config::Format::kParquet;
   config::Compression compression = config::Compression::kZstd;
-  int compression_level = 0;  // 0 = codec default (zstd 3, gzip 6)
+  std::optional<int> compression_level;  // unset = codec default (zstd 3, gzip 6); gzip 0 is valid
   // Key-value metadata stored in the file footer (Parquet): export name, run_id, version.
   std::vector<std::pair<std::string, std::string>> metadata;
   // Parquet FileMetaData.created_by, the full text: "rivet version <X>". Empty: "rivet".

@@ -172,7 +172,8 @@ Status Attempt::Open(const columnar::SchemaPtr& schema) {
   format::WriterOptions wo;
   wo.format = e.format;
   wo.compression = e.compression;
-  wo.compression_level = e.compression_level.value_or(0);
+  wo.compression_level = e.compression_level;
+  wo.created_by = fmt::format("rivet version {}", ctx_.options.version);
   wo.metadata = {{"rivet.export", e.name},
                  {"rivet.run_id", ctx_.summary.run_id},
                  {"rivet.version", ctx_.options.version}};

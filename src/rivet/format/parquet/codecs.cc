@@ -112,7 +112,8 @@ class Lz4RawCompressor final : public Compressor {
 
 }  // namespace
 
-Result<std::unique_ptr<Compressor>> MakeCompressor(config::Compression compression, int level) {
+Result<std::unique_ptr<Compressor>> MakeCompressor(config::Compression compression,
+                                                   std::optional<int> level) {
   switch (compression) {
     case config::Compression::kNone:
       return std::unique_ptr<Compressor>(new NoneCompressor());
@@ -121,14 +122,14 @@ Result<std::unique_ptr<Compressor>> MakeCompressor(config::Compression compressi
     case config::Compression::kLz4:
       return std::unique_ptr<Compressor>(new Lz4RawCompressor());
     case config::Compression::kGzip: {
-      int gzip_level = level == 0 ? kDefaultGzipLevel : std::clamp(level, 0, kMaxGzipLevel);
+      int gzip_level = level ? std::clamp(*level, 0, kMaxGzipLevel) : kDefaultGzipLevel;
       return std::unique_ptr<Compressor>(new GzipCompressor(gzip_level));
     }
     case config::Compression::kZstd: {
       std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> ctx(ZSTD_createCCtx());
       if (!ctx) return Error(ErrorCode::kInternal, "zstd: cannot create a compression context");
       int zstd_level =
-          level == 0 ? kDefaultZstdLevel : std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+          level ? std::clamp(*level, ZSTD_minCLevel(), ZSTD_maxCLevel()) : kDefaultZstdLevel;
       return std::unique_ptr<Compressor>(new ZstdCompressor(std::move(ctx), zstd_level));
     }
   }

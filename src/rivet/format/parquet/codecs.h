@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "rivet/common/result.h"
@@ -44,8 +45,9 @@ class Compressor {
   virtual CompressionCodec codec() const = 0;
 };
 
-// level 0 = the codec's default.
-Result<std::unique_ptr<Compressor>> MakeCompressor(config::Compression compression, int level);
+// An unset level is the codec's default.
+Result<std::unique_ptr<Compressor>> MakeCompressor(config::Compression compression,
+                                                   std::optional<int> level);
 
 // Replaces `out` with the decompressed data, which must be exactly `uncompressed_size` bytes
 // (readers, tests). kCorrupt on malformed input.

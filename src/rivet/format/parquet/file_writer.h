@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -42,7 +43,7 @@ namespace rivet::format::parquet {
 struct ParquetWriterOptions {
   config::Compression compression = config::Compression::kZstd;
   // 0 = the codec's default (zstd 3, gzip 6); ignored by snappy, lz4 and none.
-  int compression_level = 0;
+  std::optional<int> compression_level;
   // A row group ends at whichever limit comes first. 1,048,576 rows.
   uint64_t row_group_max_rows = uint64_t{1} << 20;
   // Encoded bytes before compression (pages, headers and dictionaries). 128 MiB.
