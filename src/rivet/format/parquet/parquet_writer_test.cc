@@ -795,7 +795,7 @@ TEST(ParquetCodecs, RoundTripEveryCodec) {
                  Case{config::Compression::kSnappy, CompressionCodec::kSnappy},
                  Case{config::Compression::kGzip, CompressionCodec::kGzip},
                  Case{config::Compression::kLz4, CompressionCodec::kLz4Raw}}) {
-    auto compressor = MakeCompressor(c.config, 0);
+    auto compressor = MakeCompressor(c.config, std::nullopt);
     ASSERT_TRUE(compressor.has_value());
     EXPECT_EQ((*compressor)->codec(), c.codec);
     Bytes compressed, output;
