@@ -185,5 +185,57 @@ TEST_F(PostgresParquetShapes, ManyRowGroupsAndPagesWithKeptAndFallenBackDictiona
   EXPECT_GE(std::stoi(json::parse(groups[0])[0].get<std::string>()), 2);
 }
 
+TEST_F(PostgresParquetShapes, MaxFileSizeSplitsIntoCompleteParts) {
+  PgClient pg(url_);
+  ASSERT_EQ(pg.Exec("DROP TABLE IF EXISTS rivet_e2e_split; CREATE TABLE rivet_e2e_split AS "
+                    "SELECT i AS id, md5(i::text) AS h FROM generate_series(1::bigint, 200000::bigint) AS i"),
+            "");
+  std::string config = dir_ + "/split.yaml";
+  WriteFile(config,
+            "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\n"
+            "  tuning:\n    profile: fast\n    batch_size: 10000\nexports:\n"
+            "  - name: split\n    query: \"SELECT * FROM rivet_e2e_split ORDER BY id\"\n"
+            "    compression: none\n    max_file_size: 1MB\n"
+            "    destination:\n      type: local\n      path: parts\n");
+  CommandResult r = RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY +
+                               " run --validate -c " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> files = ListDir(dir_ + "/parts");
+  ASSERT_GE(files.size(), 3u);
+  EXPECT_NE(r.err.find("files:       " + std::to_string(files.size())), std::string::npos) << r.err;
+  for (size_t i = 0; i < files.size(); ++i) {
+    // Names sort as text: find each part by its index instead of by position.
+    std::string suffix = "_part" + std::to_string(i) + ".parquet";
+    bool found = false;
+    for (const std::string& f : files) {
+      found = found || (f.size() > suffix.size() &&
+                        f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0);
+    }
+    EXPECT_TRUE(found) << suffix;
+  }
+  // Every part is a complete file; together they hold every row once.
+  std::vector<std::string> got = DuckDb("SELECT count(*), count(DISTINCT id), sum(id), count(DISTINCT filename) "
+                                        "FROM read_parquet('" + dir_ + "/parts/*.parquet', filename = true)");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], "[\"200000\",\"200000\",\"20000100000\",\"" + std::to_string(files.size()) + "\"]");
+  // Each part is recorded in the manifest.
+  CommandResult manifest = RunCommand(std::string(RIVET_BINARY) + " state files -c " + config);
+  ASSERT_EQ(manifest.exit_code, 0) << manifest.err;
+  for (const std::string& f : files) EXPECT_NE(manifest.out.find(f), std::string::npos) << f;
+}
+
+TEST_F(PostgresParquetShapes, SkipEmptyWritesNoFile) {
+  std::string config = dir_ + "/skip.yaml";
+  WriteFile(config, "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\nexports:\n"
+                    "  - name: nothing\n    query: \"SELECT * FROM rivet_e2e_types WHERE false\"\n"
+                    "    skip_empty: true\n    destination:\n      type: local\n      path: none\n");
+  CommandResult r = RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY +
+                               " run -c " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("status:      skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("files:       0"), std::string::npos) << r.err;
+  EXPECT_TRUE(ListDir(dir_ + "/none").empty());
+}
+
 }  // namespace
 }  // namespace rivet::testing
