@@ -16,9 +16,10 @@ STATE_DIR="$ROOT/.rivet-demo"
 bash scripts/servers/postgres.sh start "$STATE_DIR" >&2
 set -a; . "$STATE_DIR/postgres.env"; set +a
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$RIVET_TEST_PG_PORT" -U postgres)
-if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'rivet_demo'" | grep -q 1; then
-  "${PSQL[@]}" -d postgres -c "CREATE DATABASE rivet_demo"
-  "${PSQL[@]}" -d rivet_demo -f scripts/demo/postgres.sql
+# The demo SQL (re)creates database rivet_demo itself; load it unless a complete load is there
+# (the events table is created last).
+if ! "${PSQL[@]}" -d rivet_demo -tAc "SELECT 1 FROM events LIMIT 1" 2>/dev/null | grep -q 1; then
+  "${PSQL[@]}" -d postgres -f scripts/demo/postgres.sql
 fi
 
 export RIVET_DEMO_URL="postgresql://postgres@127.0.0.1:${RIVET_TEST_PG_PORT}/rivet_demo"
