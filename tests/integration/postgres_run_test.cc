@@ -101,6 +101,21 @@ TEST_F(PostgresRunTest, EveryTypeToCsvMatchesWhatPostgresPrints) {
   }
 }
 
+TEST_F(PostgresRunTest, ProgressLineOnlyOnATerminal) {
+  std::string config = WriteConfig(kCsvExport);
+  CommandResult piped = Rivet("run -c " + config);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err.find("rows/s"), std::string::npos) << piped.err;
+  EXPECT_EQ(piped.err.find('\r'), std::string::npos);
+  // script(1) gives rivet a pseudo-terminal as stdout and stderr.
+  CommandResult tty = RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " script -qec " +
+                                 ShellQuote(std::string(RIVET_BINARY) + " run -c " + config) +
+                                 " /dev/null");
+  ASSERT_EQ(tty.exit_code, 0) << tty.out;
+  EXPECT_NE(tty.out.find("types: 5 rows, "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find(" rows/s, "), std::string::npos) << tty.out;
+}
+
 TEST_F(PostgresRunTest, StdoutCarriesOnlyTheData) {
   std::string config = WriteConfig(R"(  - name: piped
     query: "SELECT id, t FROM rivet_e2e_types WHERE id IN (1, 3) ORDER BY id"
