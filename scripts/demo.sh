@@ -32,9 +32,11 @@ postgres_demo() {
   bash scripts/servers/postgres.sh start "$STATE_DIR" >&2
   set -a; . "$STATE_DIR/postgres.env"; set +a
   PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$RIVET_TEST_PG_PORT" -U postgres)
-  if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'rivet_demo'" | grep -q 1; then
-    "${PSQL[@]}" -d postgres -c "CREATE DATABASE rivet_demo"
-    "${PSQL[@]}" -d rivet_demo -f scripts/demo/postgres.sql
+  # scripts/demo/postgres.sql (re)creates rivet_demo itself, so it runs from the postgres
+  # database; load it once, unless a complete earlier load is there.
+  if ! "${PSQL[@]}" -d rivet_demo -tAc "SELECT to_regclass('public.events') IS NOT NULL" 2>/dev/null |
+    grep -qx t; then
+    "${PSQL[@]}" -d postgres -f scripts/demo/postgres.sql
   fi
 
   export RIVET_DEMO_URL="postgresql://postgres@127.0.0.1:${RIVET_TEST_PG_PORT}/rivet_demo"
