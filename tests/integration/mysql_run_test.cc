@@ -32,7 +32,8 @@ class MysqlRunTest : public ::testing::Test {
     auto url = EnvVar("RIVET_TEST_MYSQL_URL");
     if (!url) {
       if (InCi()) FAIL() << "RIVET_TEST_MYSQL_URL is not set: the test MariaDB is missing";
-      GTEST_SKIP() << "RIVET_TEST_MYSQL_URL is not set: start the test servers with scripts/test.sh";
+      GTEST_SKIP()
+          << "RIVET_TEST_MYSQL_URL is not set: start the test servers with scripts/test.sh";
     }
     url_ = *url;
     MysqlClient my(url_);
@@ -46,15 +47,16 @@ class MysqlRunTest : public ::testing::Test {
   // tell an error that is retried from one that is not.
   std::string WriteConfig(const std::string& exports) {
     std::string path = dir_ + "/rivet.yaml";
-    WriteFile(path, "source:\n  type: mysql\n  url_env: RIVET_E2E_URL\n"
-                    "  tuning:\n    max_retries: 2\n    retry_backoff_ms: 10\nexports:\n" +
-                        exports);
+    WriteFile(path,
+              "source:\n  type: mysql\n  url_env: RIVET_E2E_URL\n"
+              "  tuning:\n    max_retries: 2\n    retry_backoff_ms: 10\nexports:\n" +
+                  exports);
     return path;
   }
 
   CommandResult Rivet(const std::string& args, const std::string& url = "") {
-    return RunCommand("RIVET_E2E_URL=" + ShellQuote(url.empty() ? url_ : url) + " " +
-                      RIVET_BINARY + " " + args);
+    return RunCommand("RIVET_E2E_URL=" + ShellQuote(url.empty() ? url_ : url) + " " + RIVET_BINARY +
+                      " " + args);
   }
 
   // One CSV export named `name` of `query` into out/.
@@ -139,15 +141,15 @@ TEST_F(MysqlRunTest, ATimeOutsideADayFailsNamingTheColumn) {
   EXPECT_EQ(ReadFile(dir_ + "/out/" + files[0]),
             "duration_col\n10:00:00.000000\n23:59:59.999999\n");
 
-  for (const auto& [id, value] : {std::pair<int, const char*>{3, "24:00:00"},
-                                  {4, "838:59:59"},
-                                  {5, "-00:00:01"}}) {
+  for (const auto& [id, value] :
+       {std::pair<int, const char*>{3, "24:00:00"}, {4, "838:59:59"}, {5, "-00:00:01"}}) {
     for (const char* format : {"csv", "parquet"}) {
       SCOPED_TRACE(std::string(value) + " to " + format);
       std::string config = WriteConfig(
           "  - name: durations\n    query: \"SELECT id, took AS duration_col FROM "
-          "rivet_e2e_durations WHERE id IN (1, " + std::to_string(id) + ") ORDER BY id\"\n" +
-          "    format: " + format + "\n    destination:\n      type: local\n      path: bad\n");
+          "rivet_e2e_durations WHERE id IN (1, " +
+          std::to_string(id) + ") ORDER BY id\"\n" + "    format: " + format +
+          "\n    destination:\n      type: local\n      path: bad\n");
       CommandResult r = Rivet("run -c " + config);
       EXPECT_EQ(r.exit_code, 1) << r.err;
       EXPECT_NE(r.err.find("column 'duration_col'"), std::string::npos) << r.err;
@@ -171,13 +173,43 @@ TEST_F(MysqlRunTest, ATinyintOneHoldingTwoFailsNamingTheColumn) {
     SCOPED_TRACE(format);
     std::string config = WriteConfig(
         "  - name: flags\n    query: \"SELECT id, is_active FROM rivet_e2e_flags ORDER BY id\"\n"
-        "    format: " + std::string(format) +
-        "\n    destination:\n      type: local\n      path: bad\n");
+        "    format: " +
+        std::string(format) + "\n    destination:\n      type: local\n      path: bad\n");
     CommandResult r = Rivet("run -c " + config);
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("column 'is_active'"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("value 2"), std::string::npos) << r.err;
     EXPECT_TRUE(ListDir(dir_ + "/bad").empty());
+  }
+}
+
+// Only the full zero date has a documented meaning (NULL); a zero month or day is no date at all.
+TEST_F(MysqlRunTest, ZeroDatesAreNullAndPartialZeroDatesFailNamingTheColumn) {
+  MysqlClient my(url_);
+  ASSERT_EQ(my.Exec("SET SESSION sql_mode = ''; DROP TABLE IF EXISTS rivet_e2e_zero_dates;"
+                    "CREATE TABLE rivet_e2e_zero_dates (id INT PRIMARY KEY, d DATE, dt DATETIME);"
+                    "INSERT INTO rivet_e2e_zero_dates VALUES (1, '0000-00-00', "
+                    "'0000-00-00 00:00:00'), (2, '2024-00-00', NULL), (3, NULL, "
+                    "'2024-02-00 10:00:00')"),
+            "");
+  std::string ok_config =
+      WriteConfig(CsvExport("zero", "SELECT id, d, dt FROM rivet_e2e_zero_dates WHERE id = 1"));
+  CommandResult ok = Rivet("run -c " + ok_config);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  std::vector<std::string> files = ListDir(dir_ + "/out");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(ReadFile(dir_ + "/out/" + files[0]), "id,d,dt\n1,,\n");
+
+  for (const auto& [column, value] :
+       {std::pair<std::string, std::string>{"d", "2024-00-00"}, {"dt", "2024-02-00 10:00:00"}}) {
+    SCOPED_TRACE(column);
+    std::string config = WriteConfig(CsvExport("partial", "SELECT id, " + column +
+                                                              " FROM rivet_e2e_zero_dates WHERE " +
+                                                              column + " IS NOT NULL AND id > 1"));
+    CommandResult r = Rivet("run -c " + config);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("column '" + column + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(value), std::string::npos) << r.err;
   }
 }
 
@@ -193,8 +225,7 @@ TEST_F(MysqlRunTest, PasswordsNeverLeak) {
   EXPECT_EQ(env_run.exit_code, 1) << env_run.err;
   EXPECT_NE(env_run.err.find("── good ──\n  run_id:      good_"), std::string::npos) << env_run.err;
   EXPECT_NE(env_run.err.find("no_such_table"), std::string::npos) << env_run.err;
-  EXPECT_EQ(OutputAndStateFiles(env_run, dir_).find(kPassword), std::string::npos)
-      << env_run.err;
+  EXPECT_EQ(OutputAndStateFiles(env_run, dir_).find(kPassword), std::string::npos) << env_run.err;
 
   // 2. URL written in the config file (warned about), then the state commands.
   std::string in_file = dir_ + "/in_file.yaml";
@@ -207,8 +238,7 @@ TEST_F(MysqlRunTest, PasswordsNeverLeak) {
   CommandResult state = Rivet("state files -c " + in_file);
   EXPECT_EQ(state.exit_code, 0) << state.err;
   for (const CommandResult* r : {&file_run, &metrics, &state}) {
-    EXPECT_EQ(OutputAndStateFiles(*r, dir_).find(kPassword), std::string::npos)
-        << r->out << r->err;
+    EXPECT_EQ(OutputAndStateFiles(*r, dir_).find(kPassword), std::string::npos) << r->out << r->err;
   }
 
   // 3. Structured fields with password_env: the right password, then a wrong one.
@@ -216,9 +246,10 @@ TEST_F(MysqlRunTest, PasswordsNeverLeak) {
   std::string port = EnvVar("RIVET_TEST_MYSQL_PORT").value_or("3306");
   WriteFile(structured, "source:\n  type: mysql\n  host: 127.0.0.1\n  port: " + port +
                             "\n  user: rivet_pw\n  database: rivet_test\n"
-                            "  password_env: RIVET_E2E_PW\nexports:\n" + exports);
-  CommandResult right = RunCommand("RIVET_E2E_PW=" + std::string(kPassword) + " " +
-                                   RIVET_BINARY + " run -c " + structured + " -e good");
+                            "  password_env: RIVET_E2E_PW\nexports:\n" +
+                            exports);
+  CommandResult right = RunCommand("RIVET_E2E_PW=" + std::string(kPassword) + " " + RIVET_BINARY +
+                                   " run -c " + structured + " -e good");
   EXPECT_EQ(right.exit_code, 0) << right.err;
   EXPECT_EQ(OutputAndStateFiles(right, dir_).find(kPassword), std::string::npos) << right.err;
   CommandResult wrong = RunCommand("RIVET_E2E_PW=wr0ng-pw " + std::string(RIVET_BINARY) +

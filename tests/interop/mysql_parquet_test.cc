@@ -39,11 +39,14 @@ std::string FloatBits(double v) {
 json Canonical(const std::optional<std::string>& text, MysqlCanon canon) {
   if (!text) return nullptr;
   switch (canon) {
-    case MysqlCanon::kBool: return *text != "0";
+    case MysqlCanon::kBool:
+      return *text != "0";
     // A FLOAT arrives as CAST(f AS DOUBLE): exactly the float, widened like the readers widen it.
     case MysqlCanon::kFloat32:
-    case MysqlCanon::kFloat64: return FloatBits(ParseDouble(*text));
-    case MysqlCanon::kText: return *text;
+    case MysqlCanon::kFloat64:
+      return FloatBits(ParseDouble(*text));
+    case MysqlCanon::kText:
+      return *text;
   }
   return nullptr;
 }
@@ -77,15 +80,18 @@ class MysqlParquetTest : public ::testing::TestWithParam<std::string> {
     dir_ = MakeTempDir("mysql-parquet");
   }
 
-  // Exports the matrix with `format` / `compression` (none given: the default) and returns the one file written.
+  // Exports the matrix with `format` / `compression` (none given: the default) and returns the one
+  // file written.
   std::string Export(const std::string& format, const std::string& compression) {
     std::string config = dir_ + "/rivet.yaml";
-    WriteFile(config, "source:\n  type: mysql\n  url_env: RIVET_E2E_URL\n"
-                      "  tuning:\n    profile: fast\nexports:\n  - name: matrix\n"
-                      "    query: \"SELECT * FROM rivet_e2e_mysql_types ORDER BY id\"\n"
-                      "    format: " + format + "\n" +
-                          (compression.empty() ? "" : "    compression: " + compression + "\n") +
-                          "    destination:\n      type: local\n      path: out\n");
+    WriteFile(config,
+              "source:\n  type: mysql\n  url_env: RIVET_E2E_URL\n"
+              "  tuning:\n    profile: fast\nexports:\n  - name: matrix\n"
+              "    query: \"SELECT * FROM rivet_e2e_mysql_types ORDER BY id\"\n"
+              "    format: " +
+                  format + "\n" +
+                  (compression.empty() ? "" : "    compression: " + compression + "\n") +
+                  "    destination:\n      type: local\n      path: out\n");
     CommandResult r = RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY +
                                  " run --validate -c " + config);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -184,7 +190,9 @@ TEST_F(MysqlCsvTest, EveryTypeToCsvMatchesWhatTheServerPrints) {
         case MysqlCanon::kFloat64:
           ExpectSameFloat(got, want, columns[c].canon == MysqlCanon::kFloat32, where);
           break;
-        case MysqlCanon::kText: EXPECT_EQ(got, want) << where; break;
+        case MysqlCanon::kText:
+          EXPECT_EQ(got, want) << where;
+          break;
       }
     }
   }

@@ -42,9 +42,10 @@ class MysqlClient {
     std::string password(colon == std::string_view::npos ? "" : userinfo.substr(colon + 1));
     size_t port_colon = hostport.rfind(':');
     std::string host(hostport.substr(0, port_colon));
-    unsigned port = port_colon == std::string_view::npos
-                        ? 3306
-                        : static_cast<unsigned>(std::stoul(std::string(hostport.substr(port_colon + 1))));
+    unsigned port =
+        port_colon == std::string_view::npos
+            ? 3306
+            : static_cast<unsigned>(std::stoul(std::string(hostport.substr(port_colon + 1))));
     mysql_optionsv(conn_.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
     if (!mysql_real_connect(conn_.get(), host.c_str(), user.c_str(), password.c_str(),
                             database.c_str(), port, nullptr, CLIENT_MULTI_STATEMENTS)) {
@@ -99,8 +100,10 @@ class MysqlClient {
       unsigned long* lengths = mysql_fetch_lengths(res.get());
       CsvRow out;
       for (unsigned c = 0; c < fields; ++c) {
-        if (row[c] == nullptr) out.push_back(std::nullopt);
-        else out.push_back(std::string(row[c], lengths[c]));
+        if (row[c] == nullptr)
+          out.push_back(std::nullopt);
+        else
+          out.push_back(std::string(row[c], lengths[c]));
       }
       rows.push_back(std::move(out));
     }
