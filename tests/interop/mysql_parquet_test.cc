@@ -82,22 +82,26 @@ class MysqlParquetTest : public ::testing::TestWithParam<std::string> {
 
   // Exports the matrix with `format` / `compression` (none given: the default) and returns the one
   // file written.
-  std::string Export(const std::string& format, const std::string& compression) {
+  std::string Export(const std::string& format, const std::string& compression,
+                     const std::string& query = "SELECT * FROM rivet_e2e_mysql_types ORDER BY id",
+                     size_t rows = kMatrixRows) {
     std::string config = dir_ + "/rivet.yaml";
     WriteFile(config,
               "source:\n  type: mysql\n  url_env: RIVET_E2E_URL\n"
               "  tuning:\n    profile: fast\nexports:\n  - name: matrix\n"
-              "    query: \"SELECT * FROM rivet_e2e_mysql_types ORDER BY id\"\n"
-              "    format: " +
+              "    query: \"" +
+                  query +
+                  "\"\n"
+                  "    format: " +
                   format + "\n" +
                   (compression.empty() ? "" : "    compression: " + compression + "\n") +
                   "    destination:\n      type: local\n      path: out\n");
     CommandResult r = RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY +
                                  " run --validate -c " + config);
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    last_err_ = r.err;
     EXPECT_NE(r.err.find("validated:   pass"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("rows:        " + std::to_string(kMatrixRows)), std::string::npos)
-        << r.err;
+    EXPECT_NE(r.err.find("rows:        " + std::to_string(rows)), std::string::npos) << r.err;
     std::vector<std::string> files = ListDir(dir_ + "/out");
     EXPECT_EQ(files.size(), 1u);
     return files.empty() ? "" : dir_ + "/out/" + files[0];
@@ -106,6 +110,7 @@ class MysqlParquetTest : public ::testing::TestWithParam<std::string> {
   std::string url_;
   std::string tools_;
   std::string dir_;
+  std::string last_err_;  // rivet's stderr in the last Export()
 };
 
 TEST_P(MysqlParquetTest, EveryTypeReadsBackExactlyInTwoReaders) {
@@ -196,6 +201,52 @@ TEST_F(MysqlCsvTest, EveryTypeToCsvMatchesWhatTheServerPrints) {
       }
     }
   }
+}
+
+// Many batches (4,000 rows each) into one file: long and short strings, NULLs, 4-byte characters
+// and unsigned 64-bit values across batch boundaries, checked through aggregates both sides
+// compute (the server in SQL, DuckDB on the file).
+class MysqlParquetShapes : public MysqlParquetTest {};
+
+TEST_F(MysqlParquetShapes, ManyBatchesKeepEveryValue) {
+  MysqlClient my(url_);
+  // MariaDB stops a recursive CTE at 1,000 iterations unless told otherwise.
+  ASSERT_EQ(my.Exec("SET SESSION max_recursive_iterations = 100000;"
+                    "DROP TABLE IF EXISTS rivet_e2e_mysql_big;"
+                    "CREATE TABLE rivet_e2e_mysql_big (id INT PRIMARY KEY, kind VARCHAR(10), "
+                    "payload TEXT, amount DECIMAL(12,2), big BIGINT UNSIGNED, seen_at DATETIME(6)) "
+                    "CHARACTER SET utf8mb4;"
+                    "INSERT INTO rivet_e2e_mysql_big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                    "SELECT i + 1 FROM n WHERE i < 30000) SELECT i, "
+                    "ELT(1 + i % 4, 'view', 'click', 'buy', '😀'), "
+                    "IF(i % 7 = 0, NULL, REPEAT(CONCAT(MD5(i), 'é'), 1 + i % 50)), "
+                    "IF(i % 10 = 0, NULL, (i % 100000) / 100), 18446744073709551615 - i, "
+                    "TIMESTAMP('2024-01-01') + INTERVAL i * 1000003 MICROSECOND FROM n"),
+            "");
+  std::string file =
+      Export("parquet", "zstd", "SELECT * FROM rivet_e2e_mysql_big ORDER BY id", 30000);
+  ASSERT_FALSE(file.empty());
+  EXPECT_NE(last_err_.find("batch_size=4000"), std::string::npos) << last_err_;
+  // Payloads are hashed one by one first: GROUP_CONCAT stops at max_allowed_packet (16 MiB).
+  ASSERT_EQ(my.Exec("SET SESSION group_concat_max_len = 16777216"), "");
+  std::vector<CsvRow> want = my.Query(
+      "SELECT COUNT(*), SUM(id), COUNT(DISTINCT kind), COUNT(payload), SUM(CHAR_LENGTH(payload)), "
+      "MD5(GROUP_CONCAT(MD5(IFNULL(payload, '-')) ORDER BY id SEPARATOR ',')), COUNT(amount), "
+      "SUM(amount), MIN(big), MAX(big), "
+      "SUM(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', seen_at)) FROM rivet_e2e_mysql_big");
+  ASSERT_EQ(want.size(), 1u) << my.error();
+  CommandResult got = DuckDbQuery(
+      tools_,
+      "SELECT count(*), sum(id), count(DISTINCT kind), count(payload), sum(length(payload)), "
+      "md5(string_agg(md5(coalesce(payload, '-')), ',' ORDER BY id)), count(amount), sum(amount), "
+      "min(big), max(big), sum(epoch_us(seen_at)) FROM '" +
+          file + "'");
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  std::vector<std::string> lines = SplitLines(got.out);
+  ASSERT_EQ(lines.size(), 1u) << got.out;
+  json row = json::parse(lines[0]);
+  ASSERT_EQ(row.size(), want[0].size());
+  for (size_t c = 0; c < want[0].size(); ++c) EXPECT_EQ(row[c], *want[0][c]) << "aggregate " << c;
 }
 
 }  // namespace
