@@ -88,7 +88,7 @@ class MysqlParquetTest : public ::testing::TestWithParam<std::string> {
     std::string config = dir_ + "/rivet.yaml";
     WriteFile(config,
               "source:\n  type: mysql\n  url_env: RIVET_E2E_URL\n"
-              "  tuning:\n    profile: fast\nexports:\n  - name: matrix\n"
+              "  tuning:\n    profile: fast\n    batch_size: 4000\nexports:\n  - name: matrix\n"
               "    query: \"" +
                   query +
                   "\"\n"
