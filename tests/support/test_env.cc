@@ -63,6 +63,36 @@ std::vector<std::string> ListDir(const std::string& dir) {
   return names;
 }
 
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::string OutputAndStateFiles(const CommandResult& r, const std::string& dir) {
+  std::string all = r.out + r.err;
+  for (const std::string& name : ListDir(dir)) {
+    if (name.rfind(".rivet_state.db", 0) == 0) all += ReadFile(dir + "/" + name);
+  }
+  return all;
+}
+
+CommandResult ReadParquet(const std::string& tools, const std::string& reader,
+                          const std::string& file) {
+  return RunCommand("node " + ShellQuote(tools + "/read-parquet.mjs") + " " + ShellQuote(reader) +
+                    " " + ShellQuote(file));
+}
+
+CommandResult DuckDbQuery(const std::string& tools, const std::string& sql) {
+  return RunCommand("node " + ShellQuote(tools + "/duckdb-query.mjs") + " " + ShellQuote(sql));
+}
+
 CommandResult RunCommand(const std::string& command) {
   std::string dir = MakeTempDir("cmd");
   std::string out_path = dir + "/out";

@@ -34,6 +34,17 @@ void WriteFile(const std::string& path, const std::string& text);
 std::string ReadFile(const std::string& path);
 // Files in `dir` (names only, sorted).
 std::vector<std::string> ListDir(const std::string& dir);
+// `text` split at '\n' (a final newline ends the last line; it does not start an empty one).
+std::vector<std::string> SplitLines(const std::string& text);
+// Every byte a rivet run leaves behind: its stdout, its stderr and the state DB files in `dir`
+// (.rivet_state.db and its journals), for checks that a secret never appears anywhere.
+std::string OutputAndStateFiles(const CommandResult& r, const std::string& dir);
+// Runs tools/read-parquet.mjs (`reader` is duckdb or hyparquet) on `file`; `tools` is the folder
+// of RIVET_TEST_TOOLS.
+CommandResult ReadParquet(const std::string& tools, const std::string& reader,
+                          const std::string& file);
+// Runs `sql` in DuckDB through tools/duckdb-query.mjs: one JSON array per result row.
+CommandResult DuckDbQuery(const std::string& tools, const std::string& sql);
 
 }  // namespace rivet::testing
 
