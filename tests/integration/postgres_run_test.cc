@@ -256,15 +256,6 @@ TEST_F(PostgresRunTest, SchemaChangesAreDetected) {
   EXPECT_NE(third.err.find("schema:      unchanged"), std::string::npos) << third.err;
 }
 
-// Every byte rivet leaves behind: its output streams and the state DB files.
-std::string Everything(const CommandResult& r, const std::string& dir) {
-  std::string all = r.out + r.err;
-  for (const std::string& name : ListDir(dir)) {
-    if (name.rfind(".rivet_state.db", 0) == 0) all += ReadFile(dir + "/" + name);
-  }
-  return all;
-}
-
 TEST_F(PostgresRunTest, PasswordsNeverLeak) {
   auto pw_url = EnvVar("RIVET_TEST_PG_PW_URL");
   ASSERT_TRUE(pw_url.has_value()) << "scripts/servers/postgres.sh writes RIVET_TEST_PG_PW_URL";
@@ -293,7 +284,7 @@ TEST_F(PostgresRunTest, PasswordsNeverLeak) {
   CommandResult env_run = Rivet("run -c " + config, *pw_url);
   EXPECT_EQ(env_run.exit_code, 1) << env_run.err;
   EXPECT_NE(env_run.err.find("── good ──\n  run_id:      good_"), std::string::npos) << env_run.err;
-  EXPECT_EQ(Everything(env_run, dir_).find(password), std::string::npos) << env_run.err;
+  EXPECT_EQ(OutputAndStateFiles(env_run, dir_).find(password), std::string::npos) << env_run.err;
 
   // 2. URL written in the config file (warned about), then a wrong password.
   std::string in_file = dir_ + "/in_file.yaml";
@@ -301,8 +292,8 @@ TEST_F(PostgresRunTest, PasswordsNeverLeak) {
   CommandResult file_run = Rivet("run -c " + in_file + " --validate");
   EXPECT_EQ(file_run.exit_code, 1) << file_run.err;
   CommandResult metrics = Rivet("metrics -c " + in_file);
-  EXPECT_EQ(Everything(file_run, dir_).find(password), std::string::npos) << file_run.err;
-  EXPECT_EQ(Everything(metrics, dir_).find(password), std::string::npos) << metrics.out;
+  EXPECT_EQ(OutputAndStateFiles(file_run, dir_).find(password), std::string::npos) << file_run.err;
+  EXPECT_EQ(OutputAndStateFiles(metrics, dir_).find(password), std::string::npos) << metrics.out;
 
   // 3. Structured fields with password_env and a wrong password: an auth failure.
   std::string structured = dir_ + "/structured.yaml";
@@ -314,10 +305,10 @@ TEST_F(PostgresRunTest, PasswordsNeverLeak) {
                                   " run -c " + structured + " -e good");
   EXPECT_EQ(auth.exit_code, 1) << auth.err;
   EXPECT_NE(auth.err.find("password authentication failed"), std::string::npos) << auth.err;
-  EXPECT_EQ(Everything(auth, dir_).find("wr0ng-pw"), std::string::npos) << auth.err;
+  EXPECT_EQ(OutputAndStateFiles(auth, dir_).find("wr0ng-pw"), std::string::npos) << auth.err;
   CommandResult wrong = Rivet("run -c " + config + " -e good", wrong_url);
   EXPECT_EQ(wrong.exit_code, 1) << wrong.err;
-  EXPECT_EQ(Everything(wrong, dir_).find("wr0ng-pw"), std::string::npos) << wrong.err;
+  EXPECT_EQ(OutputAndStateFiles(wrong, dir_).find("wr0ng-pw"), std::string::npos) << wrong.err;
 }
 
 }  // namespace

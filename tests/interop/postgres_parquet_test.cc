@@ -39,18 +39,6 @@ const std::vector<std::string> kDuckDbTypes = {
     "VARCHAR", "VARCHAR", "BLOB", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "UUID",
     "JSON", "JSON", "VARCHAR", "VARCHAR", "INTEGER[]", "VARCHAR[]", "VARCHAR", "VARCHAR"};
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
 class PostgresParquetTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -85,15 +73,13 @@ class PostgresParquetTest : public ::testing::TestWithParam<std::string> {
   }
 
   CommandResult Read(const std::string& reader, const std::string& file) {
-    return RunCommand("node " + ShellQuote(tools_ + "/read-parquet.mjs") + " " + reader + " " +
-                      ShellQuote(file));
+    return ReadParquet(tools_, reader, file);
   }
 
   std::vector<std::string> DuckDb(const std::string& sql) {
-    CommandResult r =
-        RunCommand("node " + ShellQuote(tools_ + "/duckdb-query.mjs") + " " + ShellQuote(sql));
+    CommandResult r = DuckDbQuery(tools_, sql);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return Lines(r.out);
+    return SplitLines(r.out);
   }
 
   std::string url_;
@@ -116,7 +102,7 @@ TEST_P(PostgresParquetTest, EveryTypeReadsBackExactlyInTwoReaders) {
     SCOPED_TRACE(reader);
     CommandResult r = Read(reader, file);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::vector<std::string> lines = Lines(r.out);
+    std::vector<std::string> lines = SplitLines(r.out);
     ASSERT_EQ(lines.size(), expected.size() + 1) << r.out;
     json header = json::parse(lines[0]);
     ASSERT_EQ(header["columns"].size(), names.size());
@@ -148,7 +134,7 @@ TEST_F(PostgresParquetShapes, ZeroRowsCarryTheSchema) {
   ASSERT_FALSE(file.empty());
   CommandResult r = Read("duckdb", file);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> lines = Lines(r.out);
+  std::vector<std::string> lines = SplitLines(r.out);
   ASSERT_EQ(lines.size(), 1u);
   json header = json::parse(lines[0]);
   ASSERT_EQ(header["columns"].size(), kDuckDbTypes.size());

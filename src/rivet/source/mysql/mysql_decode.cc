@@ -52,19 +52,6 @@ bool ReadDate(std::string_view text, size_t* pos, uint64_t* y, uint64_t* m, uint
 
 }  // namespace
 
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day) {
-  // Count from 0000-03-01 so that the leap day is the last day of a "year"; then shift by the
-  // days between 0000-03-01 and 1970-01-01 (719468).
-  const int64_t y = month <= 2 ? year - 1 : year;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t year_of_era = y - era * 400;                           // [0, 399]
-  const int64_t month_from_march = month > 2 ? month - 3 : month + 9;  // [0, 11]
-  const int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-  const int64_t day_of_era =
-      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;  // [0, 146096]
-  return era * 146097 + day_of_era - 719468;
-}
-
 bool IsValidCivilDate(int64_t year, unsigned month, unsigned day) {
   if (month < 1 || month > 12 || day < 1) return false;
   static constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "rivet/columnar/temporal.h"
 #include "rivet/columnar/types.h"
 
 namespace rivet::source::mysql {
@@ -25,9 +26,8 @@ enum class ParseStatus : uint8_t {
 inline constexpr int64_t kMicrosPerSecond = 1000000;
 inline constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
 
-// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (negative before 1970).
-// Valid for any year that fits int32; month 1..12, day 1..31 (not validated here).
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+// Days since 1970-01-01 (proleptic Gregorian): the calendar arithmetic shared by every module.
+using columnar::DaysFromCivil;
 bool IsValidCivilDate(int64_t year, unsigned month, unsigned day);
 
 // Whole text must be an optionally signed decimal integer; false on overflow or junk.
