@@ -1,5 +1,6 @@
 #include "rivet/format/parquet/column_writer.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ using columnar::Int128;
 constexpr uint64_t kMaxPageBytes = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
 constexpr size_t kLevelLengthPrefixBytes = 4;
 constexpr size_t kUuidBytes = 16;
+// Up-front reservation of a page's PLAIN buffer: page_max_bytes (at most kMaxReserve) plus room
+// for the row that crosses it.
+constexpr uint64_t kMaxReserve = uint64_t{8} << 20;
+constexpr size_t kReserveSlack = size_t{64} << 10;
 // Values of a chunk's first page after which the dictionary must have paid off (see
 // DecideDictionaryEarly): enough to see repeats in any column worth a dictionary.
 constexpr size_t kDictionarySampleValues = 16384;
@@ -185,6 +190,14 @@ class TypedColumnWriter final : public ColumnWriter {
         chunk_pages_(pool) {
     if constexpr (kHasRawRange<K>) SetRange();
     dictionary_active_ = T::kDictionary && options_.enable_dictionary;
+    // A PLAIN page ends after the row that reaches page_max_bytes: reserving that much up front
+    // spares the doubling copies and the freed smaller buffers the allocator would keep
+    // resident. Reserved pages that are never written (a dictionary-encoded column's) cost no
+    // memory.
+    if constexpr (K != ValueKind::kBool) {
+      plain_.reserve(static_cast<size_t>(std::min<uint64_t>(options_.page_max_bytes, kMaxReserve)) +
+                     kReserveSlack);
+    }
   }
 
   Status Write(const Column& column, size_t begin, size_t end) override {

@@ -56,7 +56,7 @@ struct ParquetWriterOptions {
   // writer's memory flat whatever the table size and compression ratio. 24 MiB: a row group of
   // a table like the benchmark's `events` (about 53 bytes a row after zstd) ends near 450,000
   // rows, and `rivet run` stays within 64 MB of RSS with the `fast` profile's 50,000-row batches.
-  uint64_t row_group_max_buffered_bytes = uint64_t{24} << 20;
+  uint64_t row_group_max_buffered_bytes = uint64_t{16} << 20;
   // A data page ends after the row that brings its estimated encoded size to this. 1 MiB.
   uint64_t page_max_bytes = uint64_t{1} << 20;
   // A data page also ends after this many rows. 1,048,576 rows (pages are sized by bytes).
