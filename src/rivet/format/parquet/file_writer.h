@@ -53,9 +53,10 @@ struct ParquetWriterOptions {
   // Bytes the row group holds in memory until it is written: finished pages as compressed, the
   // pages in progress and the dictionaries as encoded. A column chunk must be contiguous in the
   // file, so a row group's pages wait in memory until its last row; this limit is what keeps the
-  // writer's memory flat whatever the table size and compression ratio. 24 MiB: a row group of
-  // a table like the benchmark's `events` (about 53 bytes a row after zstd) ends near 450,000
-  // rows, and `rivet run` stays within 64 MB of RSS with the `fast` profile's 50,000-row batches.
+  // writer's memory flat whatever the table size and compression ratio. 16 MiB: a row group of
+  // a table like the benchmark's `events` (about 53 bytes a row after zstd) ends near 190,000
+  // rows, and `rivet run` stays within 64 MB of RSS with the `fast` profile's 50,000-row
+  // batches in flight. Larger values give larger row groups for more memory.
   uint64_t row_group_max_buffered_bytes = uint64_t{16} << 20;
   // A data page ends after the row that brings its estimated encoded size to this. 1 MiB.
   uint64_t page_max_bytes = uint64_t{1} << 20;
