@@ -1,5 +1,6 @@
 #include "rivet/format/parquet/column_writer.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -20,6 +21,13 @@ using columnar::Int128;
 constexpr uint64_t kMaxPageBytes = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
 constexpr size_t kLevelLengthPrefixBytes = 4;
 constexpr size_t kUuidBytes = 16;
+// Up-front reservation of a page's PLAIN buffer: page_max_bytes (at most kMaxReserve) plus room
+// for the row that crosses it.
+constexpr uint64_t kMaxReserve = uint64_t{8} << 20;
+constexpr size_t kReserveSlack = size_t{64} << 10;
+// Values of a chunk's first page after which the dictionary must have paid off (see
+// DecideDictionaryEarly): enough to see repeats in any column worth a dictionary.
+constexpr size_t kDictionarySampleValues = 16384;
 
 template <typename T>
 void AppendLE(T value, std::vector<uint8_t>& out) {
@@ -169,16 +177,27 @@ class TypedColumnWriter final : public ColumnWriter {
   using Physical = typename T::Physical;
 
  public:
-  TypedColumnWriter(const LeafColumn& leaf, const PageOptions& options, Compressor& compressor)
+  TypedColumnWriter(const LeafColumn& leaf, const PageOptions& options, Compressor& compressor,
+                    BlockPool& pool, PageScratch& scratch)
       : leaf_(leaf),
         options_(options),
         compressor_(compressor),
+        scratch_(scratch),
         stats_(MakeStats(leaf)),
         def_width_(BitWidth(static_cast<uint64_t>(leaf.max_definition_level))),
         rep_width_(BitWidth(static_cast<uint64_t>(leaf.max_repetition_level))),
-        max_def_(static_cast<uint8_t>(leaf.max_definition_level)) {
+        max_def_(static_cast<uint8_t>(leaf.max_definition_level)),
+        chunk_pages_(pool) {
     if constexpr (kHasRawRange<K>) SetRange();
     dictionary_active_ = T::kDictionary && options_.enable_dictionary;
+    // A PLAIN page ends after the row that reaches page_max_bytes: reserving that much up front
+    // spares the doubling copies and the freed smaller buffers the allocator would keep
+    // resident. Reserved pages that are never written (a dictionary-encoded column's) cost no
+    // memory.
+    if constexpr (K != ValueKind::kBool) {
+      plain_.reserve(static_cast<size_t>(std::min<uint64_t>(options_.page_max_bytes, kMaxReserve)) +
+                     kReserveSlack);
+    }
   }
 
   Status Write(const Column& column, size_t begin, size_t end) override {
@@ -207,16 +226,16 @@ class TypedColumnWriter final : public ColumnWriter {
     if constexpr (T::kDictionary) {
       if (dictionary_pages_ > 0) {
         RIVET_RETURN_IF_ERROR(EncodeDictionaryPage());
-        RIVET_RETURN_IF_ERROR(sink.Append(page_.data(), page_.size()));
-        dictionary_page_bytes = static_cast<int64_t>(page_.size());
+        RIVET_RETURN_IF_ERROR(sink.Append(scratch_.header.data(), scratch_.header.size()));
+        RIVET_RETURN_IF_ERROR(sink.Append(scratch_.compressed.data(), scratch_.compressed.size()));
+        dictionary_page_bytes =
+            static_cast<int64_t>(scratch_.header.size() + scratch_.compressed.size());
         total_uncompressed += dictionary_page_uncompressed_;
         meta.dictionary_page_offset = offset;
         UseEncoding(Encoding::kPlain);  // the dictionary page's values
       }
     }
-    if (!chunk_pages_.empty()) {
-      RIVET_RETURN_IF_ERROR(sink.Append(chunk_pages_.data(), chunk_pages_.size()));
-    }
+    RIVET_RETURN_IF_ERROR(chunk_pages_.WriteTo(sink));
     meta.data_page_offset = offset + dictionary_page_bytes;
     meta.total_uncompressed_size = static_cast<int64_t>(total_uncompressed);
     meta.total_compressed_size = dictionary_page_bytes + static_cast<int64_t>(chunk_pages_.size());
@@ -294,22 +313,74 @@ class TypedColumnWriter final : public ColumnWriter {
     } else {
       if (dictionary_active_) {
         indices_.push_back(dictionary_.Insert(v));
-      } else if constexpr (K == ValueKind::kDecimal128) {
-        size_t at = plain_.size();
-        plain_.resize(at + static_cast<size_t>(leaf_.type_length));
-        AppendDecimalBigEndian(v, leaf_.type_length, reinterpret_cast<char*>(plain_.data() + at));
       } else {
-        T::AppendPlain(v, plain_);
+        AppendPlainValue(v);
       }
     }
     ++page_values_;
     return Status::Ok();
   }
 
+  void AppendPlainValue(Physical v) {
+    if constexpr (K == ValueKind::kBool) {
+      bools_.push_back(v);
+    } else if constexpr (K == ValueKind::kDecimal128) {
+      size_t at = plain_.size();
+      plain_.resize(at + static_cast<size_t>(leaf_.type_length));
+      AppendDecimalBigEndian(v, leaf_.type_length, reinterpret_cast<char*>(plain_.data() + at));
+    } else {
+      T::AppendPlain(v, plain_);
+    }
+  }
+
+  // The early dictionary decision (the criterion parquet-mr applies after a chunk's first page):
+  // once the first kDictionarySampleValues values of a chunk are in the page in progress, the
+  // dictionary must encode them (its PLAIN values plus the bit-packed indices) in fewer bytes
+  // than PLAIN would, or the chunk goes PLAIN from its first value on. High-cardinality columns
+  // (keys, timestamps, amounts, free text) thus stop paying for hashing and a dictionary that
+  // would only grow to dictionary_max_bytes and be abandoned. The sample is re-encoded PLAIN
+  // and the chunk has no dictionary page.
+  void DecideDictionaryEarly() {
+    if constexpr (T::kDictionary) {
+      dictionary_decided_ = true;
+      const uint64_t n = indices_.size();
+      uint64_t plain_bytes = 0;
+      uint64_t dictionary_bytes = 0;
+      if constexpr (K == ValueKind::kDecimal128) {
+        plain_bytes = n * static_cast<uint64_t>(leaf_.type_length);
+        dictionary_bytes = dictionary_.size() * static_cast<uint64_t>(leaf_.type_length);
+      } else if constexpr (K == ValueKind::kByteArray) {
+        for (uint32_t index : indices_) plain_bytes += 4 + dictionary_.at(index).size();
+        dictionary_bytes = T::PlainBytes(dictionary_);
+      } else if constexpr (K == ValueKind::kFixed16) {
+        plain_bytes = n * kUuidBytes;
+        dictionary_bytes = T::PlainBytes(dictionary_);
+      } else {
+        plain_bytes = n * sizeof(Physical);
+        dictionary_bytes = T::PlainBytes(dictionary_);
+      }
+      const uint64_t index_bytes = (n * static_cast<uint64_t>(IndexBitWidth()) + 7) / 8;
+      if (dictionary_bytes + index_bytes < plain_bytes) return;
+      for (uint32_t index : indices_) {
+        if constexpr (std::is_same_v<Physical, std::string_view>) {
+          AppendPlainValue(dictionary_.at(index));
+        } else {
+          AppendPlainValue(dictionary_.values()[index]);
+        }
+      }
+      indices_.clear();
+      dictionary_.Clear();
+      dictionary_active_ = false;
+    }
+  }
+
   // Row boundary: page and dictionary limits.
   Status EndRow() {
     ++page_rows_;
     if constexpr (T::kDictionary) {
+      if (!dictionary_decided_ && dictionary_active_ && indices_.size() >= kDictionarySampleValues) {
+        DecideDictionaryEarly();
+      }
       if (dictionary_active_ && DictionaryBytes() > options_.dictionary_max_bytes) {
         RIVET_RETURN_IF_ERROR(FlushPage());
         dictionary_active_ = false;
@@ -422,6 +493,9 @@ class TypedColumnWriter final : public ColumnWriter {
         out.push_back(static_cast<uint8_t>(width));
         EncodeRleBitPacked(indices_.data(), indices_.size(), width, out);
         ++dictionary_pages_;
+        // A page went out with dictionary indices before the sample was complete: keep the
+        // dictionary until dictionary_max_bytes.
+        dictionary_decided_ = true;
         return Encoding::kRleDictionary;
       }
       // Dictionary mode with an empty dictionary means the page holds only NULLs: no indices.
@@ -443,54 +517,66 @@ class TypedColumnWriter final : public ColumnWriter {
     if (def_.empty()) return Status::Ok();
     PageHeader header;
     header.num_values = static_cast<int32_t>(def_.size());
-    body_.clear();
+    std::vector<uint8_t>& body = scratch_.body;
+    std::vector<uint8_t>& compressed = scratch_.compressed;
+    body.clear();
     uint64_t uncompressed_size = 0;
-    uint64_t compressed_size = 0;
+    // The page's bytes after its header: [prefix) then [values), either possibly empty.
+    const uint8_t* prefix = nullptr;
+    size_t prefix_size = 0;
+    const uint8_t* values = nullptr;
+    size_t values_out_size = 0;
     if (!options_.data_page_v2) {
       header.type = PageType::kDataPage;
-      if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, true, body_);
-      AppendLevels(def_, def_width_, true, body_);
-      header.encoding = AppendValues(body_);
-      RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
-      RIVET_RETURN_IF_ERROR(compressor_.Compress(body_.data(), body_.size(), compressed_));
-      uncompressed_size = body_.size();
-      compressed_size = compressed_.size();
+      if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, true, body);
+      AppendLevels(def_, def_width_, true, body);
+      header.encoding = AppendValues(body);
+      RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
+      RIVET_RETURN_IF_ERROR(compressor_.Compress(body.data(), body.size(), compressed));
+      uncompressed_size = body.size();
+      values = compressed.data();
+      values_out_size = compressed.size();
     } else {
       header.type = PageType::kDataPageV2;
-      if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, false, body_);
-      header.repetition_levels_byte_length = static_cast<int32_t>(body_.size());
-      AppendLevels(def_, def_width_, false, body_);
-      size_t levels_size = body_.size();
+      if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, false, body);
+      header.repetition_levels_byte_length = static_cast<int32_t>(body.size());
+      AppendLevels(def_, def_width_, false, body);
+      size_t levels_size = body.size();
       header.definition_levels_byte_length =
           static_cast<int32_t>(levels_size) - header.repetition_levels_byte_length;
-      header.encoding = AppendValues(body_);
-      RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
+      header.encoding = AppendValues(body);
+      RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
       // v2: only the values section is compressed; levels stay readable without decompressing.
       // An empty values section (an all-NULL page) is stored as is, is_compressed = false: a
       // compressed empty block is a corner some readers' LZ4 decoders reject.
-      const size_t values_size = body_.size() - levels_size;
+      const size_t values_size = body.size() - levels_size;
       header.is_compressed =
           values_size > 0 && compressor_.codec() != CompressionCodec::kUncompressed;
+      prefix = body.data();
+      prefix_size = levels_size;
       if (header.is_compressed) {
         RIVET_RETURN_IF_ERROR(
-            compressor_.Compress(body_.data() + levels_size, values_size, compressed_));
+            compressor_.Compress(body.data() + levels_size, values_size, compressed));
+        values = compressed.data();
+        values_out_size = compressed.size();
       } else {
-        compressed_.assign(body_.begin() + static_cast<std::ptrdiff_t>(levels_size), body_.end());
+        values = body.data() + levels_size;
+        values_out_size = values_size;
       }
-      compressed_.insert(compressed_.begin(), body_.begin(),
-                         body_.begin() + static_cast<std::ptrdiff_t>(levels_size));
       header.num_nulls = static_cast<int32_t>(def_.size() - page_values_);
       header.num_rows = static_cast<int32_t>(page_rows_);
-      uncompressed_size = body_.size();
-      compressed_size = compressed_.size();
+      uncompressed_size = body.size();
     }
+    const uint64_t compressed_size = prefix_size + values_out_size;
     RIVET_RETURN_IF_ERROR(CheckPageSize(compressed_size));
     header.uncompressed_page_size = static_cast<int32_t>(uncompressed_size);
     header.compressed_page_size = static_cast<int32_t>(compressed_size);
-    size_t header_at = chunk_pages_.size();
-    SerializePageHeader(header, chunk_pages_);
-    size_t header_size = chunk_pages_.size() - header_at;
-    chunk_pages_.insert(chunk_pages_.end(), compressed_.begin(), compressed_.end());
+    scratch_.header.clear();
+    SerializePageHeader(header, scratch_.header);
+    const size_t header_size = scratch_.header.size();
+    chunk_pages_.Append(scratch_.header.data(), header_size);
+    if (prefix_size > 0) chunk_pages_.Append(prefix, prefix_size);
+    if (values_out_size > 0) chunk_pages_.Append(values, values_out_size);
 
     UseEncoding(header.encoding);
     UseEncoding(Encoding::kRle);  // levels
@@ -507,41 +593,42 @@ class TypedColumnWriter final : public ColumnWriter {
     return Status::Ok();
   }
 
-  // Encodes the dictionary page (header + compressed PLAIN values) into page_.
+  // Encodes the dictionary page: its header into scratch_.header, its compressed PLAIN values
+  // into scratch_.compressed.
   Status EncodeDictionaryPage() {
     if constexpr (T::kDictionary) {
-      body_.clear();
+      std::vector<uint8_t>& body = scratch_.body;
+      body.clear();
       if constexpr (K == ValueKind::kDecimal128) {
-        body_.resize(dictionary_.size() * static_cast<size_t>(leaf_.type_length));
-        char* out = reinterpret_cast<char*>(body_.data());
+        body.resize(dictionary_.size() * static_cast<size_t>(leaf_.type_length));
+        char* out = reinterpret_cast<char*>(body.data());
         for (Int128 v : dictionary_.values()) {
           AppendDecimalBigEndian(v, leaf_.type_length, out);
           out += leaf_.type_length;
         }
       } else if constexpr (std::is_same_v<Physical, std::string_view>) {
-        for (size_t i = 0; i < dictionary_.size(); ++i) T::AppendPlain(dictionary_.at(i), body_);
+        for (size_t i = 0; i < dictionary_.size(); ++i) T::AppendPlain(dictionary_.at(i), body);
       } else {
-        for (Physical v : dictionary_.values()) T::AppendPlain(v, body_);
+        for (Physical v : dictionary_.values()) T::AppendPlain(v, body);
       }
-      RIVET_RETURN_IF_ERROR(CheckPageSize(body_.size()));
-      RIVET_RETURN_IF_ERROR(compressor_.Compress(body_.data(), body_.size(), compressed_));
-      RIVET_RETURN_IF_ERROR(CheckPageSize(compressed_.size()));
+      RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
+      RIVET_RETURN_IF_ERROR(compressor_.Compress(body.data(), body.size(), scratch_.compressed));
+      RIVET_RETURN_IF_ERROR(CheckPageSize(scratch_.compressed.size()));
       PageHeader header;
       header.type = PageType::kDictionaryPage;
       header.num_values = static_cast<int32_t>(dictionary_.size());
       header.encoding = Encoding::kPlain;
-      header.uncompressed_page_size = static_cast<int32_t>(body_.size());
-      header.compressed_page_size = static_cast<int32_t>(compressed_.size());
-      page_.clear();
-      SerializePageHeader(header, page_);
-      dictionary_page_uncompressed_ = page_.size() + body_.size();
-      page_.insert(page_.end(), compressed_.begin(), compressed_.end());
+      header.uncompressed_page_size = static_cast<int32_t>(body.size());
+      header.compressed_page_size = static_cast<int32_t>(scratch_.compressed.size());
+      scratch_.header.clear();
+      SerializePageHeader(header, scratch_.header);
+      dictionary_page_uncompressed_ = scratch_.header.size() + body.size();
     }
     return Status::Ok();
   }
 
   void ResetChunk() {
-    chunk_pages_.clear();
+    chunk_pages_.Clear();
     chunk_uncompressed_ = 0;
     chunk_num_values_ = 0;
     chunk_nulls_ = 0;
@@ -551,6 +638,7 @@ class TypedColumnWriter final : public ColumnWriter {
     stats_.Reset();
     if constexpr (T::kDictionary) dictionary_.Clear();
     dictionary_active_ = T::kDictionary && options_.enable_dictionary;
+    dictionary_decided_ = false;
   }
 
   using Dictionary = typename DictOf<T>::type;
@@ -558,6 +646,7 @@ class TypedColumnWriter final : public ColumnWriter {
   const LeafColumn& leaf_;
   const PageOptions options_;
   Compressor& compressor_;
+  PageScratch& scratch_;
   typename T::Stats stats_;
   const int def_width_;
   const int rep_width_;
@@ -578,30 +667,27 @@ class TypedColumnWriter final : public ColumnWriter {
   // The chunk in progress.
   Dictionary dictionary_;
   bool dictionary_active_ = false;
+  bool dictionary_decided_ = false;  // the early decision is made (DecideDictionaryEarly)
   int dictionary_pages_ = 0;
   uint64_t dictionary_page_uncompressed_ = 0;
-  std::vector<uint8_t> chunk_pages_;  // finished data pages: header + compressed body each
+  PageStore chunk_pages_;  // finished data pages: header + compressed body each
   uint64_t chunk_uncompressed_ = 0;
   int64_t chunk_num_values_ = 0;
   int64_t chunk_nulls_ = 0;
   uint32_t encodings_ = 0;  // bit per Encoding value used
-
-  // Scratch, reused across pages.
-  std::vector<uint8_t> body_;
-  std::vector<uint8_t> compressed_;
-  std::vector<uint8_t> page_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ColumnWriter>> MakeColumnWriter(const LeafColumn& leaf,
                                                        const PageOptions& options,
-                                                       Compressor& compressor) {
+                                                       Compressor& compressor, BlockPool& pool,
+                                                       PageScratch& scratch) {
   switch (leaf.kind) {
 #define RIVET_KIND(kind)                  \
   case ValueKind::kind:                   \
     return std::unique_ptr<ColumnWriter>( \
-        new TypedColumnWriter<ValueKind::kind>(leaf, options, compressor));
+        new TypedColumnWriter<ValueKind::kind>(leaf, options, compressor, pool, scratch));
     RIVET_KIND(kBool)
     RIVET_KIND(kInt32)
     RIVET_KIND(kInt32FromI64)

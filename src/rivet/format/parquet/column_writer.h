@@ -30,6 +30,7 @@
 #include "rivet/common/result.h"
 #include "rivet/format/parquet/codecs.h"
 #include "rivet/format/parquet/metadata.h"
+#include "rivet/format/parquet/page_store.h"
 #include "rivet/format/parquet/schema.h"
 #include "rivet/format/writer.h"
 
@@ -61,9 +62,11 @@ class ColumnWriter {
   virtual Status FlushChunk(ByteSink& sink, int64_t offset, ColumnChunk& chunk) = 0;
 };
 
-// `compressor` is shared by all columns of a file and must outlive the writer.
+// `compressor`, `pool` and `scratch` are shared by all columns of a file and must outlive the
+// writer.
 Result<std::unique_ptr<ColumnWriter>> MakeColumnWriter(const LeafColumn& leaf,
                                                        const PageOptions& options,
-                                                       Compressor& compressor);
+                                                       Compressor& compressor, BlockPool& pool,
+                                                       PageScratch& scratch);
 
 }  // namespace rivet::format::parquet

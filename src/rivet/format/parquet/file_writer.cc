@@ -38,7 +38,7 @@ class ParquetFileWriter final : public FormatWriter {
     page.data_page_v2 = options_.data_page_v2;
     columns_.reserve(leaves_.size());
     for (const LeafColumn& leaf : leaves_) {
-      RIVET_ASSIGN_OR_RETURN(auto column, MakeColumnWriter(leaf, page, *compressor_));
+      RIVET_ASSIGN_OR_RETURN(auto column, MakeColumnWriter(leaf, page, *compressor_, pool_, scratch_));
       columns_.push_back(std::move(column));
     }
     metadata_.version = options_.data_page_v2 ? kFormatVersion2 : kFormatVersion1;
@@ -66,7 +66,8 @@ class ParquetFileWriter final : public FormatWriter {
       }
       row += take;
       group_rows_ += take;
-      if (group_rows_ >= max_rows || GroupUncompressedBytes() >= options_.row_group_max_bytes) {
+      if (group_rows_ >= max_rows || GroupUncompressedBytes() >= options_.row_group_max_bytes ||
+          GroupBufferedBytes() >= options_.row_group_max_buffered_bytes) {
         RIVET_RETURN_IF_ERROR(FlushRowGroup());
       }
     }
@@ -123,6 +124,12 @@ class ParquetFileWriter final : public FormatWriter {
     return std::min<uint64_t>(kSliceRows, (options_.row_group_max_bytes - bytes) / per_row + 1);
   }
 
+  uint64_t GroupBufferedBytes() const {
+    uint64_t total = 0;
+    for (const auto& column : columns_) total += column->BufferedFileBytes();
+    return total;
+  }
+
   uint64_t GroupUncompressedBytes() const {
     uint64_t total = 0;
     for (const auto& column : columns_) total += column->BufferedUncompressedBytes();
@@ -158,6 +165,9 @@ class ParquetFileWriter final : public FormatWriter {
   uint64_t base_;
   std::vector<LeafColumn> leaves_;
   std::unique_ptr<Compressor> compressor_;
+  // Declared before columns_: the column writers hold references to both.
+  BlockPool pool_;
+  PageScratch scratch_;
   std::vector<std::unique_ptr<ColumnWriter>> columns_;
   FileMetaData metadata_;
   uint64_t group_rows_ = 0;

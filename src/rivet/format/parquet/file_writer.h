@@ -11,8 +11,9 @@
 //   2. Write(batch) checks the batch has the writer's schema, then hands it to every column
 //      writer in slices (at most kSliceRows rows, sized to what the row group still has room
 //      for in rows and, by the average row so far, in bytes). After each slice, the row group is
-//      flushed (step 3) when it holds row_group_max_rows rows or its encoded, uncompressed size
-//      reached row_group_max_bytes.
+//      flushed (step 3) when it holds row_group_max_rows rows, its encoded, uncompressed size
+//      reached row_group_max_bytes, or the bytes it holds in memory (compressed pages) reached
+//      row_group_max_buffered_bytes.
 //   3. Flushing a row group asks each column writer, in schema order, to write its chunk
 //      (dictionary page, then data pages) at the current file offset, and records a RowGroup
 //      (chunks with offsets, sizes, encodings and statistics; row count; byte totals) for the
@@ -22,8 +23,9 @@
 //      TYPE_ORDER ColumnOrder per leaf) in the Thrift compact protocol, its length as 4 bytes
 //      little-endian, and the closing "PAR1". A file with no rows has no row groups but carries
 //      the full schema.
-// Memory stays flat: the writer holds the current row group's encoded pages (bounded by
-// row_group_max_bytes before compression) plus the batch being written, never the file.
+// Memory stays flat: the writer holds the current row group's compressed pages (bounded by
+// row_group_max_buffered_bytes, in blocks reused from row group to row group: page_store.h) plus
+// one page in progress per column and the batch being written, never the file.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,14 @@ struct ParquetWriterOptions {
   uint64_t row_group_max_rows = uint64_t{1} << 20;
   // Encoded bytes before compression (pages, headers and dictionaries). 128 MiB.
   uint64_t row_group_max_bytes = uint64_t{128} << 20;
+  // Bytes the row group holds in memory until it is written: finished pages as compressed, the
+  // pages in progress and the dictionaries as encoded. A column chunk must be contiguous in the
+  // file, so a row group's pages wait in memory until its last row; this limit is what keeps the
+  // writer's memory flat whatever the table size and compression ratio. 16 MiB: a row group of
+  // a table like the benchmark's `events` (about 53 bytes a row after zstd) ends near 190,000
+  // rows, and `rivet run` stays within 64 MB of RSS with the `fast` profile's 50,000-row
+  // batches in flight. Larger values give larger row groups for more memory.
+  uint64_t row_group_max_buffered_bytes = uint64_t{16} << 20;
   // A data page ends after the row that brings its estimated encoded size to this. 1 MiB.
   uint64_t page_max_bytes = uint64_t{1} << 20;
   // A data page also ends after this many rows. 1,048,576 rows (pages are sized by bytes).

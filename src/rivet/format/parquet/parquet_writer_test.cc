@@ -781,6 +781,135 @@ TEST(ParquetWriter, EstimatedFileSizeTracksBufferedData) {
   EXPECT_FALSE((*writer)->Write(batch).ok());
 }
 
+// Reads every value of a flat, non-null INT64 chunk written PLAIN or dictionary-encoded.
+std::vector<int64_t> ReadInt64Chunk(const Bytes& file, const ColumnMetaData& c) {
+  std::vector<int64_t> values;
+  std::vector<int64_t> dictionary;
+  for (const Page& page : ReadPages(file, c)) {
+    auto count = static_cast<size_t>(page.header.num_values);
+    if (page.header.type == PageType::kDictionaryPage) {
+      dictionary = PlainInt64(page.body, 0, count);
+      continue;
+    }
+    size_t values_at = 0;
+    DefinitionLevels(page, values_at);
+    if (page.header.encoding == Encoding::kRleDictionary) {
+      std::vector<uint32_t> indices;
+      int width = page.body[values_at];
+      EXPECT_TRUE(DecodeRleBitPacked(page.body.data() + values_at + 1,
+                                     page.body.size() - values_at - 1, width, count, indices)
+                      .ok());
+      for (uint32_t index : indices) values.push_back(dictionary.at(index));
+    } else {
+      std::vector<int64_t> plain = PlainInt64(page.body, values_at, count);
+      values.insert(values.end(), plain.begin(), plain.end());
+    }
+  }
+  return values;
+}
+
+TEST(ParquetWriter, HighCardinalityChunkGoesPlainAfterTheSample) {
+  auto schema = OneColumn(DataType::Of(TypeId::kInt64));
+  Batch batch(schema);
+  for (int64_t i = 0; i < 40000; ++i) {
+    batch.mutable_column(0).Append<int64_t>(i * 7919);
+    batch.CommitRow();
+  }
+  ParquetWriterOptions options;
+  options.compression = config::Compression::kNone;
+  Bytes file = WriteFile(schema, {&batch}, options);
+  FileMetaData m = Footer(file);
+  ASSERT_EQ(m.row_groups.size(), 1u);
+  const ColumnMetaData& c = *m.row_groups[0].columns[0].meta_data;
+  // Every value distinct: the dictionary never paid off, so the chunk has none at all.
+  EXPECT_FALSE(c.dictionary_page_offset.has_value());
+  EXPECT_EQ(c.encodings, (std::vector<Encoding>{Encoding::kPlain, Encoding::kRle}));
+  std::vector<int64_t> values = ReadInt64Chunk(file, c);
+  ASSERT_EQ(values.size(), 40000u);
+  for (int64_t i = 0; i < 40000; ++i) ASSERT_EQ(values[static_cast<size_t>(i)], i * 7919);
+}
+
+TEST(ParquetWriter, LowCardinalityChunkKeepsItsDictionaryPastTheSample) {
+  auto schema = OneColumn(DataType::Of(TypeId::kInt64));
+  Batch batch(schema);
+  for (int64_t i = 0; i < 40000; ++i) {
+    batch.mutable_column(0).Append<int64_t>((i % 50) * 1000003);
+    batch.CommitRow();
+  }
+  ParquetWriterOptions options;
+  options.compression = config::Compression::kNone;
+  Bytes file = WriteFile(schema, {&batch}, options);
+  FileMetaData m = Footer(file);
+  const ColumnMetaData& c = *m.row_groups[0].columns[0].meta_data;
+  ASSERT_TRUE(c.dictionary_page_offset.has_value());
+  EXPECT_EQ(c.encodings,
+            (std::vector<Encoding>{Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary}));
+  std::vector<int64_t> values = ReadInt64Chunk(file, c);
+  ASSERT_EQ(values.size(), 40000u);
+  for (int64_t i = 0; i < 40000; ++i) {
+    ASSERT_EQ(values[static_cast<size_t>(i)], (i % 50) * 1000003);
+  }
+}
+
+TEST(ParquetWriter, PagesLargerThanAStoreBlockRoundTrip) {
+  // 600 KB pages and a chunk of several MB: every page spans blocks of the page store.
+  auto schema = OneColumn(DataType::Of(TypeId::kInt64));
+  Batch batch(schema);
+  for (int64_t i = 0; i < 400000; ++i) {
+    batch.mutable_column(0).Append<int64_t>(i * 3 - 7);
+    batch.CommitRow();
+  }
+  ParquetWriterOptions options;
+  options.compression = config::Compression::kNone;
+  options.enable_dictionary = false;
+  options.page_max_bytes = 600 * 1000;
+  Bytes file = WriteFile(schema, {&batch, &batch}, options);
+  FileMetaData m = Footer(file);
+  ASSERT_EQ(m.row_groups.size(), 1u);
+  const ColumnMetaData& c = *m.row_groups[0].columns[0].meta_data;
+  EXPECT_GE(ReadPages(file, c).size(), 10u);
+  std::vector<int64_t> values = ReadInt64Chunk(file, c);
+  ASSERT_EQ(values.size(), 800000u);
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(values[i], static_cast<int64_t>(i % 400000) * 3 - 7);
+  }
+}
+
+TEST(ParquetWriter, RowGroupsBoundedByBufferedBytes) {
+  // Distinct values that zstd cannot shrink much: the buffered (compressed) limit ends the row
+  // groups long before the uncompressed one, and every row group is read back whole.
+  auto schema = OneColumn(DataType::Of(TypeId::kInt64));
+  Batch batch(schema);
+  uint64_t x = 88172645463325252ULL;
+  std::vector<int64_t> expected;
+  for (int i = 0; i < 100000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    expected.push_back(static_cast<int64_t>(x));
+    batch.mutable_column(0).Append<int64_t>(static_cast<int64_t>(x));
+    batch.CommitRow();
+  }
+  ParquetWriterOptions options;
+  options.page_max_bytes = 16 * 1024;
+  options.row_group_max_buffered_bytes = 128 * 1024;
+  Bytes file = WriteFile(schema, {&batch}, options);
+  FileMetaData m = Footer(file);
+  ASSERT_GE(m.row_groups.size(), 5u);
+  std::vector<int64_t> values;
+  for (size_t i = 0; i < m.row_groups.size(); ++i) {
+    const RowGroup& g = m.row_groups[i];
+    // The limit is checked after each slice of at most kSliceRows rows (8 bytes each here).
+    EXPECT_LE(g.total_compressed_size, 128 * 1024 + 8 * 8192 + 16 * 1024);
+    if (i + 1 < m.row_groups.size()) {
+      EXPECT_GE(g.total_compressed_size, 100 * 1024);
+    }
+    std::vector<int64_t> got = ReadInt64Chunk(file, *g.columns[0].meta_data);
+    values.insert(values.end(), got.begin(), got.end());
+  }
+  EXPECT_EQ(values, expected);
+}
+
 // --- codecs ---
 
 TEST(ParquetCodecs, RoundTripEveryCodec) {

@@ -45,6 +45,10 @@ using CopyBuffer = std::unique_ptr<char, FreememDeleter>;
 // A batch stops growing past this size even below its row count, so very wide rows keep
 // memory bounded.
 constexpr size_t kMaxBatchBytes = size_t{256} << 20;
+// Byte-buffer reservation of a variable-length column per batch row, and its cap per column
+// (see PostgresRowStream::ReserveBytes).
+constexpr size_t kReserveBytesPerRow = 256;
+constexpr size_t kMaxReserveBytes = size_t{64} << 20;
 // How often (in received bytes) Next() measures the batch against kMaxBatchBytes.
 constexpr size_t kByteCheckInterval = size_t{1} << 20;
 // Bound on waiting for the server to acknowledge a cancel and end an abandoned COPY; past it
@@ -177,6 +181,7 @@ class PostgresRowStream final : public RowStream {
     bool end = false;
   };
   Result<Chunk> ReadChunk();
+  void ReserveBytes(columnar::Batch& batch) const;
   Status FinishCopy();
   Status Fail(Status status);
 
@@ -676,6 +681,20 @@ Status PostgresRowStream::FinishCopy() {
   return Status::Ok();
 }
 
+// Variable-length columns grow their byte buffer by doubling; each step copies the batch so far
+// and frees a buffer the allocator keeps resident for a while. Reserving kReserveBytesPerRow
+// bytes a row up front (address space only: pages never written cost no memory) lets the first
+// batches of ordinary text fill in place; longer values still grow the buffer as before.
+void PostgresRowStream::ReserveBytes(columnar::Batch& batch) const {
+  const size_t want = std::min(rows_per_batch_ * kReserveBytesPerRow, kMaxReserveBytes);
+  for (size_t c = 0; c < batch.num_columns(); ++c) {
+    columnar::Column& column = batch.mutable_column(c);
+    if (column.type().storage() != columnar::Storage::kBytes) continue;
+    std::vector<uint8_t>& data = column.mutable_data();
+    if (data.capacity() < want) data.reserve(want);
+  }
+}
+
 Result<bool> PostgresRowStream::Next(columnar::Batch& batch) {
   batch.Clear();
   if (!failure_.ok()) return failure_;
@@ -684,6 +703,7 @@ Result<bool> PostgresRowStream::Next(columnar::Batch& batch) {
     return Error(ErrorCode::kInternal, "the batch was not built on the stream's schema");
   }
   batch.Reserve(rows_per_batch_);
+  ReserveBytes(batch);
   if (Status s = parser_.Drain(batch, rows_per_batch_); !s.ok()) return Fail(std::move(s));
   size_t bytes_since_check = 0;
   while (batch.num_rows() < rows_per_batch_ && copy_active_) {
