@@ -204,6 +204,16 @@ class ArmGuard {
 // ---------------------------------------------------------------------------------------------
 // Value decoding shared by both protocols.
 
+// The whole text must be a number (from_chars reads it exactly, no locale).
+template <typename T>
+bool AppendFloatText(const char* data, size_t length, Column& column) {
+  T value = 0;
+  auto [end, ec] = std::from_chars(data, data + length, value);
+  if (ec != std::errc() || end != data + length) return false;
+  column.Append<T>(value);
+  return true;
+}
+
 inline void AppendInt(const ColumnPlan& plan, int64_t value, Column& column) {
   if (plan.storage == Storage::kI64) {
     column.Append<int64_t>(value);
@@ -280,20 +290,8 @@ inline bool DecodeText(const ColumnPlan& plan, const char* data, unsigned long l
       column.Append<int64_t>(static_cast<int64_t>(value));  // bit pattern (types.h)
       return true;
     }
-    case Decoder::kFloat32: {
-      float value = 0;
-      auto [end, ec] = std::from_chars(data, data + length, value);
-      if (ec != std::errc() || end != data + length) return false;
-      column.Append<float>(value);
-      return true;
-    }
-    case Decoder::kFloat64: {
-      double value = 0;
-      auto [end, ec] = std::from_chars(data, data + length, value);
-      if (ec != std::errc() || end != data + length) return false;
-      column.Append<double>(value);
-      return true;
-    }
+    case Decoder::kFloat32: return AppendFloatText<float>(data, length, column);
+    case Decoder::kFloat64: return AppendFloatText<double>(data, length, column);
     case Decoder::kDecimal: {
       Int128 unscaled = 0;
       if (ParseDecimalText(text, plan.type.precision, plan.type.scale, &unscaled) !=
