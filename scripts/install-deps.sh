@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libxxhash-dev libjemalloc-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev time procps
+  clang libclang-rt-14-dev time procps iproute2 bsdutils
 )
 # Node.js (for the independent Parquet readers and test servers): the machine's own when present.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
