@@ -73,7 +73,7 @@ class Attempt {
  private:
   Status Open(const columnar::SchemaPtr& schema);
   Status FinishAndCommit(bool last);
-  Result<std::string> FileName(bool last);
+  std::string FileName(bool last) const;
   void DiscardOpen();
 
   RunContext& ctx_;
@@ -188,7 +188,7 @@ Status Attempt::Open(const columnar::SchemaPtr& schema) {
 }
 
 // "{base}.ext", or "{base}_part{i}.ext" when the export is split into several files.
-Result<std::string> Attempt::FileName(bool last) {
+std::string Attempt::FileName(bool last) const {
   std::string ext(format::FileExtension(ctx_.e.format));
   if (last && part_index_ == 0) return fmt::format("{}.{}", ctx_.file_base, ext);
   return fmt::format("{}_part{}.{}", ctx_.file_base, part_index_, ext);
@@ -219,7 +219,7 @@ Status Attempt::FinishAndCommit(bool last) {
                         f.rows));
     }
   }
-  RIVET_ASSIGN_OR_RETURN(std::string name, FileName(last));
+  std::string name = FileName(last);
   s = dest_->Commit(f.staging_path, name);
   if (!s.ok()) return fail(s);
   committed_any_ = true;

@@ -20,6 +20,8 @@ using columnar::TypeId;
 
 namespace {
 
+constexpr char kHex[] = "0123456789abcdef";
+
 // The output buffer is handed to the sink in pieces of about this size.
 constexpr size_t kFlushBytes = 1 << 20;
 
@@ -61,7 +63,6 @@ void AppendCsvField(std::string& out, std::string_view s) {
 }
 
 void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
@@ -179,7 +180,6 @@ void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
 }
 
 void AppendHex(std::string& out, std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (char ch : bytes) {
     auto c = static_cast<unsigned char>(ch);
     out.push_back(kHex[c >> 4]);
@@ -188,7 +188,6 @@ void AppendHex(std::string& out, std::string_view bytes) {
 }
 
 void AppendUuid(std::string& out, const uint8_t* b) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
     out.push_back(kHex[b[i] >> 4]);

@@ -31,16 +31,6 @@ using columnar::SchemaPtr;
 using columnar::TypeId;
 using Bytes = std::vector<uint8_t>;
 
-class MemorySink final : public ByteSink {
- public:
-  Status Append(const uint8_t* data, size_t size) override {
-    bytes.insert(bytes.end(), data, data + size);
-    return Status::Ok();
-  }
-  uint64_t bytes_written() const override { return bytes.size(); }
-  Bytes bytes;
-};
-
 SchemaPtr OneColumn(DataType type, std::string name = "c") {
   return std::make_shared<const Schema>(Schema{{std::move(name), std::move(type)}});
 }
@@ -58,8 +48,8 @@ Bytes WriteFile(const SchemaPtr& schema, const std::vector<const Batch*>& batche
   }
   Status s = (*writer)->Finish();
   EXPECT_TRUE(s.ok()) << s.message();
-  EXPECT_EQ((*writer)->EstimatedFileSize(), sink.bytes.size());
-  return sink.bytes;
+  EXPECT_EQ((*writer)->EstimatedFileSize(), sink.bytes().size());
+  return sink.bytes();
 }
 
 FileMetaData Footer(const Bytes& file) {
@@ -772,12 +762,12 @@ TEST(ParquetWriter, EstimatedFileSizeTracksBufferedData) {
   EXPECT_EQ((*writer)->EstimatedFileSize(), 4u);  // the leading magic
   ASSERT_TRUE((*writer)->Write(batch).ok());
   uint64_t after_one = (*writer)->EstimatedFileSize();
-  EXPECT_EQ(sink.bytes.size(), 4u);  // still buffered in the row group
+  EXPECT_EQ(sink.bytes().size(), 4u);  // still buffered in the row group
   EXPECT_GT(after_one, 20000u);
   ASSERT_TRUE((*writer)->Write(batch).ok());
   EXPECT_GT((*writer)->EstimatedFileSize(), after_one);
   ASSERT_TRUE((*writer)->Finish().ok());
-  EXPECT_EQ((*writer)->EstimatedFileSize(), sink.bytes.size());
+  EXPECT_EQ((*writer)->EstimatedFileSize(), sink.bytes().size());
   EXPECT_FALSE((*writer)->Write(batch).ok());
 }
 

@@ -23,8 +23,8 @@ enum class ParseStatus : uint8_t {
   kOutOfRange,  // well-formed but does not fit the target type (TIME beyond 0..24h, digits)
 };
 
-inline constexpr int64_t kMicrosPerSecond = 1000000;
-inline constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
+using columnar::kMicrosPerDay;
+using columnar::kMicrosPerSecond;
 
 // Days since 1970-01-01 (proleptic Gregorian): the calendar arithmetic shared by every module.
 using columnar::DaysFromCivil;
