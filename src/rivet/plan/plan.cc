@@ -1,0 +1,50 @@
+#include "rivet/plan/plan.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace rivet::plan {
+
+std::vector<ChunkWindow> ChunkWindows(int64_t min, int64_t max, int64_t size) {
+  std::vector<ChunkWindow> windows;
+  if (size <= 0 || min > max) return windows;
+  // Unsigned arithmetic on the distance from min: exact for any int64 range.
+  const auto span = static_cast<uint64_t>(max) - static_cast<uint64_t>(min);
+  const auto step = static_cast<uint64_t>(size);
+  for (uint64_t offset = 0;; offset += step) {
+    const uint64_t last = span - offset < step - 1 ? span : offset + step - 1;
+    windows.push_back({static_cast<int64_t>(static_cast<uint64_t>(min) + offset),
+                       static_cast<int64_t>(static_cast<uint64_t>(min) + last)});
+    if (last == span) break;
+  }
+  return windows;
+}
+
+Result<int64_t> ParseChunkKey(std::string_view export_name, std::string_view column,
+                              std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Error(ErrorCode::kConfig,
+                 "export '{}': chunk_column '{}' must be an integer column (its MIN/MAX is "
+                 "'{}'); chunk by an integer key, e.g. an id or ROW_NUMBER() OVER (ORDER BY ...)",
+                 export_name, column, text.substr(0, 40));
+  }
+  return value;
+}
+
+std::string Fingerprint(const std::vector<std::string_view>& parts) {
+  uint64_t hash = 14695981039346656037ull;
+  auto mix = [&hash](unsigned char c) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  };
+  for (std::string_view part : parts) {
+    for (char c : fmt::format("{}:", part.size())) mix(static_cast<unsigned char>(c));
+    for (char c : part) mix(static_cast<unsigned char>(c));
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+}  // namespace rivet::plan

@@ -1,0 +1,46 @@
+// What one export run does, as pure data: the work units of its mode (reference §3 file names,
+// §4 semantics). The pipeline runs the units; nothing here talks to a server.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rivet/common/result.h"
+
+namespace rivet::plan {
+
+// One inclusive window of the chunk column.
+struct ChunkWindow {
+  int64_t lo = 0;
+  int64_t hi = 0;
+  bool operator==(const ChunkWindow&) const = default;
+};
+
+// One query whose rows become one file (or its size-split parts).
+struct WorkUnit {
+  std::string sql;
+  // Appended to the run's file base: "" for a single-unit mode, "_chunk{i}" for a chunk.
+  std::string name_suffix;
+  // Chunk index (the checkpoint key); nullopt for single-unit modes.
+  std::optional<int64_t> chunk_index;
+  // Chunks produce no file when empty; single-unit modes follow skip_empty.
+  bool empty_makes_no_file = false;
+};
+
+// Windows [min, min+size-1], [min+size, min+2*size-1], ... covering [min, max], the last one
+// clamped to max. Overflow-safe over the whole int64 range. size must be > 0, min <= max.
+std::vector<ChunkWindow> ChunkWindows(int64_t min, int64_t max, int64_t size);
+
+// The MIN/MAX text of an integer chunk column; a non-integer value is a clear config error
+// naming the export and the column (chunking needs an integer column).
+Result<int64_t> ParseChunkKey(std::string_view export_name, std::string_view column,
+                              std::string_view text);
+
+// Stable fingerprint (FNV-1a 64, hex) of the parts, separated so that ("ab","c") differs from
+// ("a","bc"). Stored with checkpoint plans; never stores the query itself.
+std::string Fingerprint(const std::vector<std::string_view>& parts);
+
+}  // namespace rivet::plan

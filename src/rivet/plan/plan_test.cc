@@ -1,0 +1,179 @@
+#include "rivet/plan/plan.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "rivet/plan/sql.h"
+
+namespace rivet::plan {
+namespace {
+
+// PostgreSQL's quoting (standard_conforming_strings = on), as PostgresSource does it.
+Dialect Postgres() {
+  Dialect d;
+  d.engine = Engine::kPostgres;
+  d.quote_identifier = [](std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    return out + "\"";
+  };
+  d.quote_literal = [](std::string_view s) -> Result<std::string> {
+    std::string out = "'";
+    for (char c : s) {
+      if (c == '\'') out.push_back('\'');
+      out.push_back(c);
+    }
+    return out + "'";
+  };
+  return d;
+}
+
+Dialect Mysql() {
+  Dialect d;
+  d.engine = Engine::kMysql;
+  d.quote_identifier = [](std::string_view s) { return "`" + std::string(s) + "`"; };
+  d.quote_literal = [](std::string_view s) -> Result<std::string> {
+    return "'" + std::string(s) + "'";
+  };
+  return d;
+}
+
+SystemTime At(int64_t unix_seconds) { return SystemTime(std::chrono::seconds(unix_seconds)); }
+
+TEST(IncrementalQuery, FirstRunExportsEverythingInCursorOrder) {
+  auto q = IncrementalQuery(Postgres(), "  SELECT * FROM t ;\n", "Updated At", std::nullopt);
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(*q, "SELECT * FROM (\nSELECT * FROM t\n) AS _rivet ORDER BY \"Updated At\"");
+}
+
+TEST(IncrementalQuery, QuotesTheIdentifierAndTheStoredValue) {
+  auto q = IncrementalQuery(Postgres(), "SELECT 1 -- comment", "na\"me",
+                            CursorValue{CursorKind::kText, "O'Brien"});
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(*q,
+            "SELECT * FROM (\nSELECT 1 -- comment\n) AS _rivet WHERE \"na\"\"me\" > 'O''Brien' "
+            "ORDER BY \"na\"\"me\"");
+}
+
+TEST(CursorLiteral, EveryKindPerDialect) {
+  struct Case {
+    CursorValue value;
+    std::string postgres;
+    std::string mysql;
+  };
+  const Case cases[] = {
+      {{CursorKind::kInteger, "-42"}, "-42", "-42"},
+      {{CursorKind::kDecimal, "12.50"}, "12.50", "12.50"},
+      {{CursorKind::kDate, "2026-03-29"}, "'2026-03-29'", "'2026-03-29'"},
+      {{CursorKind::kTimestamp, "2026-03-29T16:00:00.000001"},
+       "'2026-03-29 16:00:00.000001'",
+       "'2026-03-29 16:00:00.000001'"},
+      {{CursorKind::kTimestampTz, "2026-03-29T16:00:00.000001"},
+       "'2026-03-29 16:00:00.000001+00'",
+       "'2026-03-29 16:00:00.000001'"},
+      {{CursorKind::kText, "abc"}, "'abc'", "'abc'"},
+  };
+  for (const Case& c : cases) {
+    auto pg = CursorLiteral(Postgres(), c.value);
+    auto my = CursorLiteral(Mysql(), c.value);
+    ASSERT_TRUE(pg.has_value() && my.has_value()) << c.value.text;
+    EXPECT_EQ(*pg, c.postgres);
+    EXPECT_EQ(*my, c.mysql);
+  }
+}
+
+TEST(CursorLiteral, RefusesANumberThatIsNotOne) {
+  for (std::string text : {"1; DROP TABLE t", "", "-", "1.", "1.2.3", "0x10"}) {
+    auto r = CursorLiteral(Postgres(), CursorValue{CursorKind::kDecimal, text});
+    EXPECT_FALSE(r.has_value()) << text;
+  }
+  EXPECT_FALSE(CursorLiteral(Postgres(), CursorValue{CursorKind::kInteger, "1.5"}).has_value());
+}
+
+TEST(CursorKind, NamesRoundTripAndUnknownIsText) {
+  for (CursorKind k : {CursorKind::kInteger, CursorKind::kDecimal, CursorKind::kDate,
+                       CursorKind::kTimestamp, CursorKind::kTimestampTz, CursorKind::kText}) {
+    EXPECT_EQ(CursorKindFromString(ToString(k)), k);
+  }
+  EXPECT_EQ(CursorKindFromString(""), CursorKind::kText);
+}
+
+TEST(TimeWindowQuery, BoundIsUtcMidnight) {
+  // 2026-03-29T16:30:00Z; 7 days back from that UTC day is 2026-03-22T00:00:00Z.
+  const SystemTime now = At(1774801800);
+  EXPECT_EQ(UtcMidnightDaysAgo(now, 7), int64_t{1774137600} * 1000000);
+  auto pg = TimeWindowQuery(Postgres(), "SELECT * FROM e", "created_at",
+                            config::TimeColumnType::kTimestamp, 7, now);
+  ASSERT_TRUE(pg.has_value());
+  EXPECT_EQ(*pg,
+            "SELECT * FROM (\nSELECT * FROM e\n) AS _rivet WHERE \"created_at\" >= "
+            "'2026-03-22 00:00:00+00'");
+  auto my = TimeWindowQuery(Mysql(), "SELECT * FROM e", "created_at",
+                            config::TimeColumnType::kTimestamp, 7, now);
+  ASSERT_TRUE(my.has_value());
+  EXPECT_EQ(*my,
+            "SELECT * FROM (\nSELECT * FROM e\n) AS _rivet WHERE `created_at` >= "
+            "'2026-03-22 00:00:00'");
+  auto unix_bound =
+      TimeWindowQuery(Mysql(), "SELECT * FROM e", "ts", config::TimeColumnType::kUnix, 7, now);
+  ASSERT_TRUE(unix_bound.has_value());
+  EXPECT_EQ(*unix_bound, "SELECT * FROM (\nSELECT * FROM e\n) AS _rivet WHERE `ts` >= 1774137600");
+}
+
+TEST(TimeWindowQuery, ExactlyMidnightAndBeforeTheEpoch) {
+  EXPECT_EQ(UtcMidnightDaysAgo(At(86400), 1), 0);
+  EXPECT_EQ(UtcMidnightDaysAgo(At(86399), 0), 0);
+  EXPECT_EQ(UtcMidnightDaysAgo(At(-1), 0), -int64_t{86400} * 1000000);
+}
+
+TEST(ChunkQueries, WindowsNullsAndMinMax) {
+  EXPECT_EQ(ChunkQuery(Postgres(), "SELECT * FROM t", "id", -5, 4),
+            "SELECT * FROM (\nSELECT * FROM t\n) AS _rivet WHERE \"id\" >= -5 AND \"id\" <= 4");
+  EXPECT_EQ(NullChunkQuery(Mysql(), "SELECT * FROM t;", "id"),
+            "SELECT * FROM (\nSELECT * FROM t\n) AS _rivet WHERE `id` IS NULL");
+  EXPECT_EQ(MinMaxQuery(Postgres(), "SELECT * FROM t", "id"),
+            "SELECT MIN(\"id\"), MAX(\"id\") FROM (\nSELECT * FROM t\n) AS _rivet");
+}
+
+TEST(ChunkWindows, CoverTheRangeOnceAndClampTheLast) {
+  EXPECT_EQ(ChunkWindows(1, 10, 4), (std::vector<ChunkWindow>{{1, 4}, {5, 8}, {9, 10}}));
+  EXPECT_EQ(ChunkWindows(-3, 2, 3), (std::vector<ChunkWindow>{{-3, -1}, {0, 2}}));
+  EXPECT_EQ(ChunkWindows(7, 7, 100), (std::vector<ChunkWindow>{{7, 7}}));
+  EXPECT_EQ(ChunkWindows(1, 8, 4), (std::vector<ChunkWindow>{{1, 4}, {5, 8}}));
+  EXPECT_TRUE(ChunkWindows(2, 1, 4).empty());
+}
+
+TEST(ChunkWindows, TheWholeInt64RangeWithoutOverflow) {
+  constexpr int64_t lo = std::numeric_limits<int64_t>::min();
+  constexpr int64_t hi = std::numeric_limits<int64_t>::max();
+  auto w = ChunkWindows(lo, hi, std::numeric_limits<int64_t>::max());
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w.front().lo, lo);
+  EXPECT_EQ(w.back().hi, hi);
+  for (size_t i = 1; i < w.size(); ++i) EXPECT_EQ(w[i].lo, w[i - 1].hi + 1);
+  auto near_max = ChunkWindows(hi - 2, hi, 2);
+  EXPECT_EQ(near_max, (std::vector<ChunkWindow>{{hi - 2, hi - 1}, {hi, hi}}));
+}
+
+TEST(ParseChunkKey, IntegersOnlyWithAClearMessage) {
+  EXPECT_EQ(*ParseChunkKey("e", "id", "-17"), -17);
+  auto bad = ParseChunkKey("events", "created_at", "2026-03-29 10:00:00");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("export 'events': chunk_column 'created_at' must be an "
+                                       "integer column"),
+            std::string::npos);
+}
+
+TEST(Fingerprint, StableAndSensitiveToEveryPart) {
+  EXPECT_EQ(Fingerprint({"SELECT 1", "id", "100"}), Fingerprint({"SELECT 1", "id", "100"}));
+  EXPECT_NE(Fingerprint({"SELECT 1", "id", "100"}), Fingerprint({"SELECT 1", "id", "101"}));
+  EXPECT_NE(Fingerprint({"ab", "c"}), Fingerprint({"a", "bc"}));
+  EXPECT_EQ(Fingerprint({}).size(), 16u);
+}
+
+}  // namespace
+}  // namespace rivet::plan
