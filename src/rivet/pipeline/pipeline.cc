@@ -14,6 +14,7 @@
 #include "rivet/format/writer.h"
 #include "rivet/pipeline/batch_queue.h"
 #include "rivet/pipeline/redact.h"
+#include "rivet/pipeline/retry.h"
 #include "rivet/pipeline/rss_sampler.h"
 #include "rivet/source/source.h"
 
@@ -350,10 +351,10 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
     Attempt run(ctx);
     status = run.Run();
     if (status.ok()) break;
-    if (!IsRetryable(status.code()) || run.committed_any() || attempt > e.tuning.max_retries) break;
-    int64_t delay_ms =
-        e.tuning.retry_backoff_ms * (int64_t{1} << std::min<int64_t>(attempt - 1, 20)) +
-        ExtraBackoffMs(status.code());
+    const RetryRules rules{e.tuning.max_retries + 1, e.tuning.retry_backoff_ms};
+    std::optional<int64_t> delay = RetryDelayMs(status.code(), attempt, run.committed_any(), rules);
+    if (!delay) break;
+    const int64_t delay_ms = *delay;
     spdlog::warn("export '{}': attempt {} failed ({}): {}; retrying in {}", e.name, attempt,
                  ErrorCodeName(status.code()), Redact(status.message(), config),
                  FormatDuration(delay_ms));
