@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "rivet/plan/cursor.h"
 #include "rivet/plan/sql.h"
 
 namespace rivet::plan {
@@ -173,6 +174,66 @@ TEST(Fingerprint, StableAndSensitiveToEveryPart) {
   EXPECT_NE(Fingerprint({"SELECT 1", "id", "100"}), Fingerprint({"SELECT 1", "id", "101"}));
   EXPECT_NE(Fingerprint({"ab", "c"}), Fingerprint({"a", "bc"}));
   EXPECT_EQ(Fingerprint({}).size(), 16u);
+}
+
+}  // namespace
+}  // namespace rivet::plan
+
+namespace rivet::plan {
+namespace {
+
+using columnar::Column;
+using columnar::DataType;
+using columnar::TypeId;
+
+TEST(LastCursorValue, TheLastNonNullValueOfEachKind) {
+  Column ints(DataType::Of(TypeId::kInt64));
+  ints.Append<int64_t>(5);
+  ints.Append<int64_t>(-9);
+  ints.AppendNull();
+  auto v = LastCursorValue("id", ints);
+  ASSERT_TRUE(v.has_value() && v->has_value());
+  EXPECT_EQ(**v, (CursorValue{CursorKind::kInteger, "-9"}));
+
+  Column big(DataType::Of(TypeId::kUInt64));
+  big.Append<int64_t>(-1);  // the bit pattern of 2^64-1
+  EXPECT_EQ(LastCursorValue("u", big)->value().text, "18446744073709551615");
+
+  Column dec(DataType::Decimal(30, 4));
+  dec.Append<columnar::Int128>(-5);
+  EXPECT_EQ(LastCursorValue("d", dec)->value(), (CursorValue{CursorKind::kDecimal, "-0.0005"}));
+
+  Column small_dec(DataType::Decimal(10, 2));
+  small_dec.Append<int64_t>(1230);
+  EXPECT_EQ(LastCursorValue("d", small_dec)->value().text, "12.30");
+
+  Column date(DataType::Of(TypeId::kDate));
+  date.Append<int32_t>(-1);
+  EXPECT_EQ(LastCursorValue("d", date)->value(), (CursorValue{CursorKind::kDate, "1969-12-31"}));
+
+  Column ts(DataType::Of(TypeId::kTimestampTz));
+  ts.Append<int64_t>(-1);  // one microsecond before the epoch
+  EXPECT_EQ(LastCursorValue("t", ts)->value(),
+            (CursorValue{CursorKind::kTimestampTz, "1969-12-31T23:59:59.999999"}));
+
+  Column text(DataType::Of(TypeId::kString));
+  text.AppendString("it's");
+  text.AppendNull();
+  EXPECT_EQ(LastCursorValue("s", text)->value(), (CursorValue{CursorKind::kText, "it's"}));
+}
+
+TEST(LastCursorValue, AllNullIsNoValueAndFloatsAreRefused) {
+  Column ints(DataType::Of(TypeId::kInt32));
+  ints.AppendNull();
+  auto none = LastCursorValue("id", ints);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+
+  Column f(DataType::Of(TypeId::kFloat64));
+  f.Append<double>(1.5);
+  auto refused = LastCursorValue("score", f);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("cursor_column 'score' has type"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,24 @@
+// The incremental cursor read from the exported rows (reference §4: the new cursor is the last
+// non-NULL cursor value exported). Rows arrive in cursor order (ORDER BY in the query), so the
+// last non-NULL value of each batch is the largest so far by the server's own comparison
+// (collation included), which is the comparison the next run's ">" uses.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "rivet/columnar/column.h"
+#include "rivet/common/result.h"
+#include "rivet/plan/sql.h"
+
+namespace rivet::plan {
+
+// The kind a cursor column of `type` is stored as; an error naming the column for types that
+// cannot be a cursor (floats round, booleans, binary, uuid, time of day, lists, json).
+Result<CursorKind> CursorKindOf(std::string_view column_name, const columnar::DataType& type);
+
+// The last non-NULL value of `column` as stored text, nullopt when every row is NULL.
+Result<std::optional<CursorValue>> LastCursorValue(std::string_view column_name,
+                                                   const columnar::Column& column);
+
+}  // namespace rivet::plan
