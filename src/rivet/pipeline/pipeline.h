@@ -10,11 +10,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
+#include "rivet/destination/destination.h"
+#include "rivet/source/source.h"
 #include "rivet/state/state.h"
 
 namespace rivet::pipeline {
@@ -25,11 +28,23 @@ struct Progress {
   double elapsed_s = 0;
 };
 
+// How an export builds its source and destination; tests substitute fakes, so orchestration
+// (retries, parts, skip_empty, discards) is tested without servers.
+struct Factories {
+  std::function<Result<std::unique_ptr<source::Source>>(const config::SourceConfig&,
+                                                        const source::ReadOptions&)>
+      make_source = source::MakeSource;
+  std::function<Result<std::unique_ptr<destination::Destination>>(const config::DestinationConfig&,
+                                                                  const std::string& config_dir)>
+      make_destination = destination::MakeDestination;
+};
+
 struct RunOptions {
-  bool validate = false;            // --validate: read every file back before committing it
-  std::string version;              // rivet's version, written into file metadata
+  bool validate = false;  // --validate: read every file back before committing it
+  std::string version;    // rivet's version, written into file metadata
   // Called from the writing thread after every batch (the CLI draws a progress line).
   std::function<void(const std::string& export_name, const Progress&)> on_progress;
+  Factories factories;
 };
 
 enum class ExportStatus { kSuccess, kFailed, kSkipped };
@@ -38,7 +53,7 @@ struct ExportSummary {
   std::string export_name;
   std::string run_id;
   ExportStatus status = ExportStatus::kFailed;
-  std::string tuning;  // "profile=balanced (default), batch_size=10000"
+  std::string tuning;   // "profile=balanced (default), batch_size=10000"
   std::string profile;  // "balanced (default)"
   int64_t batch_size = 0;
   uint64_t rows = 0;

@@ -1,9 +1,10 @@
+#include "rivet/pipeline/pipeline.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "rivet/pipeline/batch_queue.h"
-#include "rivet/pipeline/pipeline.h"
 #include "rivet/pipeline/redact.h"
 
 namespace rivet::pipeline {

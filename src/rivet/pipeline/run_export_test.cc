@@ -1,0 +1,230 @@
+// RunExport's orchestration without servers: a scripted source, the real local destination
+// and state store in a temporary folder.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "rivet/pipeline/pipeline.h"
+
+namespace rivet::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the scripted source does on each Stream (one entry per try; the last repeats).
+struct Script {
+  int64_t batches = 3;
+  int64_t rows_per_batch = 4;
+  std::optional<int64_t> fail_at_batch;       // Next() of this batch (0-based) fails...
+  ErrorCode fail_code = ErrorCode::kNetwork;  // ...with this code
+};
+
+struct Shared {
+  std::vector<Script> tries;
+  std::atomic<int> streams{0};
+};
+
+class ScriptedStream final : public source::RowStream {
+ public:
+  ScriptedStream(columnar::SchemaPtr schema, Script script)
+      : schema_(std::move(schema)), script_(script) {}
+  const columnar::SchemaPtr& schema() const override { return schema_; }
+  Result<bool> Next(columnar::Batch& batch) override {
+    batch.Clear();
+    if (script_.fail_at_batch && next_ == *script_.fail_at_batch) {
+      return Error(script_.fail_code, "scripted failure at batch {}", next_);
+    }
+    if (next_ >= script_.batches) return false;
+    for (int64_t r = 0; r < script_.rows_per_batch; ++r) {
+      batch.mutable_column(0).Append<int64_t>(next_ * script_.rows_per_batch + r);
+      batch.CommitRow();
+    }
+    ++next_;
+    return true;
+  }
+
+ private:
+  columnar::SchemaPtr schema_;
+  Script script_;
+  int64_t next_ = 0;
+};
+
+class ScriptedSource final : public source::Source {
+ public:
+  explicit ScriptedSource(Shared* shared) : shared_(shared) {}
+  Status Connect() override { return Status::Ok(); }
+  Result<std::unique_ptr<source::RowStream>> Stream(const std::string&) override {
+    const int n = shared_->streams++;
+    const Script& s =
+        shared_->tries[std::min<size_t>(static_cast<size_t>(n), shared_->tries.size() - 1)];
+    auto schema = std::make_shared<const columnar::Schema>(
+        columnar::Schema{{"id", columnar::DataType::Of(columnar::TypeId::kInt64)}});
+    return std::unique_ptr<source::RowStream>(std::make_unique<ScriptedStream>(schema, s));
+  }
+  Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
+      const std::string&) override {
+    return Error(ErrorCode::kInternal, "not scripted");
+  }
+  std::string ServerDescription() const override { return "scripted"; }
+  std::string QuoteIdentifier(std::string_view name) const override {
+    return "\"" + std::string(name) + "\"";
+  }
+
+ private:
+  Shared* shared_;
+};
+
+class RunExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "rivet-run-export-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    config_.path = (dir_ / "rivet.yaml").string();
+    config_.directory = dir_.string();
+    e_.name = "orders";
+    e_.query = "SELECT id FROM orders";
+    e_.format = config::Format::kCsv;
+    e_.destination.type = config::DestinationType::kLocal;
+    e_.destination.path = "out";
+    e_.tuning.throttle_ms = 0;
+    e_.tuning.max_retries = 2;
+    e_.tuning.retry_backoff_ms = 1;
+    config_.exports.push_back(e_);
+    auto store = state::StateStore::Open((dir_ / ".rivet_state.db").string());
+    ASSERT_TRUE(store.has_value()) << store.error().message();
+    state_.emplace(std::move(*store));
+    options_.version = "test";
+    options_.factories.make_source = [this](const config::SourceConfig&,
+                                            const source::ReadOptions&) {
+      return Result<std::unique_ptr<source::Source>>(std::make_unique<ScriptedSource>(&shared_));
+    };
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ExportSummary Run() { return RunExport(config_, e_, *state_, options_); }
+
+  // Every file name in the output folder (staging files included).
+  std::set<std::string> Files() const {
+    std::set<std::string> names;
+    if (!fs::exists(dir_ / "out")) return names;
+    for (const auto& entry : fs::directory_iterator(dir_ / "out")) {
+      names.insert(entry.path().filename().string());
+    }
+    return names;
+  }
+  // Data lines (after the header) of one output file.
+  int64_t DataLines(const std::string& name) const {
+    std::ifstream in(dir_ / "out" / name);
+    std::string line;
+    int64_t lines = -1;
+    while (std::getline(in, line)) ++lines;
+    return lines;
+  }
+  static bool AnyStaging(const std::set<std::string>& names) {
+    for (const std::string& n : names) {
+      if (n.rfind(".rivet-tmp-", 0) == 0) return true;
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  config::Config config_;
+  config::ExportConfig e_;
+  std::optional<state::StateStore> state_;
+  RunOptions options_;
+  Shared shared_;
+};
+
+TEST_F(RunExportTest, RetriesARetryableErrorBeforeAnyFileIsDelivered) {
+  shared_.tries = {Script{3, 4, 2, ErrorCode::kNetwork}, Script{3, 4, std::nullopt}};
+  ExportSummary s = Run();
+  ASSERT_EQ(s.status, ExportStatus::kSuccess) << s.error.message();
+  EXPECT_EQ(s.retries, 1);
+  EXPECT_EQ(s.rows, 12u);  // the failed try's rows are not counted
+  EXPECT_EQ(s.files, 1u);
+  EXPECT_EQ(shared_.streams.load(), 2);
+  std::set<std::string> names = Files();
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_FALSE(AnyStaging(names));
+  EXPECT_EQ(DataLines(*names.begin()), 12);
+}
+
+TEST_F(RunExportTest, GivesUpAfterMaxRetries) {
+  shared_.tries = {Script{3, 4, 0, ErrorCode::kTimeout}};
+  ExportSummary s = Run();
+  EXPECT_EQ(s.status, ExportStatus::kFailed);
+  EXPECT_EQ(s.error.code(), ErrorCode::kTimeout);
+  EXPECT_EQ(s.retries, 2);
+  EXPECT_EQ(shared_.streams.load(), 3);
+  EXPECT_TRUE(Files().empty());
+}
+
+TEST_F(RunExportTest, NeverRetriesOnceAFileIsDelivered) {
+  e_.max_file_size = 1;  // a new part after every batch
+  shared_.tries = {Script{5, 4, 3, ErrorCode::kNetwork}};
+  ExportSummary s = Run();
+  EXPECT_EQ(s.status, ExportStatus::kFailed);
+  EXPECT_EQ(s.retries, 0);
+  EXPECT_EQ(shared_.streams.load(), 1);
+  // Parts 0 and 1 were delivered before the failure; part 2 (open) was discarded.
+  std::set<std::string> names = Files();
+  EXPECT_EQ(names.size(), 2u);
+  EXPECT_FALSE(AnyStaging(names));
+  auto manifest = state_->ListFiles(std::string("orders"), 10);
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_EQ(manifest->size(), 2u);
+}
+
+TEST_F(RunExportTest, RotatesPartsWithNamesAndEveryRowOnce) {
+  e_.max_file_size = 1;
+  shared_.tries = {Script{3, 4, std::nullopt}};
+  ExportSummary s = Run();
+  ASSERT_EQ(s.status, ExportStatus::kSuccess) << s.error.message();
+  EXPECT_EQ(s.files, 3u);
+  std::set<std::string> names = Files();
+  ASSERT_EQ(names.size(), 3u);
+  int64_t rows = 0;
+  int part = 0;
+  for (const std::string& n : names) {
+    EXPECT_NE(n.find(fmt::format("_part{}.csv", part++)), std::string::npos) << n;
+    rows += DataLines(n);
+  }
+  EXPECT_EQ(rows, 12);
+}
+
+TEST_F(RunExportTest, SkipEmptyWritesNothingOtherwiseAHeaderOnlyFile) {
+  shared_.tries = {Script{0, 4, std::nullopt}};
+  e_.skip_empty = true;
+  ExportSummary skipped = Run();
+  EXPECT_EQ(skipped.status, ExportStatus::kSkipped);
+  EXPECT_TRUE(Files().empty());
+
+  e_.skip_empty = false;
+  ExportSummary empty = Run();
+  ASSERT_EQ(empty.status, ExportStatus::kSuccess) << empty.error.message();
+  std::set<std::string> names = Files();
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(DataLines(*names.begin()), 0);
+}
+
+TEST_F(RunExportTest, FailsAtOnceOnANonRetryableError) {
+  shared_.tries = {Script{3, 4, 1, ErrorCode::kQuery}};
+  ExportSummary s = Run();
+  EXPECT_EQ(s.status, ExportStatus::kFailed);
+  EXPECT_EQ(s.error.code(), ErrorCode::kQuery);
+  EXPECT_EQ(s.retries, 0);
+  EXPECT_EQ(shared_.streams.load(), 1);
+  EXPECT_TRUE(Files().empty());
+  auto runs = state_->ListRuns(std::string("orders"), 10);
+  ASSERT_TRUE(runs.has_value());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ(runs->front().status, state::RunStatus::kFailed);
+}
+
+}  // namespace
+}  // namespace rivet::pipeline

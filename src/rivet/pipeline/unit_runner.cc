@@ -1,0 +1,215 @@
+#include "rivet/pipeline/unit_runner.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "rivet/common/clock.h"
+#include "rivet/pipeline/batch_queue.h"
+
+namespace rivet::pipeline {
+
+namespace {
+
+// Batches in flight: one being read while one is encoded (see batch_queue.h).
+constexpr size_t kBatchesInFlight = 2;
+
+}  // namespace
+
+source::ReadOptions ReadOptionsFor(const config::Tuning& t) {
+  source::ReadOptions o;
+  o.batch_rows = t.batch_size;
+  o.batch_memory_mb = t.batch_size_memory_mb.value_or(0);
+  o.statement_timeout_s = t.statement_timeout_s;
+  o.lock_timeout_s = t.lock_timeout_s;
+  return o;
+}
+
+Status UnitRunner::Run(source::Source& src) {
+  const config::ExportConfig& e = ctx_.e;
+  RIVET_RETURN_IF_ERROR(src.Connect());
+  RIVET_ASSIGN_OR_RETURN(auto stream, src.Stream(unit_.sql));
+  columnar::SchemaPtr schema = stream->schema();
+
+  const source::ReadOptions read = ReadOptionsFor(e.tuning);
+  const int64_t rows_per_batch = source::RowsPerBatch(read, *schema);
+  {
+    std::lock_guard lock(ctx_.mu);
+    ctx_.summary.batch_size = rows_per_batch;
+    if (!ctx_.schema_now) {
+      if (e.tuning.batch_size_memory_mb) {
+        spdlog::info("batch_size_memory_mb={}: estimated row ~{}B, computed batch_size={}",
+                     *e.tuning.batch_size_memory_mb, columnar::EstimatedRowBytes(*schema),
+                     rows_per_batch);
+      }
+      std::vector<state::SchemaColumn> columns;
+      for (const columnar::Field& f : *schema) columns.push_back({f.name, f.type.ToString()});
+      ctx_.schema_now = std::move(columns);
+    }
+  }
+
+  BatchQueue queue(schema, kBatchesInFlight, static_cast<size_t>(rows_per_batch));
+  const auto throttle = std::chrono::milliseconds(e.tuning.throttle_ms);
+  std::thread reader([&] {
+    for (;;) {
+      columnar::Batch* batch = queue.AcquireEmpty();
+      if (batch == nullptr) return;  // the writer gave up
+      Result<bool> more = stream->Next(*batch);
+      if (!more.has_value() || !*more) {
+        queue.Release(batch);
+        queue.Close(more.status());
+        return;
+      }
+      queue.PushFull(batch);
+      // The pause that protects the source: no read while it lasts (tuning.throttle_ms).
+      if (throttle.count() > 0) std::this_thread::sleep_for(throttle);
+    }
+  });
+
+  Status status;
+  bool rotate = false;  // the open file passed max_file_size: finish it if more rows come
+  while (columnar::Batch* batch = queue.PopFull()) {
+    if (rotate) {
+      status = FinishAndCommit(/*last=*/false);
+      rotate = false;
+    }
+    if (status.ok() && !open_) status = Open(schema);
+    if (status.ok()) status = open_->writer->Write(*batch);
+    uint64_t total_rows = 0;
+    if (status.ok()) {
+      open_->rows += batch->num_rows();
+      rows_ += batch->num_rows();
+      std::lock_guard lock(ctx_.mu);
+      ctx_.summary.rows += batch->num_rows();
+      total_rows = ctx_.summary.rows;
+    }
+    queue.Release(batch);
+    if (!status.ok()) break;
+    const uint64_t file_size = open_->writer->EstimatedFileSize();
+    if (ctx_.options.on_progress) {
+      Progress p;
+      p.rows = total_rows;
+      p.bytes = encoded_bytes_done_ + file_size;
+      p.elapsed_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx_.started_mono)
+              .count();
+      ctx_.options.on_progress(e.name, p);
+    }
+    if (e.max_file_size && file_size >= *e.max_file_size) rotate = true;
+  }
+  queue.Cancel();
+  reader.join();
+  if (status.ok()) status = queue.closed_status();
+  if (!status.ok()) {
+    DiscardOpen();
+    return status;
+  }
+  if (!open_) {
+    if (unit_.empty_makes_no_file || e.skip_empty) {
+      skipped_ = true;
+      return Status::Ok();
+    }
+    RIVET_RETURN_IF_ERROR(Open(schema));  // a 0-row file still carries the schema
+  }
+  return FinishAndCommit(/*last=*/true);
+}
+
+Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
+  const config::ExportConfig& e = ctx_.e;
+  OpenFile f;
+  RIVET_ASSIGN_OR_RETURN(f.staging_path, dest_.StagingPath(ctx_.file_base + unit_.name_suffix));
+  RIVET_ASSIGN_OR_RETURN(f.sink, format::FileSink::Create(f.staging_path));
+  format::WriterOptions wo;
+  wo.format = e.format;
+  wo.compression = e.compression;
+  wo.compression_level = e.compression_level;
+  wo.created_by = fmt::format("rivet version {}", ctx_.options.version);
+  wo.metadata = {{"rivet.export", e.name},
+                 {"rivet.run_id", ctx_.summary.run_id},
+                 {"rivet.version", ctx_.options.version}};
+  auto writer = format::MakeWriter(wo, schema, *f.sink);
+  if (!writer.has_value()) {
+    f.sink.reset();
+    dest_.Discard(f.staging_path);
+    return writer.error();
+  }
+  f.writer = std::move(*writer);
+  open_ = std::move(f);
+  return Status::Ok();
+}
+
+// "{base}{suffix}.ext", or "{base}{suffix}_part{i}.ext" when the unit is split into several
+// files (reference §3).
+std::string UnitRunner::FileName(bool last) const {
+  const std::string ext(format::FileExtension(ctx_.e.format));
+  const std::string stem = ctx_.file_base + unit_.name_suffix;
+  if (last && part_index_ == 0) return fmt::format("{}.{}", stem, ext);
+  return fmt::format("{}_part{}.{}", stem, part_index_, ext);
+}
+
+Status UnitRunner::FinishAndCommit(bool last) {
+  OpenFile f = std::move(*open_);
+  open_.reset();
+  auto fail = [&](Status s) {
+    f.sink.reset();
+    dest_.Discard(f.staging_path);
+    return s;
+  };
+  Status s = f.writer->Finish();
+  if (s.ok()) s = f.sink->Close();
+  if (!s.ok()) return fail(s);
+  const uint64_t bytes = f.sink->bytes_written();
+  if (ctx_.options.validate) {
+    Result<uint64_t> counted = format::CountRows(ctx_.e.format, f.staging_path);
+    const bool pass = counted.has_value() && *counted == f.rows;
+    {
+      std::lock_guard lock(ctx_.mu);
+      ctx_.summary.validated = pass && ctx_.summary.validated.value_or(true);
+    }
+    if (!counted.has_value()) {
+      return fail(Error(ErrorCode::kValidation, "validation FAIL: cannot read back the file: {}",
+                        counted.error().message()));
+    }
+    if (!pass) {
+      return fail(Error(ErrorCode::kValidation,
+                        "validation FAIL: the file holds {} rows but {} were exported", *counted,
+                        f.rows));
+    }
+  }
+  const std::string name = FileName(last);
+  s = dest_.Commit(f.staging_path, name);
+  if (!s.ok()) return fail(s);
+  committed_any_ = true;
+  {
+    std::lock_guard lock(ctx_.mu);
+    ++ctx_.summary.files;
+    ctx_.summary.bytes += bytes;
+  }
+  encoded_bytes_done_ += bytes;
+  state::FileRecord record;
+  record.run_id = ctx_.summary.run_id;
+  record.export_name = ctx_.e.name;
+  record.file_name = name;
+  record.location = dest_.Location(name);
+  record.rows = static_cast<int64_t>(f.rows);
+  record.bytes = static_cast<int64_t>(bytes);
+  record.format = std::string(config::ToString(ctx_.e.format));
+  record.compression = ctx_.e.format == config::Format::kParquet
+                           ? std::string(config::ToString(ctx_.e.compression))
+                           : "none";
+  record.part_index = part_index_;
+  record.created_at = FormatIsoSeconds(std::chrono::system_clock::now());
+  ++part_index_;
+  files_.push_back(record);
+  return ctx_.state.RecordFile(record);
+}
+
+void UnitRunner::DiscardOpen() {
+  if (!open_) return;
+  open_->sink.reset();
+  dest_.Discard(open_->staging_path);
+  open_.reset();
+}
+
+}  // namespace rivet::pipeline

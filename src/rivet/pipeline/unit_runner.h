@@ -1,0 +1,84 @@
+// Runs one work unit (plan/plan.h) on one source connection: its rows to finished, validated,
+// committed files, each recorded in the manifest (reference §4 order of effects).
+//
+// One Run() is one try. The reader thread fills batches from the stream while the calling
+// thread encodes them (batch_queue.h); when the open file passes max_file_size and more rows
+// come, the part is finished and a new one opened. On failure the open file is discarded;
+// committed_any() tells the retry policy whether a retry would deliver a file twice.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rivet/common/result.h"
+#include "rivet/config/config.h"
+#include "rivet/destination/destination.h"
+#include "rivet/format/writer.h"
+#include "rivet/pipeline/pipeline.h"
+#include "rivet/plan/plan.h"
+#include "rivet/source/source.h"
+#include "rivet/state/state.h"
+
+namespace rivet::pipeline {
+
+// What the units of one export run share. Counters are updated under `mu` so that several
+// workers can run units at once.
+struct RunContext {
+  const config::Config& config;
+  const config::ExportConfig& e;
+  state::StateStore& state;
+  const RunOptions& options;
+  ExportSummary& summary;
+  std::chrono::steady_clock::time_point started_mono;
+  std::string file_base;  // "{export}_{YYYYMMDD_HHMMSS}", made unique once per run
+  std::mutex mu;
+  std::optional<std::vector<state::SchemaColumn>> schema_now;
+};
+
+// Source read options from the merged tuning.
+source::ReadOptions ReadOptionsFor(const config::Tuning& t);
+
+class UnitRunner {
+ public:
+  UnitRunner(RunContext& ctx, const plan::WorkUnit& unit, destination::Destination& dest)
+      : ctx_(ctx), unit_(unit), dest_(dest) {}
+
+  // One try of the unit on `src` (connected or not).
+  Status Run(source::Source& src);
+  bool committed_any() const { return committed_any_; }
+  // Rows and files of this try (the summary holds the run's totals).
+  uint64_t rows() const { return rows_; }
+  const std::vector<state::FileRecord>& files() const { return files_; }
+  bool skipped() const { return skipped_; }
+
+ private:
+  struct OpenFile {
+    std::string staging_path;
+    std::unique_ptr<format::FileSink> sink;
+    std::unique_ptr<format::FormatWriter> writer;
+    uint64_t rows = 0;
+  };
+
+  Status Open(const columnar::SchemaPtr& schema);
+  Status FinishAndCommit(bool last);
+  std::string FileName(bool last) const;
+  void DiscardOpen();
+
+  RunContext& ctx_;
+  const plan::WorkUnit& unit_;
+  destination::Destination& dest_;
+  std::optional<OpenFile> open_;
+  int part_index_ = 0;
+  bool committed_any_ = false;
+  bool skipped_ = false;
+  uint64_t rows_ = 0;
+  uint64_t encoded_bytes_done_ = 0;
+  std::vector<state::FileRecord> files_;
+};
+
+}  // namespace rivet::pipeline
