@@ -129,6 +129,26 @@ TEST_F(PostgresRunTest, StdoutCarriesOnlyTheData) {
   EXPECT_NE(r.err.find("── piped ──"), std::string::npos);
 }
 
+TEST_F(PostgresRunTest, AClosedStdoutPipeIsACleanFailure) {
+  std::string config = WriteConfig(R"(  - name: piped
+    query: "SELECT g AS id, repeat('x', 40) AS t FROM generate_series(1, 200000) g"
+    format: csv
+    destination:
+      type: stdout
+)");
+  // `head` leaves after 100 bytes; rivet must then fail with a message, not die of SIGPIPE.
+  std::string code_file = dir_ + "/code";
+  std::string err_file = dir_ + "/err";
+  CommandResult r = RunCommand("{ RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY +
+                               " run -c " + config + " 2>" + err_file + "; echo $? > " +
+                               code_file + "; } | head -c 100 > /dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(code_file), "1\n");
+  std::string err = ReadFile(err_file);
+  EXPECT_NE(err.find("cannot write to stdout"), std::string::npos) << err;
+  EXPECT_NE(err.find("status:      failed"), std::string::npos) << err;
+}
+
 TEST_F(PostgresRunTest, NeverOverwritesAndNamesEachRunDistinctly) {
   std::string config = WriteConfig(kCsvExport);
   for (int i = 0; i < 3; ++i) {

@@ -1,10 +1,10 @@
 // rivet: extract SQL query results from PostgreSQL and MySQL into Parquet or CSV files.
+#include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "rivet/cli/commands.h"
 #include "rivet/cli/state_commands.h"
@@ -21,6 +21,10 @@ constexpr const char* kFooter =
 
 int main(int argc, char** argv) {
   rivet::InitLogging();
+  // A consumer that closes a stdout pipe early (`rivet run ... | head`) must make the export
+  // fail with a message and an exit code, not kill the process before it records the run:
+  // writes then return EPIPE instead of raising SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::string version = RIVET_VERSION;
 
   CLI::App app{"rivet " + version +
@@ -35,7 +39,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-e,--export", run.export_name, "Run only this export");
   run_cmd->add_flag("--validate", run.validate,
                     "Read every file back and compare its row count before committing it");
-  run_cmd->add_flag("--resume", run.resume, "Resume a checkpointed chunked run (not supported yet)");
+  run_cmd->add_flag("--resume", run.resume,
+                    "Resume a checkpointed chunked run (not supported yet)");
   run_cmd->add_flag("--parallel-exports", run.parallel_exports,
                     "Run all exports concurrently in threads (not supported yet)");
   run_cmd->add_flag("--parallel-export-processes", run.parallel_export_processes,
@@ -70,8 +75,8 @@ int main(int argc, char** argv) {
   CLI::App* files_cmd = state_cmd->add_subcommand("files", "File manifest, newest first");
   add_state_flags(files_cmd, state_files, true);
   files_cmd->footer("Default --last: 50.");
-  CLI::App* reset_cmd =
-      state_cmd->add_subcommand("reset", "Forget an export's cursor so it starts from the beginning");
+  CLI::App* reset_cmd = state_cmd->add_subcommand(
+      "reset", "Forget an export's cursor so it starts from the beginning");
   add_state_flags(reset_cmd, state_reset, false);
   CLI::App* chunks_cmd = state_cmd->add_subcommand("chunks", "Chunk checkpoint plan of an export");
   add_state_flags(chunks_cmd, state_chunks, false);

@@ -251,7 +251,7 @@ SELECT export_name, cursor_column, last_cursor, updated_at FROM cursors WHERE ex
   RIVET_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<CursorState>();
   return std::optional<CursorState>(
-      CursorState{stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), ""});
+      CursorState{stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3)});
 }
 
 Status StateStore::SetCursor(const CursorState& cursor) {
@@ -279,7 +279,7 @@ SELECT export_name, cursor_column, last_cursor, updated_at FROM cursors ORDER BY
   while (true) {
     RIVET_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    cursors.push_back({stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3), ""});
+    cursors.push_back({stmt.Text(0), stmt.Text(1), stmt.Text(2), stmt.Text(3)});
   }
   return cursors;
 }

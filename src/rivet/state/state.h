@@ -92,51 +92,8 @@ struct CursorState {
   std::string cursor_column;
   std::string last_cursor;  // the last non-NULL cursor value exported, as text
   std::string updated_at;   // ISO-8601 UTC of the run that advanced it
-  // The value's kind, so it is quoted back exactly: "integer" | "decimal" | "date" |
-  // "timestamp" | "timestamptz" | "text" (plan/cursor.h). Empty for a cursor stored before
-  // schema version 2 (read back as "text").
-  std::string cursor_type;
 
   bool operator==(const CursorState&) const = default;
-};
-
-enum class ChunkStatus : uint8_t { kPending, kRunning, kCompleted, kFailed };
-// "pending" | "running" | "completed" | "failed", as stored and printed.
-std::string_view ToString(ChunkStatus status);
-
-// One chunk of a checkpointed plan: a key window [start_key, end_key] of the chunk column, or
-// the rows whose chunk column is NULL (start_key = end_key = "NULL").
-struct ChunkTask {
-  int64_t idx = 0;  // the file's "_chunk{idx}"
-  std::string start_key;
-  std::string end_key;
-  ChunkStatus status = ChunkStatus::kPending;
-  int64_t attempts = 0;  // tries started, over every run of the plan
-  int64_t rows = 0;      // rows delivered by the completed try
-  std::optional<std::string> file_name;   // completed: the file names, joined with ","
-  std::optional<std::string> last_error;  // the last failed try's message, free of secrets
-
-  bool operator==(const ChunkTask&) const = default;
-};
-
-enum class ChunkPlanStatus : uint8_t { kInProgress, kCompleted, kFailed };
-// "in_progress" | "completed" | "failed", as stored and printed.
-std::string_view ToString(ChunkPlanStatus status);
-
-// A checkpointed chunk plan (chunked mode with chunk_checkpoint: true).
-struct ChunkPlan {
-  std::string run_id;  // the run that created it; a resumed run reuses it
-  std::string export_name;
-  std::string plan_hash;     // fingerprint of query, chunk_column and chunk_size (plan/plan.h)
-  std::string query_hash;    // fingerprint of the query alone, to say what changed
-  std::string chunk_column;  // as configured
-  int64_t chunk_size = 0;
-  ChunkPlanStatus status = ChunkPlanStatus::kInProgress;
-  std::string created_at;  // ISO-8601 UTC
-  std::string updated_at;  // ISO-8601 UTC
-  std::vector<ChunkTask> tasks;  // by idx
-
-  bool operator==(const ChunkPlan&) const = default;
 };
 
 class StateStore {
@@ -175,30 +132,6 @@ class StateStore {
   [[nodiscard]] Result<bool> ResetChunks(std::string_view export_name);
   // True when a chunk checkpoint plan is stored for the export.
   [[nodiscard]] Result<bool> HasChunkPlan(std::string_view export_name);
-
-  // --- chunk checkpoints. Each call is one short transaction, so worker threads and other
-  // processes interleave safely (WAL, busy timeout). ---
-  // Writes the plan and every task in one transaction (before the first chunk runs).
-  [[nodiscard]] Status CreateChunkPlan(const ChunkPlan& plan);
-  // The export's newest plan whose status is in_progress, with its tasks.
-  [[nodiscard]] Result<std::optional<ChunkPlan>> InProgressChunkPlan(std::string_view export_name);
-  // The export's newest plan whatever its status (rivet state chunks).
-  [[nodiscard]] Result<std::optional<ChunkPlan>> LatestChunkPlan(std::string_view export_name);
-  // Resume: tasks left `running` (their process died) or `failed` become `pending`.
-  // Returns how many tasks changed.
-  [[nodiscard]] Result<int64_t> ResetUnfinishedChunks(std::string_view run_id);
-  // A try of the task starts: status running, attempts + 1.
-  [[nodiscard]] Status StartChunk(std::string_view run_id, int64_t idx);
-  // The task's files are durable: status completed, rows, file names, and every file's
-  // manifest row, in one transaction (reference §4: the chunk advances with its files).
-  [[nodiscard]] Status CompleteChunk(std::string_view run_id, int64_t idx, int64_t rows,
-                                     const std::vector<FileRecord>& files);
-  // A try failed: status pending (it may be tried again) or failed (no tries left), with the
-  // error message.
-  [[nodiscard]] Status FailChunk(std::string_view run_id, int64_t idx, ChunkStatus status,
-                                 std::string_view error);
-  // Marks the whole plan completed or failed (or back to in_progress).
-  [[nodiscard]] Status SetChunkPlanStatus(std::string_view run_id, ChunkPlanStatus status);
 
   // The columns recorded by the export's most recent RecordSchema, nullopt when never recorded.
   [[nodiscard]] Result<std::optional<std::vector<SchemaColumn>>> LastSchema(
