@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
@@ -27,7 +28,17 @@ class Destination {
   virtual std::string Location(const std::string& file_name) const = 0;
   // Checks that files can be written (doctor); leaves nothing behind.
   virtual Status Probe() = 0;
+  // Removes staged files of `file_base_prefix` ("{export}_") left by a process that no longer
+  // runs (kill -9, power loss): they were never committed, so they must never be delivered.
+  // Staged files of live processes are left alone. Returns how many were removed.
+  virtual int SweepAbandoned(const std::string& file_base_prefix) = 0;
 };
+
+// For destinations that stage in a local folder, with staging names
+// "{staging_prefix}{pid}-{counter}-{file name}": removes those of `file_base_prefix` whose
+// process is gone. Returns how many were removed.
+int SweepAbandonedStaging(const std::string& directory, std::string_view staging_prefix,
+                          std::string_view file_base_prefix);
 
 // `config_dir` resolves relative local paths.
 Result<std::unique_ptr<Destination>> MakeDestination(const config::DestinationConfig& config,

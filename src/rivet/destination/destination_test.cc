@@ -1,9 +1,9 @@
+#include "rivet/destination/destination.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "rivet/destination/destination.h"
 
 namespace rivet::destination {
 namespace {

@@ -135,6 +135,9 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
                    e.name);
   }
   if (status.ok()) {
+    // A killed earlier run of this export may have left staged files: never deliver them.
+    auto dest = options.factories.make_destination(e.destination, config.directory);
+    if (dest.has_value()) (*dest)->SweepAbandoned(e.name + "_");
     auto base = UniqueFileBase(config, e, options.factories, started);
     if (base.has_value())
       ctx.file_base = *base;

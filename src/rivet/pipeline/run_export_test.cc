@@ -2,6 +2,8 @@
 // and state store in a temporary folder.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -224,6 +226,28 @@ TEST_F(RunExportTest, FailsAtOnceOnANonRetryableError) {
   ASSERT_TRUE(runs.has_value());
   ASSERT_EQ(runs->size(), 1u);
   EXPECT_EQ(runs->front().status, state::RunStatus::kFailed);
+}
+
+TEST_F(RunExportTest, SweepsFilesStagedByAKilledRunButNotByALiveOne) {
+  // A pid that certainly ran and is gone: a child that has exited and been reaped.
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  fs::create_directories(dir_ / "out");
+  const std::string dead = fmt::format(".rivet-tmp-{}-0-orders_20260101_000000.csv", child);
+  const std::string live = fmt::format(".rivet-tmp-{}-0-orders_20260101_000000.csv", getpid());
+  const std::string other = fmt::format(".rivet-tmp-{}-0-users_20260101_000000.csv", child);
+  for (const std::string& n : {dead, live, other}) std::ofstream(dir_ / "out" / n) << "id\n1\n";
+
+  shared_.tries = {Script{1, 4, std::nullopt}};
+  ExportSummary s = Run();
+  ASSERT_EQ(s.status, ExportStatus::kSuccess) << s.error.message();
+  std::set<std::string> names = Files();
+  EXPECT_EQ(names.count(dead), 0u);
+  EXPECT_EQ(names.count(live), 1u);   // another running process's file
+  EXPECT_EQ(names.count(other), 1u);  // another export's file
+  EXPECT_EQ(names.size(), 3u);        // plus the export's own file
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "rivet/destination/local/local_destination.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 namespace rivet::destination {
 
@@ -38,7 +37,8 @@ class LocalDestination final : public Destination {
   Status Commit(const std::string& staging_path, const std::string& file_name) override {
     fs::path target = directory_ / file_name;
     // RENAME_NOREPLACE: atomic, and fails instead of replacing a file another run wrote.
-    if (renameat2(AT_FDCWD, staging_path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
+    if (renameat2(AT_FDCWD, staging_path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) !=
+        0) {
       int err = errno;
       return Error(ErrorCode::kIo, "cannot move '{}' to '{}': {}", staging_path, target.string(),
                    std::strerror(err));
@@ -60,12 +60,18 @@ class LocalDestination final : public Destination {
   Result<bool> Exists(const std::string& file_name) override {
     std::error_code ec;
     bool exists = fs::exists(directory_ / file_name, ec);
-    if (ec) return Error(ErrorCode::kIo, "cannot check '{}': {}", (directory_ / file_name).string(), ec.message());
+    if (ec)
+      return Error(ErrorCode::kIo, "cannot check '{}': {}", (directory_ / file_name).string(),
+                   ec.message());
     return exists;
   }
 
   std::string Location(const std::string& file_name) const override {
     return (directory_ / file_name).string();
+  }
+
+  int SweepAbandoned(const std::string& file_base_prefix) override {
+    return SweepAbandonedStaging(directory_.string(), kStagingPrefix, file_base_prefix);
   }
 
   Status Probe() override {

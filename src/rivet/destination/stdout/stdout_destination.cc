@@ -1,6 +1,7 @@
 #include "rivet/destination/stdout/stdout_destination.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,13 +10,13 @@
 #include <filesystem>
 #include <vector>
 
-#include <fmt/format.h>
-
 namespace rivet::destination {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr const char* kStagingPrefix = ".rivet-stdout-";
 
 class StdoutDestination final : public Destination {
  public:
@@ -28,7 +29,8 @@ class StdoutDestination final : public Destination {
     std::error_code ec;
     fs::path dir = fs::temp_directory_path(ec);
     if (ec) return Error(ErrorCode::kIo, "no temporary directory: {}", ec.message());
-    return (dir / fmt::format(".rivet-stdout-{}-{}-{}", getpid(), counter++, file_name)).string();
+    return (dir / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name))
+        .string();
   }
 
   Status Commit(const std::string& staging_path, const std::string&) override {
@@ -46,6 +48,11 @@ class StdoutDestination final : public Destination {
   Result<bool> Exists(const std::string&) override { return false; }
   std::string Location(const std::string&) const override { return "stdout"; }
   Status Probe() override { return Status::Ok(); }
+  int SweepAbandoned(const std::string& file_base_prefix) override {
+    std::error_code ec;
+    fs::path dir = fs::temp_directory_path(ec);
+    return ec ? 0 : SweepAbandonedStaging(dir.string(), kStagingPrefix, file_base_prefix);
+  }
 
  private:
   static Status Copy(int fd) {
