@@ -4,6 +4,8 @@
 #include "rivet/common/clock.h"
 #include "rivet/common/error.h"
 #include "rivet/common/result.h"
+#include "rivet/common/secrets.h"
+#include "rivet/common/url.h"
 
 namespace rivet {
 namespace {
@@ -87,6 +89,60 @@ TEST(Result, PropagatesErrors) {
   EXPECT_EQ(bad.error().code(), ErrorCode::kData);
   EXPECT_EQ(bad.error().message(), "3 is odd");
   EXPECT_EQ(bad.error().WithContext("export 'x'").message(), "export 'x': 3 is odd");
+}
+
+TEST(Secrets, HidesKnownSecretsLongestFirst) {
+  const std::string url = "postgresql://app:pw@db/prod";
+  EXPECT_EQ(HideSecrets("cannot reach " + url + " (pw)", {"pw", url, ""}),
+            "cannot reach *** (***)");
+  EXPECT_EQ(HideSecrets("pwpw", {"pw"}), "******");
+}
+
+TEST(Secrets, HidesUrlPasswordsWhereverTheyStand) {
+  EXPECT_EQ(HideCredentialShapes("postgres at postgresql://app:hunter2@db:5432/prod exports:"),
+            "postgres at postgresql://app:***@db:5432/prod exports:");
+  EXPECT_EQ(HideCredentialShapes("a mysql://u:p%40ss@h/d and s3://k:s/e@b/x"),
+            "a mysql://u:***@h/d and s3://k:***@b/x");
+  EXPECT_EQ(HideCredentialShapes("'postgres://u:pw@h'"), "'postgres://u:***@h'");
+  // No password, or no userinfo at all: nothing to hide.
+  EXPECT_EQ(HideCredentialShapes("mysql://app@db/x http://h:80/p"),
+            "mysql://app@db/x http://h:80/p");
+}
+
+TEST(Secrets, HidesCredentialKeyValues) {
+  EXPECT_EQ(HideCredentialShapes("host=h password=hunter2 user=u"), "host=h password=*** user=u");
+  EXPECT_EQ(HideCredentialShapes("?sslmode=require&PASSWORD=x1&a=b"),
+            "?sslmode=require&PASSWORD=***&a=b");
+  EXPECT_EQ(HideCredentialShapes("user: u password: 'two words' db: d"),
+            "user: u password: *** db: d");
+  EXPECT_EQ(HideCredentialShapes("db_password : \"q\" PGPASSWORD=z api_token:t"),
+            "db_password : *** PGPASSWORD=*** api_token:***");
+  EXPECT_EQ(HideCredentialShapes("webhook_url: https://hooks.example/T/B/x on: [failure]"),
+            "webhook_url: *** on: [failure]");
+  // A key without a value, or a word that only contains a key name, is left alone.
+  EXPECT_EQ(HideCredentialShapes("password: ; passwords are hidden"),
+            "password: ; passwords are hidden");
+}
+
+TEST(Secrets, FindsUrlPasswordsRawAndDecoded) {
+  EXPECT_EQ(UrlPasswords("mysql://u:p%40ss@h/d"), (std::vector<std::string>{"p%40ss", "p@ss"}));
+  EXPECT_EQ(UrlPasswords("postgresql://u:pw@h/d"), (std::vector<std::string>{"pw"}));
+  EXPECT_TRUE(UrlPasswords("postgresql://u@h/d").empty());
+  EXPECT_TRUE(UrlPasswords("postgresql://u:@h/d").empty());
+  EXPECT_TRUE(UrlPasswords("no url").empty());
+  // A malformed escape: only the raw form.
+  EXPECT_EQ(UrlPasswords("mysql://u:p%zz@h/d"), (std::vector<std::string>{"p%zz"}));
+}
+
+TEST(Url, PercentDecodeEdges) {
+  std::string out;
+  EXPECT_TRUE(PercentDecode("", &out));
+  EXPECT_EQ(out, "");
+  EXPECT_TRUE(PercentDecode("%41%62%7e%00z", &out));
+  EXPECT_EQ(out, std::string("Ab~\0z", 5));
+  EXPECT_FALSE(PercentDecode("%", &out));
+  EXPECT_FALSE(PercentDecode("%4", &out));
+  EXPECT_FALSE(PercentDecode("a%g1", &out));
 }
 
 }  // namespace

@@ -10,6 +10,10 @@
 // Every error is kConfig and reads "<file>: <export>: <key>: <problem>; <fix>" (parts that do not
 // apply are left out). Secret values (passwords, URLs, keys, webhook URLs) are never formatted
 // into an error or a warning; only the names of the keys and variables that hold them are.
+// A value that is quoted back (an invalid enum, number, key, path...) goes through Echo(): it may
+// hold a secret all the same, e.g. `type: 'postgres` with no closing quote swallows the rest of
+// the file, URL included, so it is shortened and stripped of every secret read so far and of
+// anything shaped like a credential.
 #include "rivet/config/loader.h"
 
 #include <fmt/format.h>
@@ -27,6 +31,8 @@
 #include <system_error>
 
 #include "rivet/common/bytes.h"
+#include "rivet/common/secrets.h"
+#include "rivet/common/url.h"
 
 namespace rivet::config {
 
@@ -138,6 +144,15 @@ constexpr EnumName<DestinationType> kDestinationTypes[] = {{"local", Destination
 constexpr int64_t kMaxTimeoutSeconds = std::numeric_limits<int32_t>::max() / 1000;
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
+// How much of a value a message quotes: enough to recognize it, too little to reprint the lines
+// that an unclosed quote swallowed.
+constexpr size_t kEchoChars = 40;
+// Paths are longer by nature; every secret of the file is known by the time an export's paths
+// are read (source and notifications come first), so a longer quote is safe.
+constexpr size_t kEchoPathChars = 160;
+// yaml-cpp's own words, which may quote a key.
+constexpr size_t kEchoYamlErrorChars = 120;
+
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
@@ -227,15 +242,8 @@ bool HasPrefix(std::string_view s, std::string_view prefix) {
 
 // True when a connection URL carries a password: "scheme://user:pass@host" or "?password=".
 bool UrlHasPassword(std::string_view url) {
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return false;
-  std::string_view rest = url.substr(scheme_end + 3);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    size_t colon = authority.substr(0, at).find(':');
-    if (colon != std::string_view::npos && colon + 1 < at) return true;
-  }
+  if (url.find("://") == std::string_view::npos) return false;
+  if (!UrlPasswords(url).empty()) return true;
   size_t query = url.find('?');
   return query != std::string_view::npos && url.find("password=", query) != std::string_view::npos;
 }
@@ -283,6 +291,10 @@ class Loader {
       : file_(std::move(file)), directory_(std::move(directory)), options_(options) {}
 
   Result<Loaded> Load(std::string_view text);
+
+  // `value` as a message may quote it: secrets read so far and credential-shaped parts masked,
+  // blanks folded to one line, at most `max_chars` bytes (then cut, with "...").
+  std::string Echo(std::string_view value, size_t max_chars = kEchoChars) const;
 
  private:
   // --- messages
@@ -335,6 +347,8 @@ class Loader {
   Result<std::string> Substitute(const Section& s, std::string_view key, std::string_view origin,
                                  std::string_view query);
   void WarnPasswordInFile(std::string_view key);
+  // Wraps a resolved secret and remembers it (and a URL's password) for Echo().
+  Secret Keep(std::string value);
   std::optional<std::string> Env(const std::string& name) const {
     return options_.env ? options_.env(name) : std::nullopt;
   }
@@ -345,7 +359,29 @@ class Loader {
   std::vector<std::string> warnings_;
   std::set<std::string> used_params_;
   bool password_warned_ = false;
+  std::vector<std::string> secrets_;  // every secret read so far, for Echo()
 };
+
+std::string Loader::Echo(std::string_view value, size_t max_chars) const {
+  std::string text = HideCredentialShapes(HideSecrets(std::string(value), secrets_));
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (text.size() <= max_chars) return text;
+  constexpr std::string_view kEllipsis = "...";
+  size_t cut = max_chars - kEllipsis.size();
+  // Never split a UTF-8 sequence: back up over continuation bytes.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  text += kEllipsis;
+  return text;
+}
+
+Secret Loader::Keep(std::string value) {
+  for (std::string& password : UrlPasswords(value)) secrets_.push_back(std::move(password));
+  secrets_.push_back(value);
+  return Secret(std::move(value));
+}
 
 Status Loader::CheckKeys(const Section& s, Keys allowed, std::span<const KeyHint> hints) {
   std::set<std::string> seen;
@@ -357,7 +393,7 @@ Status Loader::CheckKeys(const Section& s, Keys allowed, std::span<const KeyHint
     const std::string& key = key_node.Scalar();
     if (!seen.insert(key).second) {
       return Fail(s.scope, s.prefix, key_node,
-                  fmt::format("duplicate key '{}'; keep only one of them", key));
+                  fmt::format("duplicate key '{}'; keep only one of them", Echo(key)));
     }
     if (Contains(allowed, key)) continue;
     for (const auto& [name, hint] : hints) {
@@ -367,10 +403,11 @@ Status Loader::CheckKeys(const Section& s, Keys allowed, std::span<const KeyHint
     }
     if (auto best = Closest(key, allowed)) {
       return Fail(s.scope, s.prefix, key_node,
-                  fmt::format("unknown key '{}' (did you mean '{}'?)", key, *best));
+                  fmt::format("unknown key '{}' (did you mean '{}'?)", Echo(key), *best));
     }
-    return Fail(s.scope, s.prefix, key_node,
-                fmt::format("unknown key '{}' (allowed keys: {})", key, JoinViews(allowed, ", ")));
+    return Fail(
+        s.scope, s.prefix, key_node,
+        fmt::format("unknown key '{}' (allowed keys: {})", Echo(key), JoinViews(allowed, ", ")));
   }
   return Status::Ok();
 }
@@ -446,10 +483,10 @@ Result<std::optional<int64_t>> Loader::Int(const Section& s, std::string_view ke
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec == std::errc::result_out_of_range) {
-    return Fail(s, key, fmt::format("must be {}; '{}' is out of range", rule, text));
+    return Fail(s, key, fmt::format("must be {}; '{}' is out of range", rule, Echo(text)));
   }
   if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return Fail(s, key, fmt::format("must be {}, got '{}'", rule, text));
+    return Fail(s, key, fmt::format("must be {}, got '{}'", rule, Echo(text)));
   }
   if (value < min || value > max) {
     return Fail(s, key, fmt::format("must be {}, got {}", rule, value));
@@ -485,11 +522,11 @@ Result<std::optional<E>> Loader::Enum(const Section& s, std::string_view key,
     if (d < best_distance) best_distance = d, best = e.name;
   }
   if (best && best_distance <= (best->size() <= 4 ? 1u : 2u)) {
-    return Fail(
-        s, key,
-        fmt::format("'{}' is not valid (did you mean '{}'?); use one of: {}", *text, *best, list));
+    return Fail(s, key,
+                fmt::format("'{}' is not valid (did you mean '{}'?); use one of: {}", Echo(*text),
+                            *best, list));
   }
-  return Fail(s, key, fmt::format("'{}' is not valid; use one of: {}", *text, list));
+  return Fail(s, key, fmt::format("'{}' is not valid; use one of: {}", Echo(*text), list));
 }
 
 Result<std::vector<std::string>> Loader::StringList(const Section& s, std::string_view key) {
@@ -526,12 +563,13 @@ Result<std::optional<Secret>> Loader::EnvSecret(const Section& s, std::string_vi
     return Fail(s, key,
                 fmt::format("environment variable '{}' is not set; export {}=... before running "
                             "rivet",
-                            name, name));
+                            Echo(name), Echo(name)));
   }
   if (value->empty()) {
-    return Fail(s, key, fmt::format("environment variable '{}' is empty; give it a value", name));
+    return Fail(s, key,
+                fmt::format("environment variable '{}' is empty; give it a value", Echo(name)));
   }
-  return std::optional<Secret>(Secret(std::move(*value)));
+  return std::optional<Secret>(Keep(std::move(*value)));
 }
 
 void Loader::WarnPasswordInFile(std::string_view key) {
@@ -586,18 +624,19 @@ Status Loader::ReadSource(const Section& root, SourceConfig& source) {
   if (has_url) {
     // Never format the URL itself: it may embed a password.
     RIVET_ASSIGN_OR_RETURN(std::optional<std::string> url, String(s, "url"));
-    if (!scheme_ok(*url)) {
+    source.url = Keep(std::move(*url));  // kept before any check, so no message can quote it
+    const std::string& text = source.url->reveal();
+    if (!scheme_ok(text)) {
       return Fail(s, "url", fmt::format("the URL must start with {}", schemes));
     }
-    if (UrlHasPassword(*url)) WarnPasswordInFile("url");
-    source.url = Secret(std::move(*url));
+    if (UrlHasPassword(text)) WarnPasswordInFile("url");
   } else if (has_url_env) {
     RIVET_ASSIGN_OR_RETURN(std::optional<Secret> url, EnvSecret(s, "url_env"));
     // An unresolved variable (state-only commands) has nothing to check yet.
     if (!url->empty() && !scheme_ok(url->reveal())) {
-      return Fail(
-          s, "url_env",
-          fmt::format("the URL in ${} must start with {}", s.Get("url_env").Scalar(), schemes));
+      return Fail(s, "url_env",
+                  fmt::format("the URL in ${} must start with {}", Echo(s.Get("url_env").Scalar()),
+                              schemes));
     }
     source.url = std::move(*url);
   } else {
@@ -620,7 +659,7 @@ Status Loader::ReadSource(const Section& root, SourceConfig& source) {
     if (s.Has("password")) {
       RIVET_ASSIGN_OR_RETURN(std::optional<std::string> password, String(s, "password", true));
       WarnPasswordInFile("password");
-      source.password = Secret(std::move(*password));
+      source.password = Keep(std::move(*password));
     } else {
       RIVET_ASSIGN_OR_RETURN(source.password, EnvSecret(s, "password_env"));
     }
@@ -672,21 +711,22 @@ Status Loader::ReadNotifications(const Section& root, Config& config) {
   }
   if (has_url) {
     RIVET_ASSIGN_OR_RETURN(std::optional<std::string> url, String(s, "webhook_url"));
-    if (!HasPrefix(*url, "https://") && !HasPrefix(*url, "http://")) {
+    slack.webhook_url = Keep(std::move(*url));
+    const std::string& text = slack.webhook_url->reveal();
+    if (!HasPrefix(text, "https://") && !HasPrefix(text, "http://")) {
       return Fail(s, "webhook_url", "the webhook URL must start with https://");
     }
     warnings_.push_back(fmt::format(
         "{}: notifications.slack.webhook_url: the webhook URL is written in the config file; "
         "keep it in an environment variable instead (webhook_url_env)",
         file_));
-    slack.webhook_url = Secret(std::move(*url));
   } else {
     RIVET_ASSIGN_OR_RETURN(slack.webhook_url, EnvSecret(s, "webhook_url_env"));
     if (!HasPrefix(slack.webhook_url->reveal(), "https://") &&
         !HasPrefix(slack.webhook_url->reveal(), "http://")) {
       return Fail(s, "webhook_url_env",
                   fmt::format("the webhook URL in ${} must start with https://",
-                              s.Get("webhook_url_env").Scalar()));
+                              Echo(s.Get("webhook_url_env").Scalar())));
     }
   }
   if (s.Has("on")) {
@@ -707,7 +747,7 @@ Status Loader::ReadNotifications(const Section& root, Config& config) {
       if (auto best = Closest(event, kSlackEvents))
         hint = fmt::format(" (did you mean '{}'?)", *best);
       return Fail(s, "on",
-                  fmt::format("'{}' is not an event{}; use one of: {}", event, hint,
+                  fmt::format("'{}' is not an event{}; use one of: {}", Echo(event), hint,
                               JoinViews(kSlackEvents, ", ")));
     }
   } else {
@@ -769,18 +809,19 @@ Status Loader::ReadQuery(const Section& s, ExportConfig& e) {
     RIVET_ASSIGN_OR_RETURN(text, Substitute(s, "query", "", *query));
   } else {
     RIVET_ASSIGN_OR_RETURN(std::optional<std::string> file, String(s, "query_file"));
+    const std::string quoted = Echo(*file, kEchoPathChars);
     fs::path relative(*file);
     if (relative.is_absolute()) {
       return Fail(s, "query_file",
                   fmt::format("'{}' is absolute; write a path relative to the config's folder ({})",
-                              *file, directory_));
+                              quoted, directory_));
     }
     for (const fs::path& part : relative) {
       if (part == "..") {
         return Fail(s, "query_file",
                     fmt::format("'{}' contains '..'; query files must stay inside the config's "
                                 "folder ({})",
-                                *file, directory_));
+                                quoted, directory_));
       }
     }
     fs::path full = fs::path(directory_) / relative;
@@ -789,21 +830,23 @@ Status Loader::ReadQuery(const Section& s, ExportConfig& e) {
       return Fail(s, "query_file",
                   fmt::format("file '{}' not found (looked for {}); check the path, which is "
                               "relative to the config's folder",
-                              *file, full.string()));
+                              quoted, Echo(full.string(), kEchoPathChars)));
     }
     if (!fs::is_regular_file(full, ec)) {
-      return Fail(s, "query_file", fmt::format("'{}' is not a regular file", *file));
+      return Fail(s, "query_file", fmt::format("'{}' is not a regular file", quoted));
     }
     std::ifstream in(full, std::ios::binary);
     std::ostringstream content;
     content << in.rdbuf();
     if (!in) {
-      return Fail(s, "query_file", fmt::format("cannot read '{}' ({})", *file, full.string()));
+      return Fail(
+          s, "query_file",
+          fmt::format("cannot read '{}' ({})", quoted, Echo(full.string(), kEchoPathChars)));
     }
     RIVET_ASSIGN_OR_RETURN(
-        text, Substitute(s, "query_file", fmt::format(" in '{}'", *file), content.str()));
+        text, Substitute(s, "query_file", fmt::format(" in '{}'", quoted), content.str()));
     if (NormalizeQuery(text).empty()) {
-      return Fail(s, "query_file", fmt::format("'{}' is empty; write the SELECT in it", *file));
+      return Fail(s, "query_file", fmt::format("'{}' is empty; write the SELECT in it", quoted));
     }
   }
   e.query = NormalizeQuery(text);
@@ -923,7 +966,7 @@ Status Loader::ReadOutput(const Section& s, ExportConfig& e) {
       return Fail(s, "max_file_size",
                   fmt::format("'{}' is not a size; write e.g. 100KB, 512MB, 1GB or a number of "
                               "bytes (1024-based)",
-                              *size));
+                              Echo(*size)));
     }
   }
   if (s.Has("meta_columns")) {
@@ -963,7 +1006,7 @@ Status Loader::ReadQuality(const Section& s, QualityConfig& quality) {
       const std::string& column = pair.first.Scalar();
       if (!seen.insert(column).second) {
         return Fail(r.scope, r.prefix, pair.first,
-                    fmt::format("duplicate column '{}'; keep only one of them", column));
+                    fmt::format("duplicate column '{}'; keep only one of them", Echo(column)));
       }
       const YAML::Node& v = pair.second;
       std::string text = v.IsScalar() ? v.Scalar() : "";
@@ -971,8 +1014,8 @@ Status Loader::ReadQuality(const Section& s, QualityConfig& quality) {
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ratio);
       if (!v.IsScalar() || v.Tag() == "!" || ec != std::errc() ||
           ptr != text.data() + text.size() || !(ratio >= 0.0 && ratio <= 1.0)) {
-        return Fail(r.scope, r.Path(column), v,
-                    fmt::format("must be a ratio from 0 to 1 (e.g. 0.05), got '{}'", text));
+        return Fail(r.scope, r.Path(Echo(column)), v,
+                    fmt::format("must be a ratio from 0 to 1 (e.g. 0.05), got '{}'", Echo(text)));
       }
       quality.null_ratio_max[column] = ratio;
     }
@@ -1011,7 +1054,7 @@ Status Loader::ReadDestination(const Section& s, DestinationConfig& d) {
         return Fail(ds, "bucket",
                     fmt::format("'{}' contains '/'; write only the bucket name and put the "
                                 "folder in prefix:",
-                                *bucket));
+                                Echo(*bucket)));
       }
       d.bucket = *bucket;
       RIVET_ASSIGN_OR_RETURN(std::optional<std::string> prefix, String(ds, "prefix", true));
@@ -1100,7 +1143,7 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
     return Fail(s, "name",
                 fmt::format("'{}' may only contain letters, digits, '_' and '-' (it names files "
                             "and state)",
-                            *name));
+                            Echo(*name)));
   }
   e.name = *name;
   s.scope = fmt::format("exports[{}] '{}'", index, *name);
@@ -1149,7 +1192,7 @@ Result<Loaded> Loader::Load(std::string_view text) {
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& ex) {
     return Error(ErrorCode::kConfig, "{}: invalid YAML at line {}, column {}: {}", file_,
-                 ex.mark.line + 1, ex.mark.column + 1, ex.msg);
+                 ex.mark.line + 1, ex.mark.column + 1, Echo(ex.msg, kEchoYamlErrorChars));
   }
   if (!root.IsDefined() || root.IsNull()) {
     return Error(ErrorCode::kConfig,
@@ -1263,13 +1306,21 @@ constexpr NotBuiltYet kNotBuiltYet[] = {
 
 Result<Loaded> LoadConfigText(std::string_view yaml, const std::string& path,
                               const LoadOptions& options) {
+  // yaml-cpp reports misuse and some malformed input by throwing; its messages may quote a key of
+  // the file, so they are echoed like any value (the loader knows the secrets read so far).
+  Loader loader(path, DirectoryOf(path), options);
   try {
-    Loader loader(path, DirectoryOf(path), options);
     return loader.Load(yaml);
   } catch (const YAML::Exception& ex) {
-    return Error(ErrorCode::kConfig, "{}: cannot read the config: {}", path, ex.what());
+    if (ex.mark.is_null()) {
+      return Error(ErrorCode::kConfig, "{}: cannot read the config: {}", path,
+                   loader.Echo(ex.msg, kEchoYamlErrorChars));
+    }
+    return Error(ErrorCode::kConfig, "{}: cannot read the config at line {}, column {}: {}", path,
+                 ex.mark.line + 1, ex.mark.column + 1, loader.Echo(ex.msg, kEchoYamlErrorChars));
   } catch (const std::exception& ex) {
-    return Error(ErrorCode::kConfig, "{}: cannot read the config: {}", path, ex.what());
+    return Error(ErrorCode::kConfig, "{}: cannot read the config: {}", path,
+                 loader.Echo(ex.what(), kEchoYamlErrorChars));
   }
 }
 

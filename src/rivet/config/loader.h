@@ -4,7 +4,8 @@
 // and says how to fix it, e.g.
 //   rivet.yaml: exports[0] 'orders': unknown key 'cursor_colum' (did you mean 'cursor_column'?)
 //   (line 7)
-// Secret values (passwords, URLs, access keys, webhook URLs) never appear in an error or warning.
+// Secret values (passwords, URLs, access keys, webhook URLs) never appear in an error or warning;
+// a value quoted back is shortened and masked (see Loader::Echo in loader.cc).
 //
 // Decisions beyond the reference, made for the user's safety:
 // - A key that belongs to another mode or destination type (cursor_column with mode: full, bucket

@@ -107,17 +107,6 @@ TEST(MysqlUrl, RejectsMalformedUrlsWithoutEchoingSecrets) {
       << query.error().message();
 }
 
-TEST(MysqlUrl, PercentDecodeEdges) {
-  std::string out;
-  EXPECT_TRUE(PercentDecode("", &out));
-  EXPECT_EQ(out, "");
-  EXPECT_TRUE(PercentDecode("%41%62%7e%00z", &out));
-  EXPECT_EQ(out, std::string("Ab~\0z", 5));
-  EXPECT_FALSE(PercentDecode("%", &out));
-  EXPECT_FALSE(PercentDecode("%4", &out));
-  EXPECT_FALSE(PercentDecode("a%g1", &out));
-}
-
 TEST(MysqlUrl, StructuredConfig) {
   config::SourceConfig config;
   config.type = config::SourceType::kMysql;

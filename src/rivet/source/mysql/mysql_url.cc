@@ -2,15 +2,10 @@
 
 #include <charconv>
 
+#include "rivet/common/url.h"
+
 namespace rivet::source::mysql {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Status UrlError(std::string_view what) {
   return Error(ErrorCode::kConfig, "source.url: {} (expected mysql://user:password@host:3306/db)",
@@ -18,24 +13,6 @@ Status UrlError(std::string_view what) {
 }
 
 }  // namespace
-
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;  // needs two hex digits after the %
-    int hi = HexValue(in[i + 1]);
-    int lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
 
 Result<ConnectParams> ParseMysqlUrl(std::string_view url) {
   ConnectParams params;

@@ -32,9 +32,6 @@ struct ConnectParams {
 // for user or password.
 Result<ConnectParams> ParseMysqlUrl(std::string_view url);
 
-// Decodes %XX escapes; false on a truncated or non-hex escape.
-bool PercentDecode(std::string_view in, std::string* out);
-
 // From SourceConfig: the URL when set, else host / port / user / password / database.
 Result<ConnectParams> ConnectParamsFrom(const config::SourceConfig& config);
 

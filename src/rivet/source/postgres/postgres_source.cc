@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "rivet/common/secrets.h"
+#include "rivet/common/url.h"
 #include "rivet/source/postgres/copy_parser.h"
 #include "rivet/source/postgres/pg_types.h"
 #include "rivet/source/postgres/sqlstate.h"
@@ -65,56 +67,11 @@ std::string TrimMessage(std::string_view s) {
   return std::string(s);
 }
 
-void ReplaceAll(std::string& text, const std::string& needle, std::string_view with) {
-  if (needle.empty()) return;
-  size_t pos = 0;
-  while ((pos = text.find(needle, pos)) != std::string::npos) {
-    text.replace(pos, needle.size(), with);
-    pos += with.size();
-  }
-}
-
-std::string PercentDecode(std::string_view s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-      continue;
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 // Everything in a connection URL that must never reach a message: the URL itself and its
 // password, raw and decoded (found by hand too, since libpq may refuse to parse the URL).
 std::vector<std::string> UrlSecrets(const std::string& url) {
-  std::vector<std::string> secrets{url};
-  size_t scheme = url.find("://");
-  if (scheme != std::string::npos) {
-    size_t start = scheme + 3;
-    size_t end = url.find_first_of("/?", start);
-    std::string_view authority = std::string_view(url).substr(
-        start, end == std::string::npos ? std::string::npos : end - start);
-    size_t at = authority.rfind('@');
-    if (at != std::string_view::npos) {
-      std::string_view userinfo = authority.substr(0, at);
-      size_t colon = userinfo.find(':');
-      if (colon != std::string_view::npos) {
-        secrets.emplace_back(userinfo);
-        std::string_view password = userinfo.substr(colon + 1);
-        secrets.emplace_back(password);
-        secrets.push_back(PercentDecode(password));
-      }
-    }
-  }
+  std::vector<std::string> secrets = UrlPasswords(url);
+  secrets.push_back(url);
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
   if (error) PQfreemem(error);
@@ -125,14 +82,6 @@ std::vector<std::string> UrlSecrets(const std::string& url) {
     PQconninfoFree(options);
   }
   return secrets;
-}
-
-std::string Redact(std::string message, std::vector<std::string> secrets) {
-  // Longest first, so a URL is hidden whole rather than around its password.
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  for (const std::string& secret : secrets) ReplaceAll(message, secret, "***");
-  return message;
 }
 
 bool LooksLikeLostConnection(std::string_view message) {
@@ -265,7 +214,7 @@ Status PostgresSource::Connect() {
     char* parse_error = nullptr;
     PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
     if (!parsed) {
-      std::string why = parse_error ? Redact(TrimMessage(parse_error), UrlSecrets(url)) : "";
+      std::string why = parse_error ? HideSecrets(TrimMessage(parse_error), UrlSecrets(url)) : "";
       if (parse_error) PQfreemem(parse_error);
       return Error(ErrorCode::kConfig, "source url is not a valid PostgreSQL connection string: {}",
                    why);
@@ -299,7 +248,7 @@ Status PostgresSource::Connect() {
   ConnPtr conn(PQconnectdbParams(key_ptrs.data(), value_ptrs.data(), expand_dbname));
   if (!conn) return Error(ErrorCode::kInternal, "libpq could not allocate a connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    std::string message = Redact(TrimMessage(PQerrorMessage(conn.get())), secrets);
+    std::string message = HideSecrets(TrimMessage(PQerrorMessage(conn.get())), secrets);
     return Error(ClassifyConnectionFailure(message), "cannot connect to PostgreSQL: {}", message);
   }
   PQsetNoticeReceiver(conn.get(), ForwardNotice, nullptr);
