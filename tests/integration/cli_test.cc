@@ -64,7 +64,27 @@ TEST(Cli, FeaturesNotBuiltYetFailAtLoadNamingTheKey) {
                     "    cursor_column: id\n    destination:\n      type: stdout\n");
   CommandResult r = Rivet("run -c " + config);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("mode: incremental is not supported yet"), std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("error: " + config + ": exports[0] 'inc': mode: incremental is not supported yet"),
+      std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find(config, r.err.find(config) + config.size()), std::string::npos)
+      << "the path is printed twice: " << r.err;
+}
+
+TEST(Cli, ConfigErrorsNameTheFileOnce) {
+  std::string dir = MakeTempDir("cli");
+  std::string config = dir + "/once.yaml";
+  WriteFile(config,
+            "source:\n  type: postgres\n  url: postgresql://u@h/db\n"
+            "exports:\n  - name: a\n    query: SELECT 1\n    format: jsn\n"
+            "    destination:\n      type: stdout\n");
+  CommandResult r = Rivet("run -c " + config);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("error: " + config + ": exports[0] 'a': format: 'jsn' is not valid", 0), 0u)
+      << r.err;
+  EXPECT_EQ(r.err.find(config, r.err.find(config) + config.size()), std::string::npos)
+      << "the path is printed twice: " << r.err;
 }
 
 }  // namespace

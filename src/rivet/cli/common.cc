@@ -1,14 +1,31 @@
-#include <cstdio>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string_view>
 
 #include "rivet/cli/commands.h"
 
 namespace rivet::cli {
 
+namespace {
+
+// "a: a: rest" -> "a: rest". Errors from the config module already start with the file's path;
+// a caller that adds the path again as context (run_command.cc does for CheckSupported) would
+// otherwise print "error: rivet.yaml: rivet.yaml: exports[0] ...".
+std::string_view DropRepeatedContext(std::string_view message) {
+  constexpr std::string_view kSeparator = ": ";
+  const size_t end = message.find(kSeparator);
+  if (end == std::string_view::npos || end == 0) return message;
+  const std::string_view context = message.substr(0, end + kSeparator.size());
+  const std::string_view rest = message.substr(context.size());
+  return rest.substr(0, context.size()) == context ? rest : message;
+}
+
+}  // namespace
+
 int ReportError(const Status& status) {
-  std::fputs(fmt::format("error: {}\n", status.message()).c_str(), stderr);
+  std::fputs(fmt::format("error: {}\n", DropRepeatedContext(status.message())).c_str(), stderr);
   return static_cast<int>(ExitCodeFor(status.code()));
 }
 

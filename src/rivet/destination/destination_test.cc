@@ -5,20 +5,17 @@
 #include <filesystem>
 #include <fstream>
 
+#include "rivet/common/test_dir.h"
+
 namespace rivet::destination {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path FreshDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("rivet-destination-test-" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+using testutil::TempDir;
 
 TEST(LocalDestination, CreatesTheDirectoryAndCommitsAtomically) {
-  fs::path base = FreshDir("commit");
-  fs::create_directories(base);
+  TempDir dir;
+  const fs::path base = dir.path();
   config::DestinationConfig cfg;
   cfg.type = config::DestinationType::kLocal;
   cfg.path = "out/nested";  // relative: resolved against the config's folder
@@ -37,7 +34,8 @@ TEST(LocalDestination, CreatesTheDirectoryAndCommitsAtomically) {
 }
 
 TEST(LocalDestination, NeverOverwritesAnExistingFile) {
-  fs::path base = FreshDir("overwrite");
+  TempDir dir;
+  const fs::path base = fs::path(dir.path()) / "out";  // created by the destination
   config::DestinationConfig cfg;
   cfg.path = base.string();
   auto dest = MakeDestination(cfg, "/");
@@ -60,7 +58,8 @@ TEST(LocalDestination, NeverOverwritesAnExistingFile) {
 }
 
 TEST(LocalDestination, ProbeLeavesNothingBehind) {
-  fs::path base = FreshDir("probe");
+  TempDir dir;
+  const fs::path base = fs::path(dir.path()) / "out";  // created by the probe
   config::DestinationConfig cfg;
   cfg.path = base.string();
   auto dest = MakeDestination(cfg, "/");

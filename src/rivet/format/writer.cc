@@ -57,11 +57,15 @@ Status FileSink::FlushBuffer() {
 
 Status FileSink::Close() {
   if (fd_ < 0) return Status::Ok();
-  RIVET_RETURN_IF_ERROR(FlushBuffer());
+  RIVET_RETURN_IF_ERROR(FlushBuffer());  // on failure the destructor still closes the file
   int fd = fd_;
   fd_ = -1;
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Error(ErrorCode::kIo, "cannot finish '{}': {}", path_, std::strerror(errno));
+  // The descriptor is released whatever fsync says; the first error is the one reported.
+  const int sync_error = ::fsync(fd) == 0 ? 0 : errno;
+  const int close_error = ::close(fd) == 0 ? 0 : errno;
+  if (sync_error != 0 || close_error != 0) {
+    return Error(ErrorCode::kIo, "cannot finish '{}': {}", path_,
+                 std::strerror(sync_error != 0 ? sync_error : close_error));
   }
   return Status::Ok();
 }

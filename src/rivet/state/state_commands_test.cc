@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "rivet/common/test_dir.h"
 #include "rivet/state/state.h"
-#include "rivet/state/test_dir.h"
 
 namespace rivet::cli {
 namespace {
@@ -17,7 +17,7 @@ using state::FileRecord;
 using state::RunRecord;
 using state::RunStatus;
 using state::StateStore;
-using state::testing::TempDir;
+using testutil::TempDir;
 
 constexpr int64_t kMiB = 1024 * 1024;
 

@@ -4,14 +4,14 @@
 
 #include <thread>
 
+#include "rivet/common/test_dir.h"
 #include "rivet/state/migrations.h"
 #include "rivet/state/sqlite.h"
-#include "rivet/state/test_dir.h"
 
 namespace rivet::state {
 namespace {
 
-using testing::TempDir;
+using testutil::TempDir;
 
 // A second, raw connection to inspect or disturb the file behind a StateStore.
 sqlite::Database RawOpen(const std::string& path) {

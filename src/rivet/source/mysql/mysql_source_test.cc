@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rivet/source/mysql/mysql_decode.h"
@@ -331,7 +333,10 @@ TEST(MysqlDecode, BitBytes) {
 TEST(MysqlDecode, ArbitraryBytesNeverCrashTheParsers) {
   // Deterministic pseudo-random inputs drawn from the characters the parsers care about, plus
   // every prefix of valid values: each parser must answer without reading past its input.
-  const std::string alphabet = "0123456789-+.: eE\0x";
+  // sizeof, not strlen: the NUL inside is part of the alphabet, and so is the 'x' after it.
+  static constexpr char kAlphabet[] = "0123456789-+.: eE\0x";
+  constexpr std::string_view alphabet(kAlphabet, sizeof(kAlphabet) - 1);
+  static_assert(alphabet.back() == 'x');
   uint64_t state = 0x9e3779b97f4a7c15ULL;
   auto next = [&state] {
     state ^= state << 13;
@@ -349,6 +354,14 @@ TEST(MysqlDecode, ArbitraryBytesNeverCrashTheParsers) {
     for (char& c : s) c = alphabet[next() % alphabet.size()];
     inputs.push_back(s);
   }
+  // The drawn inputs really contain both characters past the C string's end.
+  auto drawn_with = [&inputs](char c) {
+    return std::count_if(inputs.begin(), inputs.end(), [c](const std::string& input) {
+      return input.find(c) != std::string::npos;
+    });
+  };
+  EXPECT_GT(drawn_with('\0'), 1000);
+  EXPECT_GT(drawn_with('x'), 1000);
   int ok = 0;
   for (const std::string& input : inputs) {
     // Parse from a heap copy of exactly the input's size so that an overread is a real one.
