@@ -478,6 +478,28 @@ TEST_F(PostgresSourceTest, DataErrorsNameTheColumn) {
   EXPECT_EQ(ok->rows(), 1u);
 }
 
+// A list would read back as '{1,2,3}', so other bounds are refused like more dimensions are.
+TEST_F(PostgresSourceTest, ArraysWithOtherBoundsFailNamingColumnAndRow) {
+  auto source = Open(url_);
+  ASSERT_TRUE(source);
+  auto table = ReadAll(*source,
+                       "SELECT id, x::int[] AS slots FROM (VALUES (1, '{1,2,3}'), "
+                       "(2, '[-2:0]={1,2,3}')) AS v(id, x) ORDER BY id");
+  ASSERT_FALSE(table.has_value());
+  EXPECT_EQ(table.error().code(), ErrorCode::kData) << table.error().message();
+  EXPECT_NE(table.error().message().find("column 'slots' (row 2): an array with bounds [-2:0]"),
+            std::string::npos)
+      << table.error().message();
+  EXPECT_NE(table.error().message().find("(\"slots\"::text)"), std::string::npos)
+      << table.error().message();
+  // The suggested cast keeps the bounds, and default bounds export as a list.
+  auto text =
+      ReadAll(*source, "SELECT '[-2:0]={1,2,3}'::int[]::text AS slots, '{4,5}'::int[] AS l");
+  ASSERT_TRUE(text.has_value()) << text.error().message();
+  EXPECT_EQ(text->batches.at(0)->column(0).StringAt(0), "[-2:0]={1,2,3}");
+  EXPECT_EQ(text->batches.at(0)->column(1).child().size(), 2u);
+}
+
 TEST_F(PostgresSourceTest, StatementTimeoutCancelsAStalledQuery) {
   ReadOptions options;
   options.statement_timeout_s = 1;
