@@ -500,6 +500,20 @@ TEST_F(PostgresSourceTest, ArraysWithOtherBoundsFailNamingColumnAndRow) {
   EXPECT_EQ(text->batches.at(0)->column(1).child().size(), 2u);
 }
 
+TEST_F(PostgresSourceTest, AResultWithoutColumnsIsRefusedSayingWhy) {
+  auto source = Open(url_);
+  ASSERT_TRUE(source);
+  auto table = ReadAll(*source, "SELECT FROM generate_series(1, 3)");
+  ASSERT_FALSE(table.has_value());
+  EXPECT_EQ(table.error().code(), ErrorCode::kQuery);
+  EXPECT_NE(table.error().message().find("no columns, and a result without columns cannot be "
+                                         "written to Parquet or CSV; select at least one column"),
+            std::string::npos)
+      << table.error().message();
+  auto ok = ReadAll(*source, "SELECT 1 AS one");  // the connection is still usable
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+}
+
 TEST_F(PostgresSourceTest, StatementTimeoutCancelsAStalledQuery) {
   ReadOptions options;
   options.statement_timeout_s = 1;
