@@ -152,7 +152,7 @@ TEST_F(MysqlRunTest, ATimeOutsideADayFailsNamingTheColumn) {
           "\n    destination:\n      type: local\n      path: bad\n");
       CommandResult r = Rivet("run -c " + config);
       EXPECT_EQ(r.exit_code, 1) << r.err;
-      EXPECT_NE(r.err.find("column 'duration_col'"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("column 'duration_col' (row 2)"), std::string::npos) << r.err;
       EXPECT_NE(r.err.find(value), std::string::npos) << r.err;
       EXPECT_EQ(r.err.find("retrying"), std::string::npos) << r.err;
       EXPECT_TRUE(ListDir(dir_ + "/bad").empty());  // no partial file left behind
@@ -177,7 +177,7 @@ TEST_F(MysqlRunTest, ATinyintOneHoldingTwoFailsNamingTheColumn) {
         std::string(format) + "\n    destination:\n      type: local\n      path: bad\n");
     CommandResult r = Rivet("run -c " + config);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find("column 'is_active'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("column 'is_active' (row 4)"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("value 2"), std::string::npos) << r.err;
     EXPECT_TRUE(ListDir(dir_ + "/bad").empty());
   }
@@ -208,7 +208,7 @@ TEST_F(MysqlRunTest, ZeroDatesAreNullAndPartialZeroDatesFailNamingTheColumn) {
                                                               column + " IS NOT NULL AND id > 1"));
     CommandResult r = Rivet("run -c " + config);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find("column '" + column + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("column '" + column + "' (row 1)"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(value), std::string::npos) << r.err;
   }
 }

@@ -362,7 +362,9 @@ TEST_P(MysqlSourceTest, TimeOutsideADayIsAnErrorNamingTheColumn) {
                                                    value));
     ASSERT_FALSE(streamed.has_value());
     EXPECT_EQ(streamed.error().code(), ErrorCode::kData);
-    EXPECT_NE(streamed.error().message().find("'duration_col'"), std::string::npos)
+    // Row 1 is id 1 (10:00:00); the bad value is row 2.
+    EXPECT_NE(streamed.error().message().find("column 'duration_col' (row 2): TIME value"),
+              std::string::npos)
         << streamed.error().message();
     EXPECT_NE(streamed.error().message().find(value), std::string::npos)
         << streamed.error().message();
@@ -387,10 +389,18 @@ TEST_P(MysqlSourceTest, TinyintOneOutsideZeroOneIsAnError) {
   EXPECT_EQ(column.values<uint8_t>()[0], 1);
   EXPECT_EQ(column.values<uint8_t>()[1], 0);
   EXPECT_FALSE(column.IsValid(2));
-  auto bad = StreamAll(*source, "SELECT is_active FROM flags ORDER BY id");
+  // Batches of 3 rows: the bad value is the first row of the second batch, and its number
+  // counts the whole stream.
+  ReadOptions small_batches;
+  small_batches.batch_rows = 3;
+  auto batched = Connected(url, small_batches, GetParam());
+  ASSERT_TRUE(batched);
+  auto bad = StreamAll(*batched, "SELECT is_active FROM flags ORDER BY id");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code(), ErrorCode::kData);
-  EXPECT_NE(bad.error().message().find("'is_active'"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("column 'is_active' (row 4): tinyint(1) value 2"),
+            std::string::npos)
+      << bad.error().message();
 }
 
 TEST_P(MysqlSourceTest, MissingTableIsAQueryError) {

@@ -335,44 +335,47 @@ std::string HexOf(std::string_view bytes) {
   return out;
 }
 
-// Why `value` (the server's text form) of `plan` cannot be exported; names column and value.
-Status ValueError(const ColumnPlan& plan, std::string_view value) {
+// Why `value` (the server's text form) of `plan` in `row` (1-based within the stream, as in
+// PostgreSQL's errors) cannot be exported; names column, row and value.
+Status ValueError(const ColumnPlan& plan, int64_t row, std::string_view value) {
   switch (plan.decoder) {
     case Decoder::kBool:
-      return Error(ErrorCode::kData,
-                   "column '{}': tinyint(1) value {} is not a boolean (0 or 1); cast the column "
-                   "(CAST(col AS SIGNED)) to export it as an integer",
-                   plan.name, value);
+      return Error(
+          ErrorCode::kData,
+          "column '{}' (row {}): tinyint(1) value {} is not a boolean (0 or 1); cast the column "
+          "(CAST(col AS SIGNED)) to export it as an integer",
+          plan.name, row, value);
     case Decoder::kBit:
-      return Error(ErrorCode::kData, "column '{}': BIT value {} does not fit {}", plan.name,
-                   HexOf(value), plan.type.ToString());
+      return Error(ErrorCode::kData, "column '{}' (row {}): BIT value {} does not fit {}",
+                   plan.name, row, HexOf(value), plan.type.ToString());
     case Decoder::kTime: {
       int64_t micros = 0;
       if (ParseTimeText(value, &micros) == ParseStatus::kOutOfRange) {
         return Error(ErrorCode::kData,
-                     "column '{}': TIME value '{}' is not a time of day (00:00:00 to "
+                     "column '{}' (row {}): TIME value '{}' is not a time of day (00:00:00 to "
                      "23:59:59.999999), which is all a TIME column can hold; cast it to text "
                      "(CAST(col AS CHAR)) to export durations",
-                     plan.name, value);
+                     plan.name, row, value);
       }
       break;
     }
     case Decoder::kDate:
     case Decoder::kDatetime:
-      return Error(ErrorCode::kData,
-                   "column '{}': '{}' is not a valid date (zero month or day?); only the full "
-                   "zero date 0000-00-00 is exported, as NULL",
-                   plan.name, value);
+      return Error(
+          ErrorCode::kData,
+          "column '{}' (row {}): '{}' is not a valid date (zero month or day?); only the full "
+          "zero date 0000-00-00 is exported, as NULL",
+          plan.name, row, value);
     case Decoder::kInt:
     case Decoder::kUInt64:
     case Decoder::kDecimal:
-      return Error(ErrorCode::kData, "column '{}': value {} is out of range for {}", plan.name,
-                   value, plan.type.ToString());
+      return Error(ErrorCode::kData, "column '{}' (row {}): value {} is out of range for {}",
+                   plan.name, row, value, plan.type.ToString());
     default:
       break;
   }
-  return Error(ErrorCode::kData, "column '{}': cannot decode value '{}' as {}", plan.name, value,
-               plan.type.ToString());
+  return Error(ErrorCode::kData, "column '{}' (row {}): cannot decode value '{}' as {}", plan.name,
+               row, value, plan.type.ToString());
 }
 
 FieldMeta MetaOf(const MYSQL_FIELD& field) {
@@ -635,8 +638,11 @@ class MysqlRowStream : public RowStream {
     return *estimate > kMaxBatchBytes;
   }
   void CountRow() {
+    ++rows_;
     if (Watchdog* watchdog = source_->watchdog()) watchdog->Progress();
   }
+  // The number of the row being decoded, for value errors.
+  int64_t current_row() const { return rows_ + 1; }
   bool done() const { return done_; }
 
   MysqlSource* source_;
@@ -648,6 +654,7 @@ class MysqlRowStream : public RowStream {
  private:
   bool done_ = false;
   Status status_;
+  int64_t rows_ = 0;  // rows committed so far in this stream
 };
 
 // Text protocol: mysql_use_result reads one row at a time from the socket buffer; values are
@@ -681,7 +688,7 @@ class TextStream final : public MysqlRowStream {
           continue;
         }
         if (!DecodeText(plans_[c], row[c], lengths[c], column)) {
-          return ValueError(plans_[c], std::string_view(row[c], lengths[c]));
+          return ValueError(plans_[c], current_row(), std::string_view(row[c], lengths[c]));
         }
         bytes += lengths[c];
       }
@@ -803,7 +810,7 @@ class BinaryStream final : public MysqlRowStream {
           column.AppendNull();
           continue;
         }
-        if (!DecodeBinary(c, column)) return ValueError(plans_[c], TextOf(c));
+        if (!DecodeBinary(c, column)) return ValueError(plans_[c], current_row(), TextOf(c));
         if (plans_[c].storage == Storage::kBytes) bytes += lengths_[c];
       }
       batch.CommitRow();

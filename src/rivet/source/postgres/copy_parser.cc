@@ -247,6 +247,16 @@ Status InfiniteError(const FieldContext& ctx, std::string_view type, bool positi
                ctx.column, ctx.row, type, positive ? "" : "-");
 }
 
+// A list holds a 1-D array whose subscripts start at 1 (PostgreSQL's default). Any other shape
+// would come back from the file as a different array ('[-2:0]={1,2,3}' as '{1,2,3}'), so it is
+// refused like NaN in a decimal rather than exported without its bounds.
+Status ArrayShapeError(const FieldContext& ctx, std::string_view shape) {
+  return Error(ErrorCode::kData,
+               "column '{}' (row {}): {} cannot be exported as a list; cast the column to text "
+               "in the query (\"{}\"::text)",
+               ctx.column, ctx.row, shape, ctx.column);
+}
+
 Status DecodeScalar(const ValueDecoder& dec, const uint8_t* p, int32_t length,
                     const FieldContext& ctx, Column& column) {
   auto expect = [&](int32_t width) -> bool { return length == width; };
@@ -561,15 +571,17 @@ Status CopyParser::DecodeArray(const ColumnDecoder& decoder, const uint8_t* p, i
     column.CloseList();
     return Status::Ok();
   }
-  if (ndim > 1) {
-    return Error(ErrorCode::kData,
-                 "column '{}' (row {}): a {}-dimensional array cannot be exported as a list; cast "
-                 "the column to text in the query (\"{}\"::text)",
-                 decoder.name, ctx.row, ndim, decoder.name);
-  }
+  if (ndim > 1) return ArrayShapeError(ctx, fmt::format("a {}-dimensional array", ndim));
   if (length < 20) return Corrupt(ctx, "array shorter than its dimension header");
   const int32_t count = LoadI32(p + 12);
+  const int32_t lower_bound = LoadI32(p + 16);
   if (count < 0) return Corrupt(ctx, fmt::format("array with {} elements", count));
+  if (lower_bound != 1) {
+    const int64_t upper_bound = int64_t{lower_bound} + count - 1;
+    return ArrayShapeError(ctx, fmt::format("an array with bounds [{}:{}] (lists start at 1, so "
+                                            "the bounds would be lost)",
+                                            lower_bound, upper_bound));
+  }
   const auto end = static_cast<size_t>(length);
   size_t pos = 20;
   Column& child = column.mutable_child();

@@ -567,6 +567,34 @@ TEST(CopyParserStreams, MultiDimensionalArrayIsADataErrorSuggestingACast) {
   EXPECT_NE(p.status.message().find("::text"), std::string::npos) << p.status.message();
 }
 
+TEST(CopyParserStreams, ArrayWithOtherBoundsIsADataErrorSuggestingACast) {
+  // Row 1: '{7}' (bounds [1:1]) exports; row 2: '[-2:0]={1,2,3}'::int4[]: ndim 1, no NULLs,
+  // int4, size 3, lower bound -2, three elements.
+  auto plain = Concat({Be32(1), Be32(0), Be32(oid::kInt4), Be32(1), Be32(1), Be32(4), Be32(7)});
+  auto shifted = Concat({Be32(1), Be32(0), Be32(oid::kInt4), Be32(3), Be32(-2), Be32(4), Be32(1),
+                         Be32(4), Be32(2), Be32(4), Be32(3)});
+  StreamBuilder s;
+  s.Header().Fields(1).Field(plain).Fields(1).Field(shifted).Trailer();
+  Parsed p = ParseAll(s.bytes(), Plan({{"slots", 1007, -1}}));
+  ASSERT_EQ(p.status.code(), ErrorCode::kData) << p.status.message();
+  EXPECT_NE(p.status.message().find("column 'slots' (row 2): an array with bounds [-2:0]"),
+            std::string::npos)
+      << p.status.message();
+  EXPECT_NE(p.status.message().find("cannot be exported as a list; cast the column to text in "
+                                    "the query (\"slots\"::text)"),
+            std::string::npos)
+      << p.status.message();
+  EXPECT_EQ(p.batch->num_rows(), 1u);  // the row before is kept; the bad one is not committed
+
+  // An empty array has no bounds, and bounds starting at 1 are the default shape.
+  auto empty = Concat({Be32(0), Be32(0), Be32(oid::kInt4)});
+  StreamBuilder ok;
+  ok.Header().Fields(1).Field(empty).Fields(1).Field(plain).Trailer();
+  Parsed fine = ParseAll(ok.bytes(), Plan({{"slots", 1007, -1}}));
+  ASSERT_TRUE(fine.status.ok()) << fine.status.message();
+  EXPECT_EQ(fine.batch->num_rows(), 2u);
+}
+
 TEST(CopyParserStreams, ArrayElementTypeAndLengthsAreChecked) {
   auto wrong_type =
       Concat({Be32(1), Be32(0), Be32(oid::kInt8), Be32(1), Be32(1), Be32(4), Be32(1)});

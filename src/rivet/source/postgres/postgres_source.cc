@@ -444,7 +444,12 @@ Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& que
   }
   const int nfields = PQnfields(described.get());
   if (nfields <= 0) {
-    return Error(ErrorCode::kQuery, "the query returns no columns (is it a SELECT?)");
+    // `SELECT FROM t` is valid SQL with rows but no columns; a statement that returns nothing
+    // (UPDATE without RETURNING) describes the same way.
+    return Error(
+        ErrorCode::kQuery,
+        "the query's result has no columns, and a result without columns cannot be "
+        "written to Parquet or CSV; select at least one column (SELECT col, ... FROM ...)");
   }
   std::vector<ResultColumn> columns;
   columns.reserve(static_cast<size_t>(nfields));
