@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <limits>
@@ -627,6 +628,42 @@ TEST_P(MysqlSourceTest, CancelFromAnotherThreadStopsStreamsAndQueries) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(running, "0");
+}
+
+// Cancel() lands anywhere: between statements, during the set-up of a stream, mid-result,
+// while a stream is abandoned. Every call then either succeeds or fails as cancelled, and the
+// source stays usable.
+TEST_P(MysqlSourceTest, CancelAtAnyTimeLeavesTheSourceUsable) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  auto source = Connected(url, {}, GetParam());
+  ASSERT_TRUE(source);
+  std::atomic<bool> stop{false};
+  std::thread canceller([&] {
+    while (!stop.load()) {
+      source->Cancel();
+      std::this_thread::sleep_for(std::chrono::milliseconds(7));
+    }
+  });
+  int ok = 0;
+  int cancelled = 0;
+  for (int i = 0; i < 100; ++i) {
+    Status status = Status::Ok();
+    if (i % 2 == 0) {
+      status = StreamAll(*source, "SELECT seq, MD5(seq) AS h FROM seq_1_to_20000").status();
+    } else {
+      status = source->QueryText("SELECT COUNT(*) FROM seq_1_to_2000000").status();
+    }
+    if (status.ok()) {
+      ++ok;
+    } else {
+      ++cancelled;
+      EXPECT_EQ(status.code(), ErrorCode::kTimeout) << status.message();
+    }
+  }
+  stop.store(true);
+  canceller.join();
+  EXPECT_GT(cancelled, 0) << ok << " calls succeeded";
+  EXPECT_EQ(Query(*source, "SELECT 42").at(0).at(0), "42");
 }
 
 constexpr const char* kSnapshotDb = "rivet_snap_test";

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -787,6 +788,44 @@ TEST_F(PostgresSourceTest, CancelFromAnotherThreadStopsStreamsAndQueries) {
       "AND (query LIKE '%pg_sleep(30)%' OR query LIKE '%generate_series(1, 5000001)%')");
   ASSERT_TRUE(activity.has_value()) << activity.error().message();
   EXPECT_EQ((*activity)[0][0], "0");
+}
+
+// Cancel() lands anywhere: between statements, during the set-up of a stream, mid-COPY, while a
+// stream is abandoned. Every call then either succeeds or fails as cancelled, never leaves the
+// connection unusable.
+TEST_F(PostgresSourceTest, CancelAtAnyTimeLeavesTheSourceUsable) {
+  auto source = Open(url_);
+  ASSERT_TRUE(source);
+  std::atomic<bool> stop{false};
+  std::thread canceller([&] {
+    while (!stop.load()) {
+      source->Cancel();
+      std::this_thread::sleep_for(std::chrono::milliseconds(7));
+    }
+  });
+  int ok = 0;
+  int cancelled = 0;
+  for (int i = 0; i < 100; ++i) {
+    Status status = Status::Ok();
+    if (i % 2 == 0) {
+      auto table = ReadAll(*source, "SELECT i, md5(i::text) FROM generate_series(1, 20000) i");
+      status = table.status();
+    } else {
+      auto rows = source->QueryText("SELECT count(*) FROM generate_series(1, 200000)");
+      status = rows.status();
+    }
+    if (status.ok()) {
+      ++ok;
+    } else {
+      ++cancelled;
+      EXPECT_EQ(status.code(), ErrorCode::kTimeout) << status.message();
+    }
+  }
+  stop.store(true);
+  canceller.join();
+  EXPECT_GT(cancelled, 0) << ok << " calls succeeded";
+  auto after = ReadAll(*source, "SELECT 42 AS answer");
+  ASSERT_TRUE(after.has_value()) << after.error().message();
 }
 
 constexpr const char* kSnapshotSchema = "rivet_snap_test";

@@ -40,6 +40,8 @@ constexpr unsigned kReadTimeoutGraceS = 30;
 constexpr int64_t kNetWriteTimeoutS = 3600;
 // The watchdog's side connection gives up quickly: it only sends one KILL QUERY.
 constexpr unsigned kKillConnectTimeoutS = 10;
+// ER_NO_SUCH_THREAD: KILL named a connection that is already closed.
+constexpr unsigned int kNoSuchThread = 1094;
 // FLUSH TABLES WITH READ LOCK blocks every writer while it waits for running statements, so
 // ShareSnapshot bounds that wait by lock_timeout_s but never beyond this many seconds.
 constexpr int64_t kMaxGlobalLockWaitS = 10;
@@ -649,6 +651,8 @@ class MysqlSource final : public Source {
     }
     std::string kill = fmt::format("KILL QUERY {}", id);
     if (mysql_real_query(side->get(), kill.data(), kill.size()) != 0) {
+      // The connection closed meanwhile (a stream abandoned or failed): nothing runs there.
+      if (mysql_errno(side->get()) == kNoSuchThread) return;
       spdlog::warn("mysql: could not cancel the query: {} (error {})", mysql_error(side->get()),
                    mysql_errno(side->get()));
     }
