@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <limits>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "rivet/columnar/batch.h"
+#include "support/mysql_client.h"
 #include "support/test_env.h"
 
 namespace rivet::source::mysql {
@@ -510,6 +512,366 @@ TEST_P(MysqlSourceTest, SessionSettingsDoNotLeakBetweenStreams) {
   EXPECT_EQ(Render(second->batches[0].column(1), 0), "7");
   EXPECT_EQ(Render(second->batches[0].column(3), 0), "2");
   EXPECT_EQ(Query(*source, "SELECT @@in_transaction").at(0).at(0), "0");
+}
+
+// --- QuoteLiteral, Cancel and shared snapshots -----------------------------------------------
+
+// Texts that a quoting mistake would change: quotes, backslashes, control characters, NUL,
+// 4-byte UTF-8.
+const std::vector<std::string>& LiteralTexts() {
+  static const std::vector<std::string> texts = {
+      "",
+      "it's",
+      "''",
+      R"(back\slash \' \\ ends with\)",
+      "line\nbreak\r\ttab \x1a ctrl-z",
+      std::string("nul\0byte", 8),
+      "\xF0\x9F\x98\x80 \xF0\x9D\x84\x9E four-byte UTF-8",
+      R"("double" and `backtick` and %_ wildcards)",
+      "all: ' \\ \n \xF0\x9F\x98\x80 '' \\'",
+  };
+  return texts;
+}
+
+void ExpectLiteralsRoundTrip(Source& source) {
+  for (const std::string& text : LiteralTexts()) {
+    auto literal = source.QuoteLiteral(text);
+    ASSERT_TRUE(literal.has_value()) << literal.error().message();
+    auto rows = source.QueryText("SELECT " + *literal);
+    ASSERT_TRUE(rows.has_value()) << *literal << ": " << rows.error().message();
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ(rows->at(0).at(0), text) << *literal;
+  }
+}
+
+TEST(MysqlSource, QuoteLiteralFollowsTheSessionSqlMode) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  auto offline = MakeMysqlSource(UrlConfig(url), {});
+  ASSERT_TRUE(offline.has_value());
+  auto refused = (*offline)->QuoteLiteral("x");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("Connect"), std::string::npos)
+      << refused.error().message();
+
+  auto source = Connected(url);
+  ASSERT_TRUE(source);
+  ExpectLiteralsRoundTrip(*source);
+  EXPECT_EQ(source->QuoteLiteral(R"(a\b)").value(), R"('a\\b')");
+
+  // With NO_BACKSLASH_ESCAPES a backslash is an ordinary character: quotes are doubled instead.
+  Query(*source, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+  EXPECT_EQ(source->QuoteLiteral(R"(a\b'c)").value(), R"('a\b''c')");
+  ExpectLiteralsRoundTrip(*source);
+}
+
+// Calls source.Cancel() on another thread after `delay`.
+std::thread CancelLater(Source& source, std::chrono::milliseconds delay) {
+  return std::thread([&source, delay] {
+    std::this_thread::sleep_for(delay);
+    source.Cancel();
+  });
+}
+
+TEST_P(MysqlSourceTest, CancelFromAnotherThreadStopsStreamsAndQueries) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  using std::chrono::steady_clock;
+  using namespace std::chrono_literals;
+  // Nothing connected yet: Cancel() does nothing.
+  auto unconnected = MakeMysqlSource(UrlConfig(url), {});
+  ASSERT_TRUE(unconnected.has_value());
+  (*unconnected)->Cancel();
+
+  ReadOptions options;  // statement_timeout_s = 0: no watchdog, only Cancel() stops these
+  auto source = Connected(url, options, GetParam());
+  ASSERT_TRUE(source);
+  source->Cancel();  // nothing runs: no effect on the next call
+  EXPECT_EQ(Query(*source, "SELECT 1").at(0).at(0), "1");
+
+  // A stream waiting for its first row (SLEEP returns 1 when killed: still an error).
+  auto start = steady_clock::now();
+  std::thread canceller = CancelLater(*source, 300ms);
+  auto streamed = StreamAll(*source, "SELECT SLEEP(30) AS slow");
+  canceller.join();
+  ASSERT_FALSE(streamed.has_value());
+  EXPECT_LT(steady_clock::now() - start, 20s);
+  EXPECT_EQ(streamed.error().code(), ErrorCode::kTimeout) << streamed.error().message();
+  EXPECT_NE(streamed.error().message().find("Source::Cancel"), std::string::npos)
+      << streamed.error().message();
+
+  // A small query.
+  start = steady_clock::now();
+  canceller = CancelLater(*source, 300ms);
+  auto text = source->QueryText("SELECT SLEEP(30)");
+  canceller.join();
+  ASSERT_FALSE(text.has_value());
+  EXPECT_LT(steady_clock::now() - start, 20s);
+  EXPECT_EQ(text.error().code(), ErrorCode::kTimeout) << text.error().message();
+
+  // A stream between two batches: nothing more is delivered after the cancel.
+  {
+    auto stream = source->Stream("SELECT seq, REPEAT('z', 100) AS pad FROM seq_1_to_50000000");
+    ASSERT_TRUE(stream.has_value()) << stream.error().message();
+    Batch batch((*stream)->schema());
+    auto first = (*stream)->Next(batch);
+    ASSERT_TRUE(first.has_value()) << first.error().message();
+    EXPECT_TRUE(*first);
+    source->Cancel();
+    auto next = (*stream)->Next(batch);
+    ASSERT_FALSE(next.has_value());
+    EXPECT_EQ(next.error().code(), ErrorCode::kTimeout) << next.error().message();
+    EXPECT_EQ(batch.num_rows(), 0u);
+  }
+
+  // Usable afterwards, and nothing it started still runs on the server (a killed statement
+  // takes a moment to leave the process list).
+  EXPECT_EQ(Query(*source, "SELECT 2").at(0).at(0), "2");
+  std::string running;
+  for (int i = 0; i < 100; ++i) {
+    running = Query(*source,
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> "
+                    "CONNECTION_ID() AND (INFO LIKE '%SLEEP(30)%' OR INFO LIKE "
+                    "'%seq_1_to_50000000%')")
+                  .at(0)
+                  .at(0)
+                  .value_or("");
+    if (running == "0") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(running, "0");
+}
+
+// Cancel() lands anywhere: between statements, during the set-up of a stream, mid-result,
+// while a stream is abandoned. Every call then either succeeds or fails as cancelled, and the
+// source stays usable.
+TEST_P(MysqlSourceTest, CancelAtAnyTimeLeavesTheSourceUsable) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  auto source = Connected(url, {}, GetParam());
+  ASSERT_TRUE(source);
+  std::atomic<bool> stop{false};
+  std::thread canceller([&] {
+    while (!stop.load()) {
+      source->Cancel();
+      std::this_thread::sleep_for(std::chrono::milliseconds(7));
+    }
+  });
+  int ok = 0;
+  int cancelled = 0;
+  for (int i = 0; i < 100; ++i) {
+    Status status = Status::Ok();
+    if (i % 2 == 0) {
+      status = StreamAll(*source, "SELECT seq, MD5(seq) AS h FROM seq_1_to_20000").status();
+    } else {
+      status = source->QueryText("SELECT COUNT(*) FROM seq_1_to_2000000").status();
+    }
+    if (status.ok()) {
+      ++ok;
+    } else {
+      ++cancelled;
+      EXPECT_EQ(status.code(), ErrorCode::kTimeout) << status.message();
+    }
+  }
+  stop.store(true);
+  canceller.join();
+  EXPECT_GT(cancelled, 0) << ok << " calls succeeded";
+  EXPECT_EQ(Query(*source, "SELECT 42").at(0).at(0), "42");
+}
+
+constexpr const char* kSnapshotDb = "rivet_snap_test";
+
+// The rows of the snapshot test table as "id=v", in id order, read through a Stream.
+Result<std::vector<std::string>> StreamedRows(Source& source) {
+  RIVET_ASSIGN_OR_RETURN(
+      Streamed streamed,
+      StreamAll(source, fmt::format("SELECT id, v FROM {}.t ORDER BY id", kSnapshotDb)));
+  std::vector<std::string> rows;
+  for (const Batch& batch : streamed.batches) {
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      rows.push_back(
+          fmt::format("{}={}", batch.column(0).values<int32_t>()[r], batch.column(1).StringAt(r)));
+    }
+  }
+  return rows;
+}
+
+// The same rows through QueryText.
+std::vector<std::string> QueriedRows(Source& source) {
+  std::vector<std::string> rows;
+  for (const auto& row :
+       Query(source, fmt::format("SELECT id, v FROM {}.t ORDER BY id", kSnapshotDb))) {
+    rows.push_back(fmt::format("{}={}", row.at(0).value_or("NULL"), row.at(1).value_or("NULL")));
+  }
+  return rows;
+}
+
+// Creates rivet_snap_test.t with two rows (InnoDB: consistent snapshots need it).
+void ResetSnapshotTable(testing::MysqlClient& admin) {
+  ASSERT_EQ(admin.Exec(fmt::format("DROP DATABASE IF EXISTS {0}; CREATE DATABASE {0}; "
+                                   "CREATE TABLE {0}.t (id INT PRIMARY KEY, v VARCHAR(20)) "
+                                   "ENGINE = InnoDB; "
+                                   "INSERT INTO {0}.t VALUES (1, 'old-1'), (2, 'old-2')",
+                                   kSnapshotDb)),
+            "");
+}
+
+void ChangeSnapshotTable(testing::MysqlClient& admin) {
+  ASSERT_EQ(admin.Exec(fmt::format("UPDATE {0}.t SET v = 'new-1' WHERE id = 1; "
+                                   "INSERT INTO {0}.t VALUES (3, 'new-3')",
+                                   kSnapshotDb)),
+            "");
+}
+
+const std::vector<std::string> kOldRows{"1=old-1", "2=old-2"};
+const std::vector<std::string> kNewRows{"1=new-1", "2=old-2", "3=new-3"};
+
+TEST_P(MysqlSourceTest, WorkersReadTheCoordinatorsSnapshot) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  testing::MysqlClient admin(url);
+  ASSERT_TRUE(admin.ok()) << admin.error();
+  ResetSnapshotTable(admin);
+
+  ReadOptions options;
+  options.lock_timeout_s = 30;  // the global read lock waits 10 s at most whatever this says
+  auto coordinator = Connected(url, options, GetParam());
+  auto first = Connected(url, options, GetParam());
+  auto second = Connected(url, options, GetParam());
+  ASSERT_TRUE(coordinator && first && second);
+  EXPECT_FALSE(first->InSharedSnapshot());
+  const std::vector<Source*> workers{first.get(), second.get()};
+  Status shared = coordinator->ShareSnapshot(workers);
+  ASSERT_TRUE(shared.ok()) << shared.message();
+  EXPECT_TRUE(coordinator->InSharedSnapshot());
+  EXPECT_TRUE(first->InSharedSnapshot());
+  EXPECT_TRUE(second->InSharedSnapshot());
+  // The global read lock is gone (the change below would wait for it), and the coordinator's
+  // session is back to its own lock_wait_timeout.
+  EXPECT_EQ(Query(*coordinator, "SELECT @@session.lock_wait_timeout").at(0).at(0), "30");
+
+  ChangeSnapshotTable(admin);
+
+  // Every Stream of every worker reads the snapshot, and the transaction stays open.
+  for (Source* worker : workers) {
+    for (int round = 0; round < 2; ++round) {
+      auto rows = StreamedRows(*worker);
+      ASSERT_TRUE(rows.has_value()) << rows.error().message();
+      EXPECT_EQ(*rows, kOldRows) << "round " << round;
+      EXPECT_EQ(Query(*worker, "SELECT @@in_transaction").at(0).at(0), "1");
+    }
+  }
+  // A failing query does not end a worker's snapshot.
+  auto missing = first->Stream("SELECT * FROM rivet_snap_test.no_such_table");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kQuery) << missing.error().message();
+  EXPECT_TRUE(first->InSharedSnapshot());
+  auto again = StreamedRows(*first);
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(*again, kOldRows);
+
+  // The coordinator's QueryText and Streams read it too.
+  EXPECT_EQ(QueriedRows(*coordinator), kOldRows);
+  auto failed = coordinator->QueryText("SELECT * FROM rivet_snap_test.no_such_table");
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(QueriedRows(*coordinator), kOldRows);
+  auto streamed = StreamedRows(*coordinator);
+  ASSERT_TRUE(streamed.has_value()) << streamed.error().message();
+  EXPECT_EQ(*streamed, kOldRows);
+
+  // A source outside the snapshot sees the new rows.
+  auto fresh = Connected(url, options, GetParam());
+  ASSERT_TRUE(fresh);
+  auto current = StreamedRows(*fresh);
+  ASSERT_TRUE(current.has_value()) << current.error().message();
+  EXPECT_EQ(*current, kNewRows);
+  EXPECT_FALSE(fresh->InSharedSnapshot());
+
+  // A worker whose connection is killed loses the snapshot: the Stream that meets the dead
+  // connection fails, later Streams read their own snapshot in their own transaction.
+  const std::string id = Query(*second, "SELECT CONNECTION_ID()").at(0).at(0).value_or("");
+  ASSERT_EQ(admin.Exec("KILL CONNECTION " + id), "");
+  auto lost = StreamedRows(*second);
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code(), ErrorCode::kNetwork) << lost.error().message();
+  EXPECT_FALSE(second->InSharedSnapshot());
+  auto own = StreamedRows(*second);
+  ASSERT_TRUE(own.has_value()) << own.error().message();
+  EXPECT_EQ(*own, kNewRows);
+  EXPECT_EQ(Query(*second, "SELECT @@in_transaction").at(0).at(0), "0");
+  // The others keep theirs.
+  auto kept = StreamedRows(*first);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message();
+  EXPECT_EQ(*kept, kOldRows);
+}
+
+TEST(MysqlSource, ShareSnapshotWithoutReloadIsAnAuthErrorAndChangesNothing) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  RIVET_REQUIRE_ENV(port, "RIVET_TEST_MYSQL_PORT");
+  testing::MysqlClient admin(url);
+  ASSERT_TRUE(admin.ok()) << admin.error();
+  ResetSnapshotTable(admin);
+  ASSERT_EQ(admin.Exec("DROP USER IF EXISTS 'rivet_noreload'@'127.0.0.1'; "
+                       "CREATE USER 'rivet_noreload'@'127.0.0.1' IDENTIFIED BY 'no-reload-pw'; "
+                       "GRANT SELECT ON rivet_snap_test.* TO 'rivet_noreload'@'127.0.0.1'"),
+            "");
+  const std::string user_url =
+      fmt::format("mysql://rivet_noreload:no-reload-pw@127.0.0.1:{}/rivet_snap_test", port);
+
+  auto coordinator = Connected(user_url);
+  auto worker = Connected(user_url);
+  ASSERT_TRUE(coordinator && worker);
+  const std::vector<Source*> workers{worker.get()};
+  Status shared = coordinator->ShareSnapshot(workers);
+  ASSERT_FALSE(shared.ok());
+  EXPECT_EQ(shared.code(), ErrorCode::kAuth) << shared.message();
+  EXPECT_NE(shared.message().find("RELOAD"), std::string::npos) << shared.message();
+  EXPECT_FALSE(coordinator->InSharedSnapshot());
+  EXPECT_FALSE(worker->InSharedSnapshot());
+  // Nothing changed: no transaction open, the session's lock_wait_timeout is its own again,
+  // and Streams run in their own transactions as before.
+  EXPECT_EQ(Query(*coordinator,
+                  "SELECT @@in_transaction, "
+                  "@@session.lock_wait_timeout = @@global.lock_wait_timeout")
+                .at(0),
+            (std::vector<std::optional<std::string>>{"0", "1"}));
+  EXPECT_EQ(Query(*worker, "SELECT @@in_transaction").at(0).at(0), "0");
+  auto before = StreamedRows(*worker);
+  ASSERT_TRUE(before.has_value()) << before.error().message();
+  EXPECT_EQ(*before, kOldRows);
+  ChangeSnapshotTable(admin);
+  auto after = StreamedRows(*worker);
+  ASSERT_TRUE(after.has_value()) << after.error().message();
+  EXPECT_EQ(*after, kNewRows);
+  EXPECT_EQ(QueriedRows(*coordinator), kNewRows);
+  EXPECT_EQ(Query(*worker, "SELECT @@in_transaction").at(0).at(0), "0");
+  EXPECT_EQ(admin.Exec("DROP USER 'rivet_noreload'@'127.0.0.1'"), "");
+}
+
+TEST(MysqlSource, ShareSnapshotWaitsForTheGlobalLockAtMostLockTimeout) {
+  RIVET_REQUIRE_ENV(url, "RIVET_TEST_MYSQL_URL");
+  testing::MysqlClient admin(url);
+  ASSERT_TRUE(admin.ok()) << admin.error();
+  ResetSnapshotTable(admin);
+  // Another session holds a write lock: FLUSH TABLES WITH READ LOCK has to wait for it.
+  testing::MysqlClient holder(url);
+  ASSERT_TRUE(holder.ok()) << holder.error();
+  ASSERT_EQ(holder.Exec("LOCK TABLES rivet_snap_test.t WRITE"), "");
+
+  ReadOptions options;
+  options.lock_timeout_s = 1;
+  auto coordinator = Connected(url, options);
+  auto worker = Connected(url, options);
+  ASSERT_TRUE(coordinator && worker);
+  const std::vector<Source*> workers{worker.get()};
+  const auto start = std::chrono::steady_clock::now();
+  Status shared = coordinator->ShareSnapshot(workers);
+  ASSERT_FALSE(shared.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(shared.code(), ErrorCode::kTimeout) << shared.message();
+  EXPECT_FALSE(coordinator->InSharedSnapshot());
+  EXPECT_FALSE(worker->InSharedSnapshot());
+  EXPECT_EQ(Query(*coordinator, "SELECT @@session.lock_wait_timeout").at(0).at(0), "1");
+  ASSERT_EQ(holder.Exec("UNLOCK TABLES"), "");
+  auto rows = StreamedRows(*worker);
+  ASSERT_TRUE(rows.has_value()) << rows.error().message();
+  EXPECT_EQ(*rows, kOldRows);
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, MysqlSourceTest,

@@ -7,17 +7,20 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rivet/columnar/batch.h"
 #include "rivet/config/config.h"
 #include "rivet/source/source.h"
+#include "support/pg_client.h"
 #include "support/test_env.h"
 
 namespace rivet {
@@ -713,6 +716,317 @@ TEST_F(PostgresSourceTest, WrongPasswordIsAuthAndNeverEchoed) {
   Status refused = (*bad)->Connect();
   EXPECT_EQ(refused.code(), ErrorCode::kAuth) << refused.message();
   EXPECT_EQ(refused.message().find(wrong), std::string::npos) << refused.message();
+}
+
+// --- QuoteLiteral, Cancel and shared snapshots -----------------------------------------------
+
+// Texts that a quoting mistake would change: quotes, backslashes (ordinary characters with
+// standard_conforming_strings), control characters, 4-byte UTF-8, escape-string look-alikes.
+const std::vector<std::string>& LiteralTexts() {
+  static const std::vector<std::string> texts = {
+      "",
+      "it's",
+      "''",
+      R"(back\slash \' \\ ends with\)",
+      "line\nbreak\r\ttab",
+      "\xF0\x9F\x98\x80 \xF0\x9D\x84\x9E four-byte UTF-8",
+      R"(E'\n' and $$dollars$$ and "double")",
+      "all: ' \\ \n \xF0\x9F\x98\x80 '' \\'",
+  };
+  return texts;
+}
+
+void ExpectLiteralsRoundTrip(Source& source) {
+  for (const std::string& text : LiteralTexts()) {
+    auto literal = source.QuoteLiteral(text);
+    ASSERT_TRUE(literal.has_value()) << literal.error().message();
+    auto rows = source.QueryText("SELECT " + *literal);
+    ASSERT_TRUE(rows.has_value()) << *literal << ": " << rows.error().message();
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0][0], text) << *literal;
+  }
+}
+
+TEST_F(PostgresSourceTest, QuoteLiteralRoundTripsThroughTheServer) {
+  auto source = Open(url_);
+  ASSERT_TRUE(source);
+  ExpectLiteralsRoundTrip(*source);
+  auto nul = source->QuoteLiteral(std::string("a\0b", 3));
+  ASSERT_FALSE(nul.has_value());
+  EXPECT_EQ(nul.error().code(), ErrorCode::kData) << nul.error().message();
+
+  // A connection that starts with standard_conforming_strings off (a role or server setting)
+  // is switched back on by Connect, so the same quoting holds.
+  auto legacy = Open(url_ + (url_.find('?') == std::string::npos ? "?" : "&") +
+                     "options=-c%20standard_conforming_strings%3Doff");
+  ASSERT_TRUE(legacy);
+  auto setting = legacy->QueryText("SHOW standard_conforming_strings");
+  ASSERT_TRUE(setting.has_value()) << setting.error().message();
+  EXPECT_EQ((*setting)[0][0], "on");
+  ExpectLiteralsRoundTrip(*legacy);
+}
+
+// Calls source.Cancel() on another thread after `delay`.
+std::thread CancelLater(Source& source, std::chrono::milliseconds delay) {
+  return std::thread([&source, delay] {
+    std::this_thread::sleep_for(delay);
+    source.Cancel();
+  });
+}
+
+TEST_F(PostgresSourceTest, CancelFromAnotherThreadStopsStreamsAndQueries) {
+  using std::chrono::steady_clock;
+  using namespace std::chrono_literals;
+  // Nothing connected yet: Cancel() does nothing.
+  auto unconnected = source::MakeSource(UrlConfig(url_), {});
+  ASSERT_TRUE(unconnected.has_value());
+  (*unconnected)->Cancel();
+
+  ReadOptions options;  // statement_timeout_s = 0: only Cancel() can stop these statements
+  auto source = Open(url_, options);
+  ASSERT_TRUE(source);
+  source->Cancel();  // nothing runs: no effect on the next call
+  auto idle = source->QueryText("SELECT 1");
+  ASSERT_TRUE(idle.has_value()) << idle.error().message();
+
+  // A stream waiting for its first row.
+  auto start = steady_clock::now();
+  std::thread canceller = CancelLater(*source, 300ms);
+  auto table = ReadAll(*source, "SELECT 1 AS x FROM pg_sleep(30)");
+  canceller.join();
+  ASSERT_FALSE(table.has_value());
+  EXPECT_LT(steady_clock::now() - start, 20s);
+  EXPECT_EQ(table.error().code(), ErrorCode::kTimeout) << table.error().message();
+  EXPECT_NE(table.error().message().find("Source::Cancel"), std::string::npos)
+      << table.error().message();
+
+  // A small query.
+  start = steady_clock::now();
+  canceller = CancelLater(*source, 300ms);
+  auto text = source->QueryText("SELECT pg_sleep(30)");
+  canceller.join();
+  ASSERT_FALSE(text.has_value());
+  EXPECT_LT(steady_clock::now() - start, 20s);
+  EXPECT_EQ(text.error().code(), ErrorCode::kTimeout) << text.error().message();
+
+  // A stream between two batches: rows already received are not delivered after the cancel.
+  {
+    auto stream = source->Stream("SELECT i, md5(i::text) FROM generate_series(1, 5000001) AS i");
+    ASSERT_TRUE(stream.has_value()) << stream.error().message();
+    Batch batch((*stream)->schema());
+    auto first = (*stream)->Next(batch);
+    ASSERT_TRUE(first.has_value()) << first.error().message();
+    EXPECT_TRUE(*first);
+    source->Cancel();
+    auto next = (*stream)->Next(batch);
+    ASSERT_FALSE(next.has_value());
+    EXPECT_EQ(next.error().code(), ErrorCode::kTimeout) << next.error().message();
+    EXPECT_EQ(batch.num_rows(), 0u);
+  }
+
+  // The source is usable afterwards, and nothing it started still runs on the server.
+  auto after = ReadAll(*source, "SELECT 42 AS answer");
+  ASSERT_TRUE(after.has_value()) << after.error().message();
+  EXPECT_EQ(after->batches.at(0)->column(0).values<int32_t>()[0], 42);
+  auto activity = source->QueryText(
+      "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+      "AND (query LIKE '%pg_sleep(30)%' OR query LIKE '%generate_series(1, 5000001)%')");
+  ASSERT_TRUE(activity.has_value()) << activity.error().message();
+  EXPECT_EQ((*activity)[0][0], "0");
+}
+
+// Cancel() lands anywhere: between statements, during the set-up of a stream, mid-COPY, while a
+// stream is abandoned. Every call then either succeeds or fails as cancelled, never leaves the
+// connection unusable.
+TEST_F(PostgresSourceTest, CancelAtAnyTimeLeavesTheSourceUsable) {
+  auto source = Open(url_);
+  ASSERT_TRUE(source);
+  std::atomic<bool> stop{false};
+  std::thread canceller([&] {
+    while (!stop.load()) {
+      source->Cancel();
+      std::this_thread::sleep_for(std::chrono::milliseconds(7));
+    }
+  });
+  int ok = 0;
+  int cancelled = 0;
+  for (int i = 0; i < 100; ++i) {
+    Status status = Status::Ok();
+    if (i % 2 == 0) {
+      auto table = ReadAll(*source, "SELECT i, md5(i::text) FROM generate_series(1, 20000) i");
+      status = table.status();
+    } else {
+      auto rows = source->QueryText("SELECT count(*) FROM generate_series(1, 200000)");
+      status = rows.status();
+    }
+    if (status.ok()) {
+      ++ok;
+    } else {
+      ++cancelled;
+      EXPECT_EQ(status.code(), ErrorCode::kTimeout) << status.message();
+    }
+  }
+  stop.store(true);
+  canceller.join();
+  EXPECT_GT(cancelled, 0) << ok << " calls succeeded";
+  auto after = ReadAll(*source, "SELECT 42 AS answer");
+  ASSERT_TRUE(after.has_value()) << after.error().message();
+}
+
+constexpr const char* kSnapshotSchema = "rivet_snap_test";
+
+// The rows of the snapshot test table as "id=v", in id order, read through a Stream.
+Result<std::vector<std::string>> StreamedRows(Source& source) {
+  RIVET_ASSIGN_OR_RETURN(
+      Table table,
+      ReadAll(source, fmt::format("SELECT id, v FROM {}.t ORDER BY id", kSnapshotSchema)));
+  std::vector<std::string> rows;
+  for (const auto& batch : table.batches) {
+    for (size_t r = 0; r < batch->num_rows(); ++r) {
+      rows.push_back(fmt::format("{}={}", batch->column(0).values<int32_t>()[r],
+                                 batch->column(1).StringAt(r)));
+    }
+  }
+  return rows;
+}
+
+// The same rows through QueryText.
+std::vector<std::string> QueriedRows(Source& source) {
+  std::vector<std::string> rows;
+  auto result =
+      source.QueryText(fmt::format("SELECT id, v FROM {}.t ORDER BY id", kSnapshotSchema));
+  EXPECT_TRUE(result.has_value()) << result.error().message();
+  if (!result.has_value()) return rows;
+  for (const auto& row : *result) rows.push_back(fmt::format("{}={}", *row[0], *row[1]));
+  return rows;
+}
+
+TEST_F(PostgresSourceTest, WorkersReadTheCoordinatorsSnapshot) {
+  testing::PgClient admin(url_);
+  ASSERT_TRUE(admin.ok()) << admin.error();
+  ASSERT_EQ(admin.Exec(fmt::format("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}; "
+                                   "CREATE TABLE {0}.t (id int PRIMARY KEY, v text); "
+                                   "INSERT INTO {0}.t VALUES (1, 'old-1'), (2, 'old-2')",
+                                   kSnapshotSchema)),
+            "");
+  const std::vector<std::string> old_rows{"1=old-1", "2=old-2"};
+  const std::vector<std::string> new_rows{"1=new-1", "2=old-2", "3=new-3"};
+
+  auto coordinator = Open(url_);
+  auto first = Open(url_);
+  auto second = Open(url_);
+  ASSERT_TRUE(coordinator && first && second);
+  EXPECT_FALSE(first->InSharedSnapshot());
+  const std::vector<Source*> workers{first.get(), second.get()};
+  Status shared = coordinator->ShareSnapshot(workers);
+  ASSERT_TRUE(shared.ok()) << shared.message();
+  EXPECT_TRUE(coordinator->InSharedSnapshot());
+  EXPECT_TRUE(first->InSharedSnapshot());
+  EXPECT_TRUE(second->InSharedSnapshot());
+
+  // Committed by another session after the snapshot was taken.
+  ASSERT_EQ(admin.Exec(fmt::format("UPDATE {0}.t SET v = 'new-1' WHERE id = 1; "
+                                   "INSERT INTO {0}.t VALUES (3, 'new-3')",
+                                   kSnapshotSchema)),
+            "");
+
+  // Every Stream of every worker (each its own transaction) reads the snapshot.
+  for (Source* worker : workers) {
+    for (int round = 0; round < 2; ++round) {
+      auto rows = StreamedRows(*worker);
+      ASSERT_TRUE(rows.has_value()) << rows.error().message();
+      EXPECT_EQ(*rows, old_rows) << "round " << round;
+    }
+  }
+  // The coordinator's QueryText and Streams read it too, also after a failing statement.
+  EXPECT_EQ(QueriedRows(*coordinator), old_rows);
+  auto failed = coordinator->QueryText("SELECT 1 / 0");
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_NE(failed.error().message().find("22012"), std::string::npos) << failed.error().message();
+  EXPECT_EQ(QueriedRows(*coordinator), old_rows);
+  auto streamed = StreamedRows(*coordinator);
+  ASSERT_TRUE(streamed.has_value()) << streamed.error().message();
+  EXPECT_EQ(*streamed, old_rows);
+  auto failed_stream = ReadAll(*coordinator, "SELECT i, 1 / (i - 3) FROM generate_series(1, 5) i");
+  ASSERT_FALSE(failed_stream.has_value());
+  EXPECT_EQ(QueriedRows(*coordinator), old_rows);
+  auto isolation = coordinator->QueryText("SHOW transaction_isolation");
+  ASSERT_TRUE(isolation.has_value()) << isolation.error().message();
+  EXPECT_EQ((*isolation)[0][0], "repeatable read");
+  EXPECT_TRUE(coordinator->InSharedSnapshot());
+
+  // A source outside the snapshot sees the new rows.
+  auto fresh = Open(url_);
+  ASSERT_TRUE(fresh);
+  auto current = StreamedRows(*fresh);
+  ASSERT_TRUE(current.has_value()) << current.error().message();
+  EXPECT_EQ(*current, new_rows);
+  EXPECT_FALSE(fresh->InSharedSnapshot());
+
+  // A worker whose backend is killed reconnects on its next Stream and rejoins the snapshot.
+  auto pid = first->QueryText("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.has_value()) << pid.error().message();
+  const std::string old_pid = *(*pid)[0][0];
+  auto killed = admin.Query(fmt::format("SELECT pg_terminate_backend({}, 10000)", old_pid));
+  ASSERT_EQ(killed.size(), 1u) << admin.error();
+  EXPECT_EQ(killed[0][0], "t");
+  auto rejoined = StreamedRows(*first);
+  ASSERT_TRUE(rejoined.has_value()) << rejoined.error().message();
+  EXPECT_EQ(*rejoined, old_rows);
+  EXPECT_TRUE(first->InSharedSnapshot());
+  auto new_pid = first->QueryText("SELECT pg_backend_pid()");
+  ASSERT_TRUE(new_pid.has_value()) << new_pid.error().message();
+  EXPECT_NE(*(*new_pid)[0][0], old_pid);
+
+  // Once the coordinator is gone the snapshot cannot be imported: each worker says so once and
+  // reads a snapshot of its own from then on. (Its backend ends a moment after the connection
+  // closes; until then the snapshot can still be imported.)
+  auto coordinator_pid = coordinator->QueryText("SELECT pg_backend_pid()");
+  ASSERT_TRUE(coordinator_pid.has_value()) << coordinator_pid.error().message();
+  coordinator.reset();
+  for (int i = 0; i < 200; ++i) {
+    auto left = admin.Query(fmt::format("SELECT count(*) FROM pg_stat_activity WHERE pid = {}",
+                                        *(*coordinator_pid)[0][0]));
+    ASSERT_EQ(left.size(), 1u) << admin.error();
+    if (left[0][0] == "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (Source* worker : workers) {
+    for (int round = 0; round < 2; ++round) {
+      auto rows = StreamedRows(*worker);
+      ASSERT_TRUE(rows.has_value()) << rows.error().message();
+      EXPECT_EQ(*rows, new_rows) << "round " << round;
+      EXPECT_FALSE(worker->InSharedSnapshot());
+    }
+  }
+}
+
+TEST_F(PostgresSourceTest, CoordinatorLosingItsConnectionEndsTheSharedSnapshot) {
+  auto coordinator = Open(url_);
+  auto worker = Open(url_);
+  ASSERT_TRUE(coordinator && worker);
+  const std::vector<Source*> workers{worker.get()};
+  Status shared = coordinator->ShareSnapshot(workers);
+  ASSERT_TRUE(shared.ok()) << shared.message();
+  auto pid = coordinator->QueryText("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.has_value()) << pid.error().message();
+  testing::PgClient admin(url_);
+  ASSERT_TRUE(admin.ok()) << admin.error();
+  auto killed = admin.Query(fmt::format("SELECT pg_terminate_backend({}, 10000)", *(*pid)[0][0]));
+  ASSERT_EQ(killed.size(), 1u) << admin.error();
+  // The statement that meets the lost connection fails; the coordinator then reconnects and
+  // reads the current data, and no longer claims the snapshot.
+  auto lost = coordinator->QueryText("SELECT 1");
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code(), ErrorCode::kNetwork) << lost.error().message();
+  EXPECT_FALSE(coordinator->InSharedSnapshot());
+  auto again = coordinator->QueryText("SELECT current_setting('transaction_isolation')");
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ((*again)[0][0], "read committed");
+  // The worker falls back to its own snapshot.
+  auto rows = ReadAll(*worker, "SELECT 1 AS one");
+  ASSERT_TRUE(rows.has_value()) << rows.error().message();
+  EXPECT_FALSE(worker->InSharedSnapshot());
 }
 
 TEST_F(PostgresSourceTest, ClosedPortIsANetworkError) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,33 @@ class Source {
   virtual std::string ServerDescription() const = 0;
   // Quotes an identifier for this engine ("col" / `col`).
   virtual std::string QuoteIdentifier(std::string_view name) const = 0;
+  // A string literal holding exactly `text` for this session ('it''s' on PostgreSQL with
+  // standard_conforming_strings; MySQL escapes by the session's sql_mode, so it needs
+  // Connect() first). kData for text the engine cannot hold (a NUL byte on PostgreSQL).
+  virtual Result<std::string> QuoteLiteral(std::string_view text) const = 0;
+
+  // Asks the server to stop whatever statement this source is running (a Stream or a
+  // QueryText). Safe to call from any thread, at any time, also when nothing runs; the
+  // interrupted call then returns an error. Used on SIGINT/SIGTERM and after a write failure,
+  // so that a reader blocked on the network never waits for statement_timeout_s.
+  virtual void Cancel() = 0;
+
+  // Makes every source in `workers` (connected, same engine as this one) read one snapshot,
+  // coordinated by this source, which must stay alive (and connected) until the workers are
+  // done. On success QueryText on this source reads the same snapshot (for MIN/MAX), and
+  // each worker's later Streams read it too.
+  //   PostgreSQL: this source opens a REPEATABLE READ READ ONLY transaction and exports its
+  //     snapshot (pg_export_snapshot()); every worker Stream begins its own transaction with
+  //     SET TRANSACTION SNAPSHOT, so a reconnected worker rejoins the same snapshot.
+  //   MySQL/MariaDB: this source takes FLUSH TABLES WITH READ LOCK (bounded by
+  //     lock_timeout_s), each worker and this source START TRANSACTION WITH CONSISTENT
+  //     SNAPSHOT and keep that transaction across Streams, then UNLOCK TABLES. A worker whose
+  //     connection is lost falls back to a transaction per Stream.
+  // An error (no privilege, lock timeout) leaves every source as it was: the caller falls
+  // back to one transaction per Stream and says so.
+  virtual Status ShareSnapshot(std::span<Source* const> workers) = 0;
+  // True while this source's Streams read the shared snapshot of ShareSnapshot.
+  virtual bool InSharedSnapshot() const = 0;
 };
 
 Result<std::unique_ptr<Source>> MakeSource(const config::SourceConfig& config,

@@ -10,8 +10,10 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "rivet/source/mysql/mysql_decode.h"
 #include "rivet/source/mysql/mysql_errors.h"
@@ -38,6 +40,14 @@ constexpr unsigned kReadTimeoutGraceS = 30;
 constexpr int64_t kNetWriteTimeoutS = 3600;
 // The watchdog's side connection gives up quickly: it only sends one KILL QUERY.
 constexpr unsigned kKillConnectTimeoutS = 10;
+// ER_NO_SUCH_THREAD: KILL named a connection that is already closed.
+constexpr unsigned int kNoSuchThread = 1094;
+// FLUSH TABLES WITH READ LOCK blocks every writer while it waits for running statements, so
+// ShareSnapshot bounds that wait by lock_timeout_s but never beyond this many seconds.
+constexpr int64_t kMaxGlobalLockWaitS = 10;
+// The largest lock_wait_timeout the server accepts (one year).
+constexpr int64_t kMaxLockWaitTimeoutS = 31536000;
+constexpr const char* kStartSnapshot = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
 // A batch stops growing past this many bytes whatever RowsPerBatch says (wide rows).
 constexpr size_t kMaxBatchBytes = size_t{256} << 20;
 
@@ -431,7 +441,7 @@ class MysqlSource final : public Source {
   }
 
   Status Connect() override {
-    conn_.reset();
+    DropConnection();
     unsigned read_timeout = 0;
     if (options_.statement_timeout_s > 0) {
       read_timeout = static_cast<unsigned>(
@@ -442,7 +452,7 @@ class MysqlSource final : public Source {
     connection_id_.store(mysql_thread_id(conn_.get()));
     if (options_.statement_timeout_s > 0 && !watchdog_) {
       watchdog_ = std::make_unique<Watchdog>(std::chrono::seconds(options_.statement_timeout_s),
-                                             [this] { CancelRunningQuery(); });
+                                             [this] { OnStall(); });
     }
     std::string session =
         fmt::format("SET time_zone = '+00:00', SESSION net_write_timeout = {}", kNetWriteTimeoutS);
@@ -450,10 +460,10 @@ class MysqlSource final : public Source {
       // Row locks (InnoDB) and metadata locks (a concurrent ALTER TABLE): both answer 1205.
       session +=
           fmt::format(", SESSION innodb_lock_wait_timeout = {0}, SESSION lock_wait_timeout = {0}",
-                      std::min<int64_t>(options_.lock_timeout_s, 31536000));
+                      std::min<int64_t>(options_.lock_timeout_s, kMaxLockWaitTimeoutS));
     }
     Status status = Exec(session, "setting up the session");
-    if (!status.ok()) conn_.reset();
+    if (!status.ok()) DropConnection();
     return status;
   }
 
@@ -463,6 +473,7 @@ class MysqlSource final : public Source {
       const std::string& sql) override {
     if (stream_open_) return Error(ErrorCode::kInternal, "mysql: a stream is open on this source");
     RIVET_RETURN_IF_ERROR(EnsureConnected());
+    cancel_requested_.store(false);
     if (watchdog_) watchdog_->Reset();
     ArmGuard arm(watchdog_.get());
     if (mysql_real_query(conn_.get(), sql.data(), sql.size()) != 0) {
@@ -472,6 +483,8 @@ class MysqlSource final : public Source {
     if (watchdog_ && watchdog_->fired()) {
       return Failed(Error(ErrorCode::kTimeout, "mysql: the query was cancelled by the watchdog"));
     }
+    // An interrupted statement may still end "normally" (SLEEP() returns 1).
+    if (cancel_requested()) return Failed(CancelledError());
     std::vector<std::vector<std::optional<std::string>>> rows;
     if (!result) {
       if (mysql_field_count(conn_.get()) == 0) return rows;  // a statement without rows
@@ -507,14 +520,62 @@ class MysqlSource final : public Source {
     return quoted;
   }
 
+  Result<std::string> QuoteLiteral(std::string_view text) const override {
+    if (!conn_) {
+      return Error(ErrorCode::kInternal,
+                   "mysql: quoting a literal needs a connection (its escapes follow the "
+                   "session's sql_mode): Connect() first");
+    }
+    // Connector/C escapes by the connection's character set and by the server status the
+    // last reply carried: with NO_BACKSLASH_ESCAPES it only doubles quotes, otherwise it
+    // backslash-escapes quotes, backslashes, NUL, CR, LF and Ctrl-Z. Connector/C has no
+    // mysql_real_escape_string_quote; inside '...' both forms are exact.
+    std::string quoted(text.size() * 2 + 2, '\0');
+    quoted[0] = '\'';
+    const unsigned long length =
+        mysql_real_escape_string(conn_.get(), quoted.data() + 1, text.data(), text.size());
+    if (length == static_cast<unsigned long>(-1)) {
+      return Error(ErrorCode::kData, "mysql: cannot escape the text as a string literal");
+    }
+    quoted.resize(length + 1);
+    quoted.push_back('\'');
+    return quoted;
+  }
+
+  // KILL QUERY over a side connection (the source's own connection is busy waiting for the
+  // server); a no-op without a connection.
+  void Cancel() override {
+    cancel_requested_.store(true);
+    KillQuery("cancelling the query (Source::Cancel)");
+  }
+
+  Status ShareSnapshot(std::span<Source* const> workers) override;
+  bool InSharedSnapshot() const override { return pinned_; }
+
   // --- for the streams ---
   MYSQL* conn() { return conn_.get(); }
   Watchdog* watchdog() { return watchdog_.get(); }
   const ReadOptions& options() const { return options_; }
   void set_stream_open(bool open) { stream_open_ = open; }
+  // In the shared snapshot's transaction, which streams neither start nor commit.
+  bool pinned() const { return pinned_; }
+  // True once Cancel() was called during the current Stream or QueryText.
+  bool cancel_requested() const { return cancel_requested_.load(); }
+  static Status CancelledError() {
+    return Error(ErrorCode::kTimeout, "mysql: the query was cancelled (Source::Cancel)");
+  }
   // Closes the connection without reading what the server still sends; the server rolls the
-  // transaction back. The next call reconnects.
-  void DropConnection() { conn_.reset(); }
+  // transaction back (a shared snapshot's too). The next call reconnects.
+  void DropConnection() {
+    if (pinned_) {
+      spdlog::warn(
+          "mysql: the connection holding the shared snapshot was closed; later streams of this "
+          "source read a snapshot of their own");
+      pinned_ = false;
+    }
+    connection_id_.store(0);
+    conn_.reset();
+  }
 
   // Runs a statement whose result (if any) is discarded.
   Status Exec(const std::string& sql, std::string_view what) {
@@ -534,6 +595,12 @@ class MysqlSource final : public Source {
                      "mysql: no row from the server for {} s: the query was cancelled "
                      "(statement_timeout_s = {})",
                      watchdog_->timeout_s(), watchdog_->timeout_s());
+    } else if (cancel_requested() && status.code() != ErrorCode::kData) {
+      // KILL QUERY surfaces as 1317 (interrupted) or, mid-result, as a broken read.
+      if (status.message() != CancelledError().message()) {
+        status = Error(ErrorCode::kTimeout, "mysql: the query was cancelled (Source::Cancel): {}",
+                       status.message());
+      }
     }
     if (status.code() == ErrorCode::kNetwork || status.code() == ErrorCode::kTimeout) {
       DropConnection();
@@ -547,14 +614,39 @@ class MysqlSource final : public Source {
     return Connect();
   }
 
-  // Runs on the watchdog thread: KILL QUERY over a second connection (the first one is busy
-  // waiting for the result). KILL QUERY stops the statement and keeps the connection.
-  void CancelRunningQuery() {
-    unsigned long id = connection_id_.load();
+  // Back to the session's own lock_wait_timeout after FLUSH TABLES WITH READ LOCK.
+  Status RestoreLockWaitTimeout() {
+    const std::string value =
+        options_.lock_timeout_s > 0
+            ? std::to_string(std::min<int64_t>(options_.lock_timeout_s, kMaxLockWaitTimeoutS))
+            : "DEFAULT";
+    return Exec(fmt::format("SET SESSION lock_wait_timeout = {}", value),
+                "restoring lock_wait_timeout");
+  }
+
+  // Ends the shared snapshot's transaction of a ShareSnapshot that failed part-way.
+  void Unpin() {
+    pinned_ = false;
+    if (conn_ && !Exec("ROLLBACK", "ending the shared snapshot").ok()) DropConnection();
+  }
+
+  // Runs on the watchdog thread.
+  void OnStall() {
     spdlog::warn(
         "mysql: no row from the server for {} s (statement_timeout_s); cancelling the "
         "query",
         options_.statement_timeout_s);
+    KillQuery("cancelling the stalled query");
+  }
+
+  // KILL QUERY over a second connection (the first one is busy waiting for the result); KILL
+  // QUERY stops the statement and keeps the connection. Safe on any thread: it reads only the
+  // connection id (atomic, 0 while not connected) and the immutable connect parameters. Ids
+  // are never reused while the server runs, so a stale id kills nothing else.
+  void KillQuery(std::string_view why) {
+    const unsigned long id = connection_id_.load();
+    if (id == 0) return;
+    spdlog::debug("mysql: {}: KILL QUERY {}", why, id);
     auto side = OpenConnection(params_, kKillConnectTimeoutS, kKillConnectTimeoutS);
     if (!side.has_value()) {
       spdlog::warn("mysql: could not cancel the query: {}", side.error().message());
@@ -562,6 +654,8 @@ class MysqlSource final : public Source {
     }
     std::string kill = fmt::format("KILL QUERY {}", id);
     if (mysql_real_query(side->get(), kill.data(), kill.size()) != 0) {
+      // The connection closed meanwhile (a stream abandoned or failed): nothing runs there.
+      if (mysql_errno(side->get()) == kNoSuchThread) return;
       spdlog::warn("mysql: could not cancel the query: {} (error {})", mysql_error(side->get()),
                    mysql_errno(side->get()));
     }
@@ -574,6 +668,12 @@ class MysqlSource final : public Source {
   std::atomic<unsigned long> connection_id_{0};
   std::string description_;
   bool stream_open_ = false;
+  // Set by Cancel() (any thread), cleared when a Stream or QueryText starts: a KILL QUERY
+  // that reaches the server between two statements of one call still stops it, and a
+  // statement that ends "normally" after it (SLEEP) still reports the cancel.
+  std::atomic<bool> cancel_requested_{false};
+  // This connection's open transaction is the shared snapshot of ShareSnapshot.
+  bool pinned_ = false;
   std::unique_ptr<Watchdog> watchdog_;
 };
 
@@ -600,6 +700,12 @@ class MysqlRowStream : public RowStream {
     batch.Clear();
     if (!status_.ok()) return status_;
     if (done_) return false;
+    if (source_->cancel_requested()) {
+      // Rows already buffered are not delivered after a Cancel().
+      status_ = source_->Failed(MysqlSource::CancelledError());
+      Abandon();
+      return status_;
+    }
     batch.Reserve(rows_per_batch_);
     Status status;
     {
@@ -629,6 +735,9 @@ class MysqlRowStream : public RowStream {
     if (Watchdog* watchdog = source_->watchdog(); watchdog && watchdog->fired()) {
       return Error(ErrorCode::kTimeout, "mysql: the query was cancelled by the watchdog");
     }
+    if (source_->cancel_requested()) return MysqlSource::CancelledError();
+    // The shared snapshot's transaction outlives the stream.
+    if (source_->pinned()) return Status::Ok();
     return source_->Exec("COMMIT", "ending the read-only transaction");
   }
   // True when the batch is full by bytes (checked cheaply with a running estimate).
@@ -1000,26 +1109,34 @@ std::vector<ColumnPlan> PlansOf(MYSQL_RES* metadata) {
 Result<std::unique_ptr<RowStream>> MysqlSource::Stream(const std::string& query) {
   if (stream_open_) return Error(ErrorCode::kInternal, "mysql: a stream is already open");
   RIVET_RETURN_IF_ERROR(EnsureConnected());
+  cancel_requested_.store(false);
   if (watchdog_) watchdog_->Reset();
   ArmGuard arm(watchdog_.get());
-  // Any failure below leaves a transaction or a result half-way: close the connection.
-  auto fail = [this](Status status) {
+  // A failure below leaves the stream's transaction or a result half-way: close the
+  // connection. A connection pinned to the shared snapshot is kept when no result is pending
+  // (a failed statement does not end an InnoDB transaction), so the snapshot survives a bad
+  // query.
+  auto fail = [this](Status status, bool result_pending = true) {
     status = Failed(std::move(status));
-    DropConnection();
+    if (!pinned_ || result_pending) DropConnection();
     return status;
   };
-  Status begin = Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
-                      "starting the read-only transaction");
-  if (!begin.ok()) return fail(begin);
+  if (!pinned_) {
+    Status begin = Exec(kStartSnapshot, "starting the read-only transaction");
+    if (!begin.ok()) return fail(begin);
+  }
+  // A KILL QUERY that reached the server before the query was ignored there.
+  if (cancel_requested()) return fail(CancelledError(), false);
 
   if (protocol_ == Protocol::kText) {
     if (mysql_real_query(conn_.get(), query.data(), query.size()) != 0) {
-      return fail(ConnError(conn_.get(), "query failed"));
+      return fail(ConnError(conn_.get(), "query failed"), false);
     }
     ResultPtr result(mysql_use_result(conn_.get()));
     if (!result) {
       if (mysql_field_count(conn_.get()) == 0) {
-        return fail(Error(ErrorCode::kQuery, "mysql: the query returns no rows (not a SELECT)"));
+        return fail(Error(ErrorCode::kQuery, "mysql: the query returns no rows (not a SELECT)"),
+                    false);
       }
       return fail(ConnError(conn_.get(), "query failed"));
     }
@@ -1044,12 +1161,14 @@ Result<std::unique_ptr<RowStream>> MysqlSource::Stream(const std::string& query)
   StmtPtr stmt(mysql_stmt_init(conn_.get()));
   if (!stmt) return fail(Error(ErrorCode::kInternal, "mysql: out of memory"));
   if (mysql_stmt_prepare(stmt.get(), query.data(), query.size()) != 0) {
-    return fail(StmtError(stmt.get(), "query failed"));
+    return fail(StmtError(stmt.get(), "query failed"), false);
   }
   if (mysql_stmt_field_count(stmt.get()) == 0) {
-    return fail(Error(ErrorCode::kQuery, "mysql: the query returns no rows (not a SELECT)"));
+    return fail(Error(ErrorCode::kQuery, "mysql: the query returns no rows (not a SELECT)"), false);
   }
-  if (mysql_stmt_execute(stmt.get()) != 0) return fail(StmtError(stmt.get(), "query failed"));
+  if (mysql_stmt_execute(stmt.get()) != 0) {
+    return fail(StmtError(stmt.get(), "query failed"), false);
+  }
   ResultPtr metadata(mysql_stmt_result_metadata(stmt.get()));
   if (!metadata) return fail(StmtError(stmt.get(), "reading the result columns failed"));
   std::vector<ColumnPlan> plans = PlansOf(metadata.get());
@@ -1062,6 +1181,75 @@ Result<std::unique_ptr<RowStream>> MysqlSource::Stream(const std::string& query)
     return status;
   }
   return std::unique_ptr<RowStream>(std::move(stream));
+}
+
+Status MysqlSource::ShareSnapshot(std::span<Source* const> workers) {
+  std::vector<MysqlSource*> sources;  // the workers, then this coordinator
+  sources.reserve(workers.size() + 1);
+  for (Source* worker : workers) {
+    auto* mysql = dynamic_cast<MysqlSource*>(worker);
+    if (mysql == nullptr || mysql == this) {
+      return Error(ErrorCode::kInternal,
+                   "mysql: ShareSnapshot: every worker must be another MySQL source");
+    }
+    sources.push_back(mysql);
+  }
+  sources.push_back(this);
+  for (MysqlSource* source : sources) {
+    if (source->stream_open_ || source->pinned_) {
+      return Error(ErrorCode::kInternal,
+                   "mysql: ShareSnapshot: a source has a stream open or already reads a shared "
+                   "snapshot");
+    }
+  }
+  for (MysqlSource* source : sources) RIVET_RETURN_IF_ERROR(source->EnsureConnected());
+  cancel_requested_.store(false);
+
+  // 1. The global read lock: no table changes while the snapshots start, so they all see the
+  //    same committed state (the way mysqldump --single-transaction --master-data does it).
+  const int64_t wait_s = options_.lock_timeout_s > 0
+                             ? std::min(options_.lock_timeout_s, kMaxGlobalLockWaitS)
+                             : kMaxGlobalLockWaitS;
+  Status bounded = Exec(fmt::format("SET SESSION lock_wait_timeout = {}", wait_s),
+                        "bounding the wait for the global read lock");
+  if (!bounded.ok()) return Failed(bounded);
+  Status locked = Exec("FLUSH TABLES WITH READ LOCK",
+                       "FLUSH TABLES WITH READ LOCK for a shared snapshot (needs the RELOAD "
+                       "privilege)");
+  Status restored = RestoreLockWaitTimeout();
+  if (!locked.ok()) {
+    if (!restored.ok()) DropConnection();
+    return Failed(locked);
+  }
+
+  // 2. Every snapshot starts under the lock (START TRANSACTION keeps a global read lock).
+  Status status = restored.ok() ? Status::Ok() : Failed(restored);
+  std::vector<MysqlSource*> pinned;
+  for (MysqlSource* source : sources) {
+    if (!status.ok()) break;
+    Status begun = source->Exec(kStartSnapshot, "starting the shared snapshot");
+    if (!begun.ok()) {
+      status = source->Failed(begun);
+      break;
+    }
+    source->pinned_ = true;
+    pinned.push_back(source);
+  }
+
+  // 3. Always released, also after a failure; it does not end the coordinator's transaction.
+  if (conn_) {
+    Status unlocked = Exec("UNLOCK TABLES", "releasing the global read lock");
+    if (!unlocked.ok()) {
+      unlocked = Failed(unlocked);
+      if (conn_) DropConnection();  // the server releases the lock with the connection
+      if (status.ok()) status = unlocked;
+    }
+  }
+  if (!status.ok()) {
+    for (MysqlSource* source : pinned) source->Unpin();
+    return status;
+  }
+  return Status::Ok();
 }
 
 }  // namespace

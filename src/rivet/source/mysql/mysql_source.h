@@ -7,15 +7,28 @@
 //      innodb_lock_wait_timeout and lock_wait_timeout (row and metadata locks) from
 //      lock_timeout_s, and a long net_write_timeout so that a slow writer downstream does not
 //      make the server drop a stream it is waiting to send.
-//   2. Stream(query): START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY; runs the query
-//      unbuffered (by default a prepared statement on the binary protocol without
-//      mysql_stmt_store_result, or the text protocol with mysql_use_result) and maps the result
-//      metadata to
-//      Rivet types (mysql_types.h). Next() decodes rows straight into the batch.
-//   3. At the end of the result the transaction is committed. A stream that stops early (an
-//      error, or destroyed before its end) closes the connection instead of reading the rest:
-//      the server rolls back and stops, and the next Stream or QueryText reconnects and applies
-//      the same session settings again.
+//   2. Stream(query): START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY (not when pinned to
+//      a shared snapshot, see ShareSnapshot below); runs the query unbuffered (by default a
+//      prepared statement on the binary protocol without mysql_stmt_store_result, or the text
+//      protocol with mysql_use_result) and maps the result metadata to Rivet types
+//      (mysql_types.h). Next() decodes rows straight into the batch.
+//   3. At the end of the result the transaction is committed (unless pinned). A stream that
+//      stops early (an error, or destroyed before its end) closes the connection instead of
+//      reading the rest: the server rolls back and stops, and the next Stream or QueryText
+//      reconnects and applies the same session settings again.
+// ShareSnapshot (this source coordinates): SET SESSION lock_wait_timeout = min(lock_timeout_s,
+// 10) (10 when 0), FLUSH TABLES WITH READ LOCK (needs RELOAD: kAuth without it), the session's
+// lock_wait_timeout restored; each worker, then this source, START TRANSACTION WITH CONSISTENT
+// SNAPSHOT, READ ONLY and is "pinned"; UNLOCK TABLES, always (after a failure part-way the
+// pinned ones roll back). A pinned source's Streams neither start nor commit a transaction,
+// and its QueryText reads the snapshot too; a failed query keeps the pin, but whatever closes
+// the connection (a stream abandoned or failing mid-result, a timeout, a lost connection) ends
+// it, with a warning, and later Streams use their own transaction again.
+// Cancel() sends KILL QUERY over a side connection like the watchdog (any thread; a no-op
+// without a connection); the interrupted call returns kTimeout naming Source::Cancel, and the
+// connection is closed (the next call reconnects).
+// QuoteLiteral: mysql_real_escape_string (by the session's character set and
+// NO_BACKSLASH_ESCAPES) in single quotes; it needs a connection.
 // Session settings come only from this source's ReadOptions and are set once per connection,
 // so every Stream on a source runs with the same settings; each export builds its own source
 // (and connection), so one export's settings can never reach another's session. Transaction

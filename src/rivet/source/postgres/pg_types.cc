@@ -261,16 +261,31 @@ std::string_view StripQuery(std::string_view query) {
   return query;
 }
 
-std::string QuotePgIdentifier(std::string_view name) {
+namespace {
+
+// `text` between two `quote` characters, each inner one doubled: how PostgreSQL quotes
+// identifiers (") and, with standard_conforming_strings, string literals (').
+std::string Enclose(std::string_view text, char quote) {
   std::string out;
-  out.reserve(name.size() + 2);
-  out.push_back('"');
-  for (char c : name) {
-    if (c == '"') out.push_back('"');
+  out.reserve(text.size() + 2);
+  out.push_back(quote);
+  for (char c : text) {
+    if (c == quote) out.push_back(quote);
     out.push_back(c);
   }
-  out.push_back('"');
+  out.push_back(quote);
   return out;
+}
+
+}  // namespace
+
+std::string QuotePgIdentifier(std::string_view name) { return Enclose(name, '"'); }
+
+Result<std::string> QuotePgLiteral(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    return Error(ErrorCode::kData, "a PostgreSQL string literal cannot hold a NUL byte");
+  }
+  return Enclose(text, '\'');
 }
 
 std::string BuildCopyQuery(std::string_view query, const std::vector<ColumnPlan>& plans) {

@@ -107,4 +107,10 @@ std::string BuildCopyQuery(std::string_view query, const std::vector<ColumnPlan>
 // "col" with inner quotes doubled.
 std::string QuotePgIdentifier(std::string_view name);
 
+// 'it''s': a string literal holding exactly `text`, for a session with
+// standard_conforming_strings = on (backslashes are then ordinary characters; PostgreSQL docs,
+// "String Constants"). kData when `text` holds a NUL byte, which no PostgreSQL text value can
+// contain.
+Result<std::string> QuotePgLiteral(std::string_view text);
+
 }  // namespace rivet::source::postgres

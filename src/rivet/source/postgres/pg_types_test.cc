@@ -160,5 +160,30 @@ TEST(PgTypes, StripQueryAndQuoting) {
   EXPECT_EQ(QuotePgIdentifier("we\"ird"), "\"we\"\"ird\"");
 }
 
+TEST(PgTypes, QuoteLiteralDoublesQuotesOnly) {
+  struct Case {
+    std::string_view text;
+    std::string_view quoted;
+  };
+  const Case cases[] = {
+      {"", "''"},
+      {"plain", "'plain'"},
+      {"it's", "'it''s'"},
+      {"''", "''''''"},
+      // standard_conforming_strings = on: a backslash is an ordinary character.
+      {R"(back\slash\')", R"('back\slash\''')"},
+      {"line\nbreak\ttab", "'line\nbreak\ttab'"},
+      {"\xF0\x9F\x98\x80 ok", "'\xF0\x9F\x98\x80 ok'"},
+  };
+  for (const Case& c : cases) {
+    auto quoted = QuotePgLiteral(c.text);
+    ASSERT_TRUE(quoted.has_value()) << c.text;
+    EXPECT_EQ(*quoted, c.quoted) << c.text;
+  }
+  auto nul = QuotePgLiteral(std::string_view("a\0b", 3));
+  ASSERT_FALSE(nul.has_value());
+  EXPECT_EQ(nul.error().code(), ErrorCode::kData);
+}
+
 }  // namespace
 }  // namespace rivet::source::postgres

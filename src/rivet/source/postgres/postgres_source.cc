@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,6 +61,14 @@ constexpr auto kAbortWait = std::chrono::seconds(30);
 constexpr int kConnectTimeoutS = 30;
 // Rounds of pg_type lookups (domain -> base -> array element ...) before giving up.
 constexpr int kMaxCatalogRounds = 8;
+constexpr const char* kBeginReadOnly =
+    "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+// Savepoints inside a coordinator's snapshot transaction: a failed statement rolls back to
+// them instead of aborting the transaction, so the snapshot outlives errors.
+constexpr const char* kStreamSavepoint = "rivet_stream";
+constexpr const char* kQuerySavepoint = "rivet_query";
+// idle_in_transaction_session_timeout exists from PostgreSQL 9.6.
+constexpr int kIdleInTransactionTimeoutVersion = 90600;
 
 std::string TrimMessage(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) {
@@ -157,6 +167,15 @@ class PostgresSource final : public Source {
   std::string QuoteIdentifier(std::string_view name) const override {
     return QuotePgIdentifier(name);
   }
+  Result<std::string> QuoteLiteral(std::string_view text) const override {
+    // The session runs with standard_conforming_strings = on (Connect).
+    return QuotePgLiteral(text);
+  }
+  void Cancel() override;
+  Status ShareSnapshot(std::span<Source* const> workers) override;
+  bool InSharedSnapshot() const override {
+    return !exported_snapshot_.empty() || !snapshot_id_.empty();
+  }
 
   // --- for PostgresRowStream ---
   PGconn* conn() const { return conn_.get(); }
@@ -169,30 +188,64 @@ class PostgresSource final : public Source {
   // Waits until the socket is readable or `deadline` passes (nullopt = no deadline).
   // Returns false on expiry.
   Result<bool> WaitReadable(std::optional<Clock::time_point> deadline) const;
-  // Asks the server to cancel the running statement (best effort).
-  void Cancel() const;
+  // Asks the server to cancel the running statement (best effort), without marking the
+  // source cancelled: the stream's own way to end a COPY it abandons.
+  void SendCancel();
+  // True once Cancel() was called during the current Stream or QueryText.
+  bool cancel_requested() const { return cancel_requested_.load(); }
+  // The error a call interrupted by Cancel() returns when the server reported none.
+  static Status CancelledError();
   // Ends an abandoned COPY: cancel, drain what is left, read the final result. Drops the
   // connection if the server does not answer within kAbortWait.
   void AbortCopy();
-  // Rolls back the stream's transaction (or drops a connection that cannot).
+  // Ends the stream's transaction: a rollback, or inside the coordinator's snapshot
+  // transaction a rollback to the stream's savepoint (or drops a connection that cannot).
   void EndTransaction();
-  void Disconnect() { conn_.reset(); }
+  // Closes the connection; a coordinator's snapshot transaction ends with it.
+  void Disconnect();
 
  private:
+  // Ready for the next statement: connected and idle, or in its own snapshot transaction when
+  // this source coordinates a shared snapshot. Reconnects otherwise.
   Status EnsureReady();
   Result<PGresult*> WaitResult(std::optional<Clock::time_point> deadline, bool* timed_out);
+  // Starts a stream's transaction (see Stream in postgres_source.h and ShareSnapshot).
+  Status BeginStreamTransaction();
+  // Opens this source's REPEATABLE READ READ ONLY transaction and exports its snapshot.
+  Status ExportSnapshot();
+  // Sets `savepoint` in the coordinator's snapshot transaction.
+  Status Savepoint(const char* savepoint);
+  // Releases `savepoint` (rolled back to first when the statement after it failed); a
+  // snapshot transaction that cannot keep going is dropped with its connection.
+  void EndSavepoint(const char* savepoint, bool statement_ok);
+  // Forgets the coordinator's snapshot (its transaction ended), saying so once.
+  void LoseSnapshot(std::string_view why);
+  bool coordinating() const { return !exported_snapshot_.empty(); }
 
   config::SourceConfig config_;
   ReadOptions options_;
   ConnPtr conn_;
   int server_version_ = 0;
+  // The connection's cancel key, refreshed on every connect. Cancel() may run on any thread,
+  // so it is only touched under cancel_mu_; conn_ itself belongs to the calling thread.
+  std::mutex cancel_mu_;
+  CancelPtr cancel_;
+  // Set by Cancel(), cleared when a Stream or QueryText starts: a cancel that reaches the
+  // server between two statements of one call (where the server ignores it) still stops it.
+  std::atomic<bool> cancel_requested_{false};
+  // Coordinator: the id of the snapshot its open transaction exported (empty: none).
+  std::string exported_snapshot_;
+  // Worker: the shared snapshot each Stream imports (empty: a snapshot of its own).
+  std::string snapshot_id_;
+  // The current stream runs inside kStreamSavepoint of the coordinator's transaction.
+  bool stream_savepoint_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
 // PostgresSource
 
 Status PostgresSource::Connect() {
-  conn_.reset();
+  Disconnect();
   std::vector<std::string> keys;
   std::vector<std::string> values;
   std::vector<std::string> secrets;
@@ -252,28 +305,174 @@ Status PostgresSource::Connect() {
     return Error(ClassifyConnectionFailure(message), "cannot connect to PostgreSQL: {}", message);
   }
   PQsetNoticeReceiver(conn.get(), ForwardNotice, nullptr);
+  CancelPtr cancel(PQgetCancel(conn.get()));
+  if (!cancel) return Error(ErrorCode::kInternal, "libpq could not allocate a cancel handle");
   conn_ = std::move(conn);
+  {
+    std::lock_guard lock(cancel_mu_);
+    cancel_ = std::move(cancel);
+  }
   server_version_ = PQserverVersion(conn_.get());
 
   // Session settings: UTC so time values and cursors never shift (reference §4), ISO 8601
   // intervals, shortest exact floats in text; statement_timeout bounds QueryText (streams set
-  // their own inside the transaction).
+  // their own inside the transaction); standard_conforming_strings is what QuoteLiteral
+  // quotes for (it is the default, but a server or role may turn it off).
   RIVET_ASSIGN_OR_RETURN(
       ResultPtr ignored,
       Exec(fmt::format("SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; "
                        "SET extra_float_digits = 3; SET statement_timeout = {}; "
-                       "SET lock_timeout = {}",
+                       "SET lock_timeout = {}; SET standard_conforming_strings = on",
                        options_.statement_timeout_s * 1000, options_.lock_timeout_s * 1000),
            "cannot set up the PostgreSQL session"));
   return Status::Ok();
 }
 
+void PostgresSource::Disconnect() {
+  LoseSnapshot("the connection was closed");
+  {
+    std::lock_guard lock(cancel_mu_);
+    cancel_.reset();
+  }
+  conn_.reset();
+}
+
 Status PostgresSource::EnsureReady() {
-  if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK &&
-      PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
-    return Status::Ok();
+  if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) {
+    const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+    if (coordinating() ? status == PQTRANS_INTRANS : status == PQTRANS_IDLE) return Status::Ok();
   }
   return Connect();
+}
+
+void PostgresSource::LoseSnapshot(std::string_view why) {
+  stream_savepoint_ = false;
+  if (exported_snapshot_.empty()) return;
+  spdlog::warn(
+      "PostgreSQL: the transaction holding the shared snapshot ended ({}); workers that start "
+      "a stream from now on read a snapshot of their own",
+      why);
+  exported_snapshot_.clear();
+}
+
+void PostgresSource::Cancel() {
+  cancel_requested_.store(true);
+  SendCancel();
+}
+
+void PostgresSource::SendCancel() {
+  std::lock_guard lock(cancel_mu_);
+  if (!cancel_) return;
+  char error[256] = {0};
+  // PQcancel opens its own short connection to the server and is safe on any thread.
+  if (!PQcancel(cancel_.get(), error, sizeof(error))) {
+    spdlog::warn("could not cancel the PostgreSQL query: {}", TrimMessage(error));
+  }
+}
+
+Status PostgresSource::CancelledError() {
+  return Error(ErrorCode::kTimeout, "the PostgreSQL query was cancelled (Source::Cancel)");
+}
+
+Status PostgresSource::ExportSnapshot() {
+  RIVET_RETURN_IF_ERROR(EnsureReady());
+  cancel_requested_.store(false);
+  RIVET_ASSIGN_OR_RETURN(ResultPtr begin,
+                         Exec(kBeginReadOnly, "cannot start the shared snapshot's transaction"));
+  std::string sql = "SELECT pg_export_snapshot()";
+  if (server_version_ >= kIdleInTransactionTimeoutVersion) {
+    // The transaction waits idle for the workers for the whole export.
+    sql = "SET LOCAL idle_in_transaction_session_timeout = 0; " + sql;
+  }
+  auto exported = Exec(sql, "cannot export the snapshot (pg_export_snapshot)");
+  if (!exported.has_value() || PQntuples(exported->get()) != 1 ||
+      PQgetisnull(exported->get(), 0, 0)) {
+    Status error = exported.has_value()
+                       ? Error(ErrorCode::kSource, "pg_export_snapshot() returned no snapshot")
+                       : exported.error();
+    ResultPtr rollback(conn_ ? PQexec(conn_.get(), "ROLLBACK") : nullptr);
+    if (!rollback || PQresultStatus(rollback.get()) != PGRES_COMMAND_OK) Disconnect();
+    return error;
+  }
+  exported_snapshot_ = PQgetvalue(exported->get(), 0, 0);
+  return Status::Ok();
+}
+
+Status PostgresSource::ShareSnapshot(std::span<Source* const> workers) {
+  std::vector<PostgresSource*> targets;
+  targets.reserve(workers.size());
+  for (Source* worker : workers) {
+    auto* pg = dynamic_cast<PostgresSource*>(worker);
+    if (pg == nullptr || pg == this || pg->coordinating()) {
+      return Error(ErrorCode::kInternal,
+                   "ShareSnapshot: every worker must be another PostgreSQL source that does not "
+                   "coordinate a snapshot itself");
+    }
+    targets.push_back(pg);
+  }
+  // A second call shares the snapshot already exported.
+  if (!coordinating()) RIVET_RETURN_IF_ERROR(ExportSnapshot());
+  for (PostgresSource* target : targets) target->snapshot_id_ = exported_snapshot_;
+  return Status::Ok();
+}
+
+Status PostgresSource::Savepoint(const char* savepoint) {
+  auto created = Exec(fmt::format("SAVEPOINT {}", savepoint),
+                      "cannot run the statement inside the shared snapshot");
+  // Only a broken connection or transaction refuses a savepoint: the snapshot is gone.
+  if (!created.has_value()) Disconnect();
+  return created.status();
+}
+
+void PostgresSource::EndSavepoint(const char* savepoint, bool statement_ok) {
+  if (!conn_) return;
+  std::string sql =
+      statement_ok ? fmt::format("RELEASE SAVEPOINT {}", savepoint)
+                   : fmt::format("ROLLBACK TO SAVEPOINT {0}; RELEASE SAVEPOINT {0}", savepoint);
+  ResultPtr result(PQexec(conn_.get(), sql.c_str()));
+  if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK ||
+      PQtransactionStatus(conn_.get()) != PQTRANS_INTRANS) {
+    Disconnect();
+  }
+}
+
+Status PostgresSource::BeginStreamTransaction() {
+  if (coordinating()) {
+    // Inside the snapshot transaction: the savepoint scopes the stream's SET LOCAL settings and
+    // absorbs its errors (EndTransaction rolls back to it).
+    RIVET_RETURN_IF_ERROR(Savepoint(kStreamSavepoint));
+    stream_savepoint_ = true;
+    return Status::Ok();
+  }
+  auto begin = Exec(kBeginReadOnly, "cannot start the read-only transaction");
+  if (!begin.has_value() && begin.error().code() == ErrorCode::kNetwork && !cancel_requested()) {
+    // The idle connection died since the last call (server restart, pg_terminate_backend) and
+    // nothing ran on it yet, so one fresh connection is safe; a worker rejoins its snapshot.
+    spdlog::info("PostgreSQL: reconnecting: {}", begin.error().message());
+    RIVET_RETURN_IF_ERROR(Connect());
+    begin = Exec(kBeginReadOnly, "cannot start the read-only transaction");
+  }
+  RIVET_RETURN_IF_ERROR(begin.status());
+  if (snapshot_id_.empty()) return Status::Ok();
+
+  // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+  RIVET_ASSIGN_OR_RETURN(std::string id, QuotePgLiteral(snapshot_id_));
+  auto imported =
+      Exec(fmt::format("SET TRANSACTION SNAPSHOT {}", id), "cannot import the shared snapshot");
+  if (imported.has_value()) return Status::Ok();
+  EndTransaction();
+  const ErrorCode code = imported.error().code();
+  if (code == ErrorCode::kNetwork || code == ErrorCode::kTimeout || cancel_requested()) {
+    return imported.error();  // the snapshot may still be there: the next try imports it
+  }
+  // The coordinator's transaction is gone (SQLSTATE 22023, invalid snapshot identifier): read
+  // a snapshot of this source's own, as ShareSnapshot promises, and say so once.
+  spdlog::warn("PostgreSQL: {}; this source reads its own snapshot from now on",
+               imported.error().message());
+  snapshot_id_.clear();
+  RIVET_ASSIGN_OR_RETURN(ResultPtr again,
+                         Exec(kBeginReadOnly, "cannot start the read-only transaction"));
+  return Status::Ok();
 }
 
 Status PostgresSource::ConnectionError(std::string_view what) const {
@@ -298,6 +497,9 @@ Status PostgresSource::ResultError(const PGresult* result, std::string_view what
                          ? ErrorCode::kNetwork
                          : ErrorCode::kSource;
     return Error(code, "{}: {}", what, message);
+  }
+  if (cancel_requested() && std::strcmp(sqlstate, "57014") == 0) {
+    message += " (Source::Cancel)";  // rather than statement_timeout_s
   }
   std::string text = fmt::format("{}: {} (SQLSTATE {})", what, message, sqlstate);
   if (const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL)) {
@@ -339,15 +541,6 @@ Result<bool> PostgresSource::WaitReadable(std::optional<Clock::time_point> deadl
   }
 }
 
-void PostgresSource::Cancel() const {
-  CancelPtr cancel(PQgetCancel(conn_.get()));
-  if (!cancel) return;
-  char error[256] = {0};
-  if (!PQcancel(cancel.get(), error, sizeof(error))) {
-    spdlog::warn("could not cancel the PostgreSQL query: {}", TrimMessage(error));
-  }
-}
-
 // Reads the next result without blocking past `deadline`; null at the end of the results.
 Result<PGresult*> PostgresSource::WaitResult(std::optional<Clock::time_point> deadline,
                                              bool* timed_out) {
@@ -365,7 +558,7 @@ Result<PGresult*> PostgresSource::WaitResult(std::optional<Clock::time_point> de
 
 void PostgresSource::AbortCopy() {
   if (!conn_) return;
-  Cancel();
+  SendCancel();
   const auto deadline = Clock::now() + kAbortWait;
   for (;;) {
     char* buffer = nullptr;
@@ -399,11 +592,22 @@ void PostgresSource::AbortCopy() {
 
 void PostgresSource::EndTransaction() {
   if (!conn_) return;
-  if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
-  if (PQtransactionStatus(conn_.get()) == PQTRANS_ACTIVE) {
+  const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+  if (status == PQTRANS_ACTIVE) {
     Disconnect();
     return;
   }
+  if (coordinating()) {
+    if (status == PQTRANS_IDLE) {
+      LoseSnapshot("it was committed or rolled back by a statement");
+      return;
+    }
+    if (!stream_savepoint_) return;
+    stream_savepoint_ = false;
+    EndSavepoint(kStreamSavepoint, false);
+    return;
+  }
+  if (status == PQTRANS_IDLE) return;
   ResultPtr result(PQexec(conn_.get(), "ROLLBACK"));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) Disconnect();
 }
@@ -412,10 +616,8 @@ Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& que
   const std::string body(StripQuery(query));
   if (body.empty()) return Error(ErrorCode::kQuery, "the query is empty");
   RIVET_RETURN_IF_ERROR(EnsureReady());
-
-  RIVET_ASSIGN_OR_RETURN(ResultPtr begin,
-                         Exec("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                              "cannot start the read-only transaction"));
+  cancel_requested_.store(false);
+  RIVET_RETURN_IF_ERROR(BeginStreamTransaction());
   // From here every failure rolls the transaction back.
   struct Rollback {
     PostgresSource* source;
@@ -496,6 +698,8 @@ Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& que
   // so a long COPY that keeps streaming is never cut (reference §4).
   RIVET_ASSIGN_OR_RETURN(ResultPtr no_timeout,
                          Exec("SET LOCAL statement_timeout = 0", "cannot start the COPY"));
+  // A Cancel() that reached the server between the statements above was ignored there.
+  if (cancel_requested()) return CancelledError();
   if (!PQsendQuery(conn_.get(), copy.c_str())) return ConnectionError("cannot start the COPY");
   std::optional<Clock::time_point> deadline;
   if (options_.statement_timeout_s > 0) {
@@ -523,7 +727,15 @@ Result<std::unique_ptr<RowStream>> PostgresSource::Stream(const std::string& que
 Result<std::vector<std::vector<std::optional<std::string>>>> PostgresSource::QueryText(
     const std::string& sql) {
   RIVET_RETURN_IF_ERROR(EnsureReady());
-  RIVET_ASSIGN_OR_RETURN(ResultPtr result, Exec(std::string(StripQuery(sql)), "the query failed"));
+  cancel_requested_.store(false);
+  // The coordinator of a shared snapshot runs the statement inside its snapshot transaction,
+  // behind a savepoint so that a failing statement leaves the transaction usable.
+  const bool in_snapshot = coordinating();
+  if (in_snapshot) RIVET_RETURN_IF_ERROR(Savepoint(kQuerySavepoint));
+  auto executed = cancel_requested() ? Result<ResultPtr>(CancelledError())
+                                     : Exec(std::string(StripQuery(sql)), "the query failed");
+  if (in_snapshot) EndSavepoint(kQuerySavepoint, executed.has_value());
+  RIVET_ASSIGN_OR_RETURN(ResultPtr result, std::move(executed));
   std::vector<std::vector<std::optional<std::string>>> rows;
   const int nrows = PQntuples(result.get());
   const int ncols = PQnfields(result.get());
@@ -653,6 +865,8 @@ Result<bool> PostgresRowStream::Next(columnar::Batch& batch) {
   batch.Clear();
   if (!failure_.ok()) return failure_;
   if (done_) return false;
+  // Rows already buffered are not delivered after a Cancel().
+  if (source_->cancel_requested()) return Fail(PostgresSource::CancelledError());
   if (batch.schema()->size() != schema_->size()) {
     return Error(ErrorCode::kInternal, "the batch was not built on the stream's schema");
   }
