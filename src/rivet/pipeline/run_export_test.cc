@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 #include "rivet/pipeline/pipeline.h"
@@ -28,17 +30,32 @@ struct Script {
 struct Shared {
   std::vector<Script> tries;
   std::atomic<int> streams{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool cancelled = false;
+  // After this many batches Next() blocks like a stalled network read until Cancel().
+  std::optional<int64_t> stall_after_batches;
 };
+
+// Bound on a stalled read in these tests: long enough to tell "cancelled" from "timed out".
+constexpr auto kStallLimit = std::chrono::seconds(20);
 
 class ScriptedStream final : public source::RowStream {
  public:
-  ScriptedStream(columnar::SchemaPtr schema, Script script)
-      : schema_(std::move(schema)), script_(script) {}
+  ScriptedStream(columnar::SchemaPtr schema, Script script, Shared* shared)
+      : schema_(std::move(schema)), script_(script), shared_(shared) {}
   const columnar::SchemaPtr& schema() const override { return schema_; }
   Result<bool> Next(columnar::Batch& batch) override {
     batch.Clear();
     if (script_.fail_at_batch && next_ == *script_.fail_at_batch) {
       return Error(script_.fail_code, "scripted failure at batch {}", next_);
+    }
+    if (shared_->stall_after_batches && next_ == *shared_->stall_after_batches) {
+      std::unique_lock lock(shared_->mu);
+      if (!shared_->cv.wait_for(lock, kStallLimit, [&] { return shared_->cancelled; })) {
+        return Error(ErrorCode::kTimeout, "stalled read was never cancelled");
+      }
+      return Error(ErrorCode::kTimeout, "cancelled");
     }
     if (next_ >= script_.batches) return false;
     for (int64_t r = 0; r < script_.rows_per_batch; ++r) {
@@ -52,6 +69,7 @@ class ScriptedStream final : public source::RowStream {
  private:
   columnar::SchemaPtr schema_;
   Script script_;
+  Shared* shared_;
   int64_t next_ = 0;
 };
 
@@ -65,7 +83,7 @@ class ScriptedSource final : public source::Source {
         shared_->tries[std::min<size_t>(static_cast<size_t>(n), shared_->tries.size() - 1)];
     auto schema = std::make_shared<const columnar::Schema>(
         columnar::Schema{{"id", columnar::DataType::Of(columnar::TypeId::kInt64)}});
-    return std::unique_ptr<source::RowStream>(std::make_unique<ScriptedStream>(schema, s));
+    return std::unique_ptr<source::RowStream>(std::make_unique<ScriptedStream>(schema, s, shared_));
   }
   Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
       const std::string&) override {
@@ -75,6 +93,18 @@ class ScriptedSource final : public source::Source {
   std::string QuoteIdentifier(std::string_view name) const override {
     return "\"" + std::string(name) + "\"";
   }
+  Result<std::string> QuoteLiteral(std::string_view text) const override {
+    return "'" + std::string(text) + "'";
+  }
+  void Cancel() override {
+    std::lock_guard lock(shared_->mu);
+    shared_->cancelled = true;
+    shared_->cv.notify_all();
+  }
+  Status ShareSnapshot(std::span<Source* const>) override {
+    return Error(ErrorCode::kNotSupported, "not scripted");
+  }
+  bool InSharedSnapshot() const override { return false; }
 
  private:
   Shared* shared_;
@@ -226,6 +256,50 @@ TEST_F(RunExportTest, FailsAtOnceOnANonRetryableError) {
   ASSERT_TRUE(runs.has_value());
   ASSERT_EQ(runs->size(), 1u);
   EXPECT_EQ(runs->front().status, state::RunStatus::kFailed);
+}
+
+// The local destination, except that every Commit fails.
+class FailingCommit final : public destination::Destination {
+ public:
+  explicit FailingCommit(std::unique_ptr<destination::Destination> inner)
+      : inner_(std::move(inner)) {}
+  std::string Describe() const override { return inner_->Describe(); }
+  Result<std::string> StagingPath(const std::string& name) override {
+    return inner_->StagingPath(name);
+  }
+  Status Commit(const std::string&, const std::string&) override {
+    return Error(ErrorCode::kIo, "disk full (scripted)");
+  }
+  void Discard(const std::string& staging) override { inner_->Discard(staging); }
+  Result<bool> Exists(const std::string& name) override { return inner_->Exists(name); }
+  std::string Location(const std::string& name) const override { return inner_->Location(name); }
+  Status Probe() override { return inner_->Probe(); }
+  int SweepAbandoned(const std::string& prefix) override { return inner_->SweepAbandoned(prefix); }
+
+ private:
+  std::unique_ptr<destination::Destination> inner_;
+};
+
+TEST_F(RunExportTest, AWriteFailureCancelsAReaderStalledOnTheSource) {
+  e_.max_file_size = 1;  // commit (and fail) after the first batch, while the reader stalls
+  // Two batches in flight: the writer fails committing on the second while the reader stalls
+  // on the third.
+  shared_.tries = {Script{5, 4, std::nullopt}};
+  shared_.stall_after_batches = 2;
+  options_.factories.make_destination = [](const config::DestinationConfig& d,
+                                           const std::string& dir) {
+    auto inner = destination::MakeDestination(d, dir);
+    if (!inner.has_value()) return inner;
+    return Result<std::unique_ptr<destination::Destination>>(
+        std::make_unique<FailingCommit>(std::move(*inner)));
+  };
+  const auto start = std::chrono::steady_clock::now();
+  ExportSummary s = Run();
+  EXPECT_EQ(s.status, ExportStatus::kFailed);
+  EXPECT_EQ(s.error.code(), ErrorCode::kIo) << s.error.message();
+  EXPECT_TRUE(shared_.cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kStallLimit);
+  EXPECT_TRUE(Files().empty());
 }
 
 TEST_F(RunExportTest, SweepsFilesStagedByAKilledRunButNotByALiveOne) {

@@ -99,6 +99,9 @@ Status UnitRunner::Run(source::Source& src) {
     if (e.max_file_size && file_size >= *e.max_file_size) rotate = true;
   }
   queue.Cancel();
+  // A reader blocked on the network would wait for the next rows (or statement_timeout_s,
+  // forever with 0) before it sees the cancelled queue: stop the statement too.
+  if (!status.ok()) src.Cancel();
   reader.join();
   if (status.ok()) status = queue.closed_status();
   if (!status.ok()) {
