@@ -60,12 +60,12 @@ TEST(Cli, FeaturesNotBuiltYetFailAtLoadNamingTheKey) {
   std::string dir = MakeTempDir("cli");
   std::string config = dir + "/later.yaml";
   WriteFile(config, "source:\n  type: postgres\n  url: postgresql://u@127.0.0.1:1/db\n"
-                    "exports:\n  - name: inc\n    query: SELECT 1\n    mode: incremental\n"
-                    "    cursor_column: id\n    destination:\n      type: stdout\n");
+                    "exports:\n  - name: inc\n    query: SELECT 1\n    quality:\n"
+                    "      row_count_min: 1\n    destination:\n      type: stdout\n");
   CommandResult r = Rivet("run -c " + config);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(
-      r.err.find("error: " + config + ": exports[0] 'inc': mode: incremental is not supported yet"),
+      r.err.find("error: " + config + ": exports[0] 'inc': quality is not supported yet"),
       std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find(config, r.err.find(config) + config.size()), std::string::npos)

@@ -1020,13 +1020,6 @@ TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::string s3 = "    destination:\n      type: s3\n      bucket: b\n";
   const std::string gcs = "    destination:\n      type: gcs\n      bucket: b\n";
   const std::vector<UnsupportedCase> cases = {
-      {"    mode: incremental\n    cursor_column: id\n", kLocal, "",
-       "rivet.yaml: exports[0] 'orders': mode: incremental is not supported yet (planned); use "
-       "mode: full"},
-      {"    mode: chunked\n    chunk_column: id\n", kLocal, "",
-       "exports[0] 'orders': mode: chunked is not supported yet (planned); use mode: full"},
-      {"    mode: time_window\n    time_column: t\n    days_window: 1\n", kLocal, "",
-       "exports[0] 'orders': mode: time_window is not supported yet (planned)"},
       {"", s3, "", "exports[0] 'orders': destination.type: s3 is not supported yet (planned)"},
       {"", gcs, "", "exports[0] 'orders': destination.type: gcs is not supported yet (planned)"},
       {"    meta_columns:\n      row_hash: true\n", kLocal, "",
@@ -1047,6 +1040,18 @@ TEST(CheckSupported, NamesTheExportAndTheKey) {
     EXPECT_EQ(st.code(), ErrorCode::kNotSupported) << c.expected;
     EXPECT_NE(st.message().find(c.expected), std::string::npos)
         << "message: " << st.message() << "\nexpected: " << c.expected;
+  }
+}
+
+TEST(CheckSupported, EveryModeIsBuilt) {
+  for (std::string lines : {"    mode: incremental\n    cursor_column: id\n",
+                            "    mode: chunked\n    chunk_column: id\n    parallel: 4\n"
+                            "    chunk_checkpoint: true\n",
+                            "    mode: time_window\n    time_column: t\n    days_window: 1\n"}) {
+    Result<Loaded> r = Load(kSource + Cfg(lines, kLocal, ""));
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    Status st = CheckSupported(r->config, r->config.exports[0]);
+    EXPECT_TRUE(st.ok()) << lines << st.message();
   }
 }
 
@@ -1081,16 +1086,14 @@ exports:
 }
 
 TEST(CheckSupported, NamesTheRightExportIndex) {
-  const std::string yaml = kSource + "exports:\n  - name: a\n    query: SELECT 1\n" + kLocal +
-                           "  - name: b\n    query: SELECT 1\n    mode: incremental\n    "
-                           "cursor_column: id\n" +
-                           kLocal;
+  const std::string yaml =
+      kSource + "exports:\n  - name: a\n    query: SELECT 1\n" + kLocal +
+      "  - name: b\n    query: SELECT 1\n    meta_columns:\n      row_hash: true\n" + kLocal;
   Result<Loaded> r = Load(yaml);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
   Status st = CheckSupported(r->config, r->config.exports[1]);
-  EXPECT_NE(st.message().find("exports[1] 'b': mode: incremental"), std::string::npos)
-      << st.message();
+  EXPECT_NE(st.message().find("exports[1] 'b': meta_columns"), std::string::npos) << st.message();
 }
 
 }  // namespace

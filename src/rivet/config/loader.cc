@@ -1266,14 +1266,6 @@ struct NotBuiltYet {
 };
 
 constexpr NotBuiltYet kNotBuiltYet[] = {
-    {"mode: incremental",
-     [](const Config&, const ExportConfig& e) { return e.mode == Mode::kIncremental; },
-     "use mode: full"},
-    {"mode: chunked", [](const Config&, const ExportConfig& e) { return e.mode == Mode::kChunked; },
-     "use mode: full"},
-    {"mode: time_window",
-     [](const Config&, const ExportConfig& e) { return e.mode == Mode::kTimeWindow; },
-     "use mode: full with a WHERE clause in the query"},
     {"destination.type: s3",
      [](const Config&, const ExportConfig& e) {
        return e.destination.type == DestinationType::kS3;

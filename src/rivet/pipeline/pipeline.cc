@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "rivet/config/loader.h"
 #include "rivet/destination/destination.h"
 #include "rivet/format/writer.h"
+#include "rivet/pipeline/executor.h"
 #include "rivet/pipeline/redact.h"
 #include "rivet/pipeline/retry.h"
 #include "rivet/pipeline/rss_sampler.h"
@@ -90,16 +92,189 @@ Status RecordRun(RunContext& ctx, SystemTime started) {
   return ctx.state.RecordRun(r);
 }
 
-// One try of `unit`: a fresh destination and source, then the unit runner.
-Status RunOnce(RunContext& ctx, const plan::WorkUnit& unit, bool* committed) {
-  const Factories& f = ctx.options.factories;
-  RIVET_ASSIGN_OR_RETURN(auto dest, f.make_destination(ctx.e.destination, ctx.config.directory));
-  RIVET_ASSIGN_OR_RETURN(auto src, f.make_source(ctx.config.source, ReadOptionsFor(ctx.e.tuning)));
-  UnitRunner runner(ctx, unit, *dest);
-  Status status = runner.Run(*src);
-  *committed = runner.committed_any();
-  if (status.ok() && runner.skipped()) ctx.summary.status = ExportStatus::kSkipped;
-  return status;
+plan::Dialect DialectOf(const config::Config& config, const source::Source& src) {
+  plan::Dialect d;
+  d.engine = config.source.type == config::SourceType::kMysql ? plan::Engine::kMysql
+                                                              : plan::Engine::kPostgres;
+  d.quote_identifier = [&src](std::string_view name) { return src.QuoteIdentifier(name); };
+  d.quote_literal = [&src](std::string_view text) { return src.QuoteLiteral(text); };
+  return d;
+}
+
+// The sources of one run: `count` workers, plus for chunked exports a coordinator that holds
+// the shared snapshot and answers MIN/MAX. All are connected.
+struct Sources {
+  std::unique_ptr<source::Source> coordinator;
+  std::vector<std::unique_ptr<source::Source>> owned;
+  std::vector<source::Source*> workers;
+};
+
+Result<Sources> OpenSources(RunContext& ctx, size_t count, bool coordinated) {
+  const auto& make = ctx.options.factories.make_source;
+  const source::ReadOptions read = ReadOptionsFor(ctx.e.tuning);
+  Sources s;
+  for (size_t i = 0; i < count; ++i) {
+    RIVET_ASSIGN_OR_RETURN(auto src, make(ctx.config.source, read));
+    RIVET_RETURN_IF_ERROR(src->Connect());
+    s.workers.push_back(src.get());
+    s.owned.push_back(std::move(src));
+  }
+  if (coordinated) {
+    RIVET_ASSIGN_OR_RETURN(s.coordinator, make(ctx.config.source, read));
+    RIVET_RETURN_IF_ERROR(s.coordinator->Connect());
+  }
+  return s;
+}
+
+// Connecting is a step like any other: a retryable failure (server restarting, too many
+// connections) is retried by the same policy as the units.
+Result<Sources> OpenSourcesWithRetries(RunContext& ctx, size_t count, bool coordinated,
+                                       const RetryRules& rules) {
+  for (int64_t attempt = 1;; ++attempt) {
+    auto s = OpenSources(ctx, count, coordinated);
+    if (s.has_value()) return s;
+    std::optional<int64_t> delay = RetryDelayMs(s.error().code(), attempt, false, rules);
+    if (!delay) return s.error();
+    spdlog::warn("export '{}': attempt {} failed ({}): {}; retrying in {}", ctx.e.name, attempt,
+                 ErrorCodeName(s.error().code()), Redact(s.error().message(), ctx.config),
+                 FormatDuration(*delay));
+    {
+      std::lock_guard lock(ctx.mu);
+      ++ctx.summary.retries;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
+  }
+}
+
+// chunked: one snapshot for every chunk where the engine allows it, MIN/MAX inside it, then the
+// windows and the NULL unit.
+Result<std::vector<plan::WorkUnit>> PlanChunks(RunContext& ctx, Sources& sources) {
+  const config::ExportConfig& e = ctx.e;
+  Status shared = sources.coordinator->ShareSnapshot(sources.workers);
+  if (!shared.ok()) {
+    spdlog::warn(
+        "export '{}': the chunks cannot read one snapshot ({}); each chunk reads its own "
+        "(consistency: per-chunk)",
+        e.name, Redact(shared.message(), ctx.config));
+  }
+  const plan::Dialect d = DialectOf(ctx.config, *sources.coordinator);
+  RIVET_ASSIGN_OR_RETURN(
+      auto rows, sources.coordinator->QueryText(plan::MinMaxQuery(d, e.query, e.chunk_column)));
+  if (rows.size() != 1 || rows[0].size() != 2) {
+    return Error(ErrorCode::kSource, "export '{}': MIN/MAX of chunk_column '{}' returned no row",
+                 e.name, e.chunk_column);
+  }
+  ctx.summary.consistency =
+      shared.ok() && sources.coordinator->InSharedSnapshot() ? "snapshot" : "per-chunk";
+  std::vector<plan::WorkUnit> units;
+  if (rows[0][0] && rows[0][1]) {
+    RIVET_ASSIGN_OR_RETURN(int64_t lo, plan::ParseChunkKey(e.name, e.chunk_column, *rows[0][0]));
+    RIVET_ASSIGN_OR_RETURN(int64_t hi, plan::ParseChunkKey(e.name, e.chunk_column, *rows[0][1]));
+    for (const plan::ChunkWindow& w : plan::ChunkWindows(lo, hi, e.chunk_size)) {
+      plan::WorkUnit u;
+      u.sql = plan::ChunkQuery(d, e.query, e.chunk_column, w.lo, w.hi);
+      u.chunk_index = static_cast<int64_t>(units.size());
+      u.name_suffix = fmt::format("_chunk{}", *u.chunk_index);
+      u.empty_makes_no_file = true;
+      units.push_back(std::move(u));
+    }
+  }
+  // Rows whose chunk column is NULL are in no window: their own unit, never dropped.
+  plan::WorkUnit nulls;
+  nulls.sql = plan::NullChunkQuery(d, e.query, e.chunk_column);
+  nulls.chunk_index = static_cast<int64_t>(units.size());
+  nulls.name_suffix = fmt::format("_chunk{}", *nulls.chunk_index);
+  nulls.empty_makes_no_file = true;
+  units.push_back(std::move(nulls));
+  return units;
+}
+
+// The single unit of full, incremental and time_window exports.
+Result<plan::WorkUnit> PlanSingle(RunContext& ctx, const source::Source& src,
+                                  std::optional<state::CursorState>* stored) {
+  const config::ExportConfig& e = ctx.e;
+  const plan::Dialect d = DialectOf(ctx.config, src);
+  plan::WorkUnit unit;
+  switch (e.mode) {
+    case config::Mode::kFull:
+      unit.sql = e.query;
+      break;
+    case config::Mode::kIncremental: {
+      RIVET_ASSIGN_OR_RETURN(*stored, ctx.state.GetCursor(e.name));
+      std::optional<plan::CursorValue> last;
+      if (*stored) {
+        last = plan::CursorValue{plan::CursorKindFromString((*stored)->cursor_type),
+                                 (*stored)->last_cursor};
+      }
+      RIVET_ASSIGN_OR_RETURN(unit.sql, plan::IncrementalQuery(d, e.query, e.cursor_column, last));
+      unit.cursor_column = e.cursor_column;
+      break;
+    }
+    case config::Mode::kTimeWindow: {
+      RIVET_ASSIGN_OR_RETURN(
+          unit.sql, plan::TimeWindowQuery(d, e.query, e.time_column, e.time_column_type,
+                                          e.days_window, std::chrono::system_clock::now()));
+      break;
+    }
+    case config::Mode::kChunked:
+      return Error(ErrorCode::kInternal, "chunked exports have several units");
+  }
+  return unit;
+}
+
+// Everything between the file name and the summary: plan the units, run them, advance the
+// cursor. The cursor moves only after every file of the run is durable (reference §4).
+Status Execute(RunContext& ctx) {
+  const config::ExportConfig& e = ctx.e;
+  const bool chunked = e.mode == config::Mode::kChunked;
+  const RetryRules rules{e.tuning.max_retries + 1, e.tuning.retry_backoff_ms};
+  const size_t workers = chunked ? static_cast<size_t>(std::max<int64_t>(1, e.parallel)) : 1;
+  RIVET_ASSIGN_OR_RETURN(Sources sources, OpenSourcesWithRetries(ctx, workers, chunked, rules));
+
+  std::vector<plan::WorkUnit> units;
+  std::optional<state::CursorState> stored;
+  if (chunked) {
+    RIVET_ASSIGN_OR_RETURN(units, PlanChunks(ctx, sources));
+  } else {
+    RIVET_ASSIGN_OR_RETURN(plan::WorkUnit unit, PlanSingle(ctx, *sources.workers[0], &stored));
+    units.push_back(std::move(unit));
+  }
+
+  std::atomic<size_t> skipped{0};
+  std::optional<plan::CursorValue> new_cursor;
+  UnitHooks hooks;
+  hooks.on_success = [&](const plan::WorkUnit&, const UnitRunner& runner) {
+    if (runner.skipped()) ++skipped;
+    if (runner.last_cursor()) new_cursor = runner.last_cursor();  // one unit: no race
+    return Status::Ok();
+  };
+  RIVET_RETURN_IF_ERROR(RunUnits(ctx, units, sources.workers, rules, hooks));
+
+  if (chunked && ctx.summary.consistency == "snapshot") {
+    for (source::Source* w : sources.workers) {
+      if (!w->InSharedSnapshot()) {
+        spdlog::warn(
+            "export '{}': a worker lost the shared snapshot (its connection was "
+            "replaced); later chunks read their own (consistency: per-chunk)",
+            e.name);
+        ctx.summary.consistency = "per-chunk";
+        break;
+      }
+    }
+  }
+  if (skipped == units.size() && (e.skip_empty || chunked) && ctx.summary.files == 0) {
+    ctx.summary.status = e.skip_empty ? ExportStatus::kSkipped : ExportStatus::kSuccess;
+  }
+  if (new_cursor) {
+    state::CursorState cursor;
+    cursor.export_name = e.name;
+    cursor.cursor_column = e.cursor_column;
+    cursor.last_cursor = new_cursor->text;
+    cursor.cursor_type = std::string(plan::ToString(new_cursor->kind));
+    cursor.updated_at = FormatIsoSeconds(std::chrono::system_clock::now());
+    RIVET_RETURN_IF_ERROR(ctx.state.SetCursor(cursor));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -144,23 +319,9 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
     else
       status = base.error();
   }
-  plan::WorkUnit unit;
-  unit.sql = e.query;
-  const RetryRules rules{e.tuning.max_retries + 1, e.tuning.retry_backoff_ms};
-  for (int64_t attempt = 1; status.ok(); ++attempt) {
-    summary.rows = summary.files = summary.bytes = 0;
+  if (status.ok()) {
     summary.status = ExportStatus::kSuccess;
-    bool committed = false;
-    status = RunOnce(ctx, unit, &committed);
-    if (status.ok()) break;
-    std::optional<int64_t> delay = RetryDelayMs(status.code(), attempt, committed, rules);
-    if (!delay) break;
-    spdlog::warn("export '{}': attempt {} failed ({}): {}; retrying in {}", e.name, attempt,
-                 ErrorCodeName(status.code()), Redact(status.message(), config),
-                 FormatDuration(*delay));
-    ++summary.retries;
-    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
-    status = Status::Ok();
+    status = Execute(ctx);
   }
 
   if (!status.ok()) {
@@ -201,6 +362,7 @@ std::string FormatSummary(const ExportSummary& s) {
   if (s.retries > 0) line("retries", std::to_string(s.retries));
   if (s.validated) line("validated", *s.validated ? "pass" : "FAIL");
   line("schema", s.schema_changed ? "CHANGED" : "unchanged");
+  if (!s.consistency.empty()) line("consistency", s.consistency);
   if (!s.error.ok()) line("error", s.error.message());
   return out;
 }

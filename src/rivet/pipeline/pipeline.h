@@ -64,7 +64,8 @@ struct ExportSummary {
   int64_t retries = 0;
   std::optional<bool> validated;  // set with --validate
   bool schema_changed = false;
-  Status error;  // redacted: never holds a secret
+  std::string consistency;  // chunked: "snapshot" | "per-chunk"
+  Status error;             // redacted: never holds a secret
 };
 
 ExportSummary RunExport(const config::Config& config, const config::ExportConfig& e,

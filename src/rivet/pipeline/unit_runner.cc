@@ -7,6 +7,7 @@
 
 #include "rivet/common/clock.h"
 #include "rivet/pipeline/batch_queue.h"
+#include "rivet/plan/cursor.h"
 
 namespace rivet::pipeline {
 
@@ -28,9 +29,24 @@ source::ReadOptions ReadOptionsFor(const config::Tuning& t) {
 
 Status UnitRunner::Run(source::Source& src) {
   const config::ExportConfig& e = ctx_.e;
-  RIVET_RETURN_IF_ERROR(src.Connect());
   RIVET_ASSIGN_OR_RETURN(auto stream, src.Stream(unit_.sql));
   columnar::SchemaPtr schema = stream->schema();
+  std::optional<size_t> cursor_index;
+  if (!unit_.cursor_column.empty()) {
+    std::string names;
+    for (size_t i = 0; i < schema->size(); ++i) {
+      if ((*schema)[i].name == unit_.cursor_column) cursor_index = i;
+      names += (i == 0 ? "" : ", ") + (*schema)[i].name;
+    }
+    if (!cursor_index) {
+      return Error(ErrorCode::kConfig,
+                   "export '{}': cursor_column '{}' is not a column of the query's result "
+                   "(columns: {}); the name must match exactly, case included",
+                   e.name, unit_.cursor_column, names);
+    }
+    RIVET_RETURN_IF_ERROR(
+        plan::CursorKindOf(unit_.cursor_column, (*schema)[*cursor_index].type).status());
+  }
 
   const source::ReadOptions read = ReadOptionsFor(e.tuning);
   const int64_t rows_per_batch = source::RowsPerBatch(read, *schema);
@@ -76,6 +92,13 @@ Status UnitRunner::Run(source::Source& src) {
     }
     if (status.ok() && !open_) status = Open(schema);
     if (status.ok()) status = open_->writer->Write(*batch);
+    if (status.ok() && cursor_index) {
+      auto last = plan::LastCursorValue(unit_.cursor_column, batch->column(*cursor_index));
+      if (!last.has_value())
+        status = last.error();
+      else if (last->has_value())
+        last_cursor_ = std::move(*last);
+    }
     uint64_t total_rows = 0;
     if (status.ok()) {
       open_->rows += batch->num_rows();

@@ -21,6 +21,7 @@
 #include "rivet/format/writer.h"
 #include "rivet/pipeline/pipeline.h"
 #include "rivet/plan/plan.h"
+#include "rivet/plan/sql.h"
 #include "rivet/source/source.h"
 #include "rivet/state/state.h"
 
@@ -48,13 +49,16 @@ class UnitRunner {
   UnitRunner(RunContext& ctx, const plan::WorkUnit& unit, destination::Destination& dest)
       : ctx_(ctx), unit_(unit), dest_(dest) {}
 
-  // One try of the unit on `src` (connected or not).
+  // One try of the unit on `src` (connected or not: Stream connects when needed, so a worker
+  // keeps its connection, and its shared snapshot, across units).
   Status Run(source::Source& src);
   bool committed_any() const { return committed_any_; }
   // Rows and files of this try (the summary holds the run's totals).
   uint64_t rows() const { return rows_; }
   const std::vector<state::FileRecord>& files() const { return files_; }
   bool skipped() const { return skipped_; }
+  // incremental: the last non-NULL value of the unit's cursor column exported by this try.
+  const std::optional<plan::CursorValue>& last_cursor() const { return last_cursor_; }
 
  private:
   struct OpenFile {
@@ -79,6 +83,7 @@ class UnitRunner {
   uint64_t rows_ = 0;
   uint64_t encoded_bytes_done_ = 0;
   std::vector<state::FileRecord> files_;
+  std::optional<plan::CursorValue> last_cursor_;
 };
 
 }  // namespace rivet::pipeline

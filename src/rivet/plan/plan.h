@@ -28,6 +28,8 @@ struct WorkUnit {
   std::optional<int64_t> chunk_index;
   // Chunks produce no file when empty; single-unit modes follow skip_empty.
   bool empty_makes_no_file = false;
+  // incremental: the column whose last exported value becomes the new cursor.
+  std::string cursor_column;
 };
 
 // Windows [min, min+size-1], [min+size, min+2*size-1], ... covering [min, max], the last one

@@ -92,6 +92,10 @@ struct CursorState {
   std::string cursor_column;
   std::string last_cursor;  // the last non-NULL cursor value exported, as text
   std::string updated_at;   // ISO-8601 UTC of the run that advanced it
+  // The value's kind, so it is quoted back exactly: "integer" | "decimal" | "date" |
+  // "timestamp" | "timestamptz" | "text" (plan/cursor.h). Empty for a cursor stored before
+  // schema version 2 (read back as "text").
+  std::string cursor_type{};
 
   bool operator==(const CursorState&) const = default;
 };

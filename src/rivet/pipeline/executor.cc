@@ -1,0 +1,98 @@
+#include "rivet/pipeline/executor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <thread>
+
+#include "rivet/common/bytes.h"
+#include "rivet/pipeline/redact.h"
+
+namespace rivet::pipeline {
+
+namespace {
+
+std::string UnitLabel(const config::ExportConfig& e, const plan::WorkUnit& unit) {
+  if (!unit.chunk_index) return fmt::format("export '{}'", e.name);
+  return fmt::format("export '{}' chunk {}", e.name, *unit.chunk_index);
+}
+
+// Every try of one unit on one worker.
+Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
+               destination::Destination& dest, const RetryRules& rules, const UnitHooks& hooks,
+               const std::atomic<bool>& stop) {
+  for (int64_t attempt = 1;; ++attempt) {
+    if (hooks.on_try) RIVET_RETURN_IF_ERROR(hooks.on_try(unit));
+    UnitRunner runner(ctx, unit, dest);
+    Status status = runner.Run(src);
+    if (status.ok()) {
+      if (hooks.on_success) return hooks.on_success(unit, runner);
+      return Status::Ok();
+    }
+    // The try's rows that did not reach the destination are not part of the run.
+    uint64_t delivered = 0;
+    for (const state::FileRecord& f : runner.files()) delivered += static_cast<uint64_t>(f.rows);
+    {
+      std::lock_guard lock(ctx.mu);
+      ctx.summary.rows -= runner.rows() - delivered;
+    }
+    std::optional<int64_t> delay =
+        stop ? std::nullopt : RetryDelayMs(status.code(), attempt, runner.committed_any(), rules);
+    if (!delay) return status;
+    spdlog::warn("{}: attempt {} failed ({}): {}; retrying in {}", UnitLabel(ctx.e, unit), attempt,
+                 ErrorCodeName(status.code()), Redact(status.message(), ctx.config),
+                 FormatDuration(*delay));
+    {
+      std::lock_guard lock(ctx.mu);
+      ++ctx.summary.retries;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
+  }
+}
+
+}  // namespace
+
+Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
+                const std::vector<source::Source*>& workers, const RetryRules& rules,
+                const UnitHooks& hooks) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex failure_mu;
+  Status failure;
+
+  auto work = [&](source::Source& src) {
+    auto dest = ctx.options.factories.make_destination(ctx.e.destination, ctx.config.directory);
+    if (!dest.has_value()) {
+      std::lock_guard lock(failure_mu);
+      if (failure.ok()) failure = dest.error();
+      stop = true;
+      return;
+    }
+    while (!stop) {
+      const size_t i = next++;
+      if (i >= units.size()) return;
+      Status status = RunUnit(ctx, units[i], src, **dest, rules, hooks, stop);
+      if (status.ok()) continue;
+      if (hooks.on_failure) hooks.on_failure(units[i], status);
+      std::lock_guard lock(failure_mu);
+      if (failure.ok()) failure = status;
+      stop = true;
+      // A failed unit ends the run: the other workers' running statements are not waited for.
+      for (source::Source* other : workers) {
+        if (other != &src) other->Cancel();
+      }
+    }
+  };
+
+  if (workers.size() == 1) {
+    work(*workers.front());
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(workers.size());
+    for (source::Source* src : workers) threads.emplace_back(work, std::ref(*src));
+    for (std::thread& t : threads) t.join();
+  }
+  return failure;
+}
+
+}  // namespace rivet::pipeline
