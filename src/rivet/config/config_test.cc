@@ -1045,8 +1045,7 @@ TEST(CheckSupported, NamesTheExportAndTheKey) {
 
 TEST(CheckSupported, EveryModeIsBuilt) {
   for (std::string lines : {"    mode: incremental\n    cursor_column: id\n",
-                            "    mode: chunked\n    chunk_column: id\n    parallel: 4\n"
-                            "    chunk_checkpoint: true\n",
+                            "    mode: chunked\n    chunk_column: id\n    parallel: 4\n",
                             "    mode: time_window\n    time_column: t\n    days_window: 1\n"}) {
     Result<Loaded> r = Load(kSource + Cfg(lines, kLocal, ""));
     ASSERT_TRUE(r.has_value()) << r.error().message();
