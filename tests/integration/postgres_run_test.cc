@@ -48,14 +48,16 @@ class PostgresRunTest : public ::testing::Test {
   // the URL from RIVET_E2E_URL.
   std::string WriteConfig(const std::string& exports) {
     std::string path = dir_ + "/rivet.yaml";
-    WriteFile(path, "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\n"
-                    "  tuning:\n    profile: fast\nexports:\n" + exports);
+    WriteFile(path,
+              "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\n"
+              "  tuning:\n    profile: fast\nexports:\n" +
+                  exports);
     return path;
   }
 
   CommandResult Rivet(const std::string& args, const std::string& url = "") {
-    return RunCommand("RIVET_E2E_URL=" + ShellQuote(url.empty() ? url_ : url) + " " +
-                      RIVET_BINARY + " " + args);
+    return RunCommand("RIVET_E2E_URL=" + ShellQuote(url.empty() ? url_ : url) + " " + RIVET_BINARY +
+                      " " + args);
   }
 
   std::string url_;
@@ -87,8 +89,9 @@ TEST_F(PostgresRunTest, EveryTypeToCsvMatchesWhatPostgresPrints) {
   PgClient pg(url_);
   std::vector<CsvRow> expected = pg.Query(kExpected);
   ASSERT_EQ(expected.size(), 5u) << pg.error();
-  std::vector<CsvRow> header = pg.Query("SELECT attname FROM pg_attribute WHERE attrelid = "
-                                        "'rivet_e2e_types'::regclass AND attnum > 0 ORDER BY attnum");
+  std::vector<CsvRow> header = pg.Query(
+      "SELECT attname FROM pg_attribute WHERE attrelid = "
+      "'rivet_e2e_types'::regclass AND attnum > 0 ORDER BY attnum");
   ASSERT_EQ(csv.size(), expected.size() + 1);
   ASSERT_EQ(csv[0].size(), header.size());
   for (size_t c = 0; c < header.size(); ++c) EXPECT_EQ(csv[0][c], header[c][0]);
@@ -108,9 +111,9 @@ TEST_F(PostgresRunTest, ProgressLineOnlyOnATerminal) {
   EXPECT_EQ(piped.err.find("rows/s"), std::string::npos) << piped.err;
   EXPECT_EQ(piped.err.find('\r'), std::string::npos);
   // script(1) gives rivet a pseudo-terminal as stdout and stderr.
-  CommandResult tty = RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " script -qec " +
-                                 ShellQuote(std::string(RIVET_BINARY) + " run -c " + config) +
-                                 " /dev/null");
+  CommandResult tty =
+      RunCommand("RIVET_E2E_URL=" + ShellQuote(url_) + " script -qec " +
+                 ShellQuote(std::string(RIVET_BINARY) + " run -c " + config) + " /dev/null");
   ASSERT_EQ(tty.exit_code, 0) << tty.out;
   EXPECT_NE(tty.out.find("types: 5 rows, "), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find(" rows/s, "), std::string::npos) << tty.out;
@@ -139,14 +142,49 @@ TEST_F(PostgresRunTest, AClosedStdoutPipeIsACleanFailure) {
   // `head` leaves after 100 bytes; rivet must then fail with a message, not die of SIGPIPE.
   std::string code_file = dir_ + "/code";
   std::string err_file = dir_ + "/err";
-  CommandResult r = RunCommand("{ RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY +
-                               " run -c " + config + " 2>" + err_file + "; echo $? > " +
-                               code_file + "; } | head -c 100 > /dev/null");
+  CommandResult r =
+      RunCommand("{ RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY + " run -c " + config +
+                 " 2>" + err_file + "; echo $? > " + code_file + "; } | head -c 100 > /dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(code_file), "1\n");
   std::string err = ReadFile(err_file);
   EXPECT_NE(err.find("cannot write to stdout"), std::string::npos) << err;
   EXPECT_NE(err.find("status:      failed"), std::string::npos) << err;
+}
+
+// SIGINT and SIGTERM while chunks stream: the queries are cancelled, the staged files removed,
+// the run recorded as failed with the reason, and the exit code says which signal.
+TEST_F(PostgresRunTest, ASignalStopsCleanlyWithItsExitCode) {
+  for (const auto& [signal, code] : {std::pair{"INT", 130}, std::pair{"TERM", 143}}) {
+    std::string out = dir_ + "/sig" + signal;
+    std::string config = WriteConfig(
+        "  - name: slow\n"
+        "    query: SELECT g AS id, repeat('x', 100) AS t FROM generate_series(1, 5000000) g\n"
+        "    mode: chunked\n    chunk_column: id\n    chunk_size: 1000000\n    parallel: 2\n"
+        "    format: csv\n    tuning: {batch_size: 1000, throttle_ms: 20}\n"
+        "    destination: {type: local, path: " +
+        out + "}\n");
+    // Started in the background; the signal is sent once a staged file shows the export runs
+    // (the wait is bounded: 600 polls of 0.05 s).
+    std::string script =
+        "RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY + " run -c " + config +
+        " >/dev/null 2>" + dir_ + "/err & P=$!; i=0; while [ $i -lt 600 ] && ! ls -a " + out +
+        " 2>/dev/null | grep -q rivet-tmp; do sleep 0.05; i=$((i+1)); done; kill -" + signal +
+        " $P; wait $P; echo $?";
+    CommandResult r = RunCommand(script);
+    EXPECT_EQ(r.out, std::to_string(code) + "\n") << ReadFile(dir_ + "/err");
+    std::string err = ReadFile(dir_ + "/err");
+    EXPECT_NE(err.find(std::string("interrupted by SIG") + signal), std::string::npos) << err;
+    for (const std::string& f : ListDir(out)) {
+      EXPECT_EQ(f.find(".rivet-tmp"), std::string::npos) << "staging file left: " << f;
+    }
+    CommandResult metrics = Rivet("metrics -c " + config + " -e slow -l 1");
+    EXPECT_NE(metrics.out.find("failed"), std::string::npos) << metrics.out;
+    EXPECT_NE(metrics.out.find(std::string("interrupted by SIG") + signal), std::string::npos)
+        << metrics.out;
+    fs::remove(config);
+    fs::remove(dir_ + "/.rivet_state.db");
+  }
 }
 
 TEST_F(PostgresRunTest, NeverOverwritesAndNamesEachRunDistinctly) {
@@ -220,10 +258,11 @@ TEST_F(PostgresRunTest, StateCommandsShowTheRunsAndFiles) {
 
   CommandResult metrics = Rivet("metrics -c " + config);
   ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
-  EXPECT_EQ(metrics.out.rfind("EXPORT               STATUS           ROWS   DURATION      RSS  FILES"
-                              "      BYTES RUN ID\n",
-                              0),
-            0u)
+  EXPECT_EQ(
+      metrics.out.rfind("EXPORT               STATUS           ROWS   DURATION      RSS  FILES"
+                        "      BYTES RUN ID\n",
+                        0),
+      0u)
       << metrics.out;
   EXPECT_TRUE(std::regex_search(metrics.out, std::regex(R"(\ntypes\s+success\s+5\s)")))
       << metrics.out;
@@ -320,7 +359,8 @@ TEST_F(PostgresRunTest, PasswordsNeverLeak) {
   std::string port = EnvVar("RIVET_TEST_PG_PORT").value_or("5432");
   WriteFile(structured, "source:\n  type: postgres\n  host: 127.0.0.1\n  port: " + port +
                             "\n  user: rivet_pw\n  database: rivet_test\n"
-                            "  password_env: RIVET_E2E_PW\nexports:\n" + exports);
+                            "  password_env: RIVET_E2E_PW\nexports:\n" +
+                            exports);
   CommandResult auth = RunCommand("RIVET_E2E_PW=wr0ng-pw " + std::string(RIVET_BINARY) +
                                   " run -c " + structured + " -e good");
   EXPECT_EQ(auth.exit_code, 1) << auth.err;

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -5,11 +7,9 @@
 #include <iostream>
 #include <mutex>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include "rivet/cli/commands.h"
 #include "rivet/common/bytes.h"
+#include "rivet/common/interrupt.h"
 #include "rivet/pipeline/pipeline.h"
 #include "rivet/state/state.h"
 
@@ -20,11 +20,16 @@ namespace {
 // Exit codes by severity when several exports fail: a bug, then usage, then data integrity.
 int Severity(ExitCode code) {
   switch (code) {
-    case ExitCode::kSuccess: return 0;
-    case ExitCode::kExportFailed: return 1;
-    case ExitCode::kDataIntegrity: return 2;
-    case ExitCode::kUsage: return 3;
-    case ExitCode::kInternal: return 4;
+    case ExitCode::kSuccess:
+      return 0;
+    case ExitCode::kExportFailed:
+      return 1;
+    case ExitCode::kDataIntegrity:
+      return 2;
+    case ExitCode::kUsage:
+      return 3;
+    case ExitCode::kInternal:
+      return 4;
   }
   return 4;
 }
@@ -84,7 +89,8 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   }
   if (selected.empty()) {
     std::string known;
-    for (const config::ExportConfig& e : config.exports) known += (known.empty() ? "" : ", ") + e.name;
+    for (const config::ExportConfig& e : config.exports)
+      known += (known.empty() ? "" : ", ") + e.name;
     return ReportError(Error(ErrorCode::kConfig, "{}: no export named '{}'; known exports: {}",
                              config.path, *flags.export_name, known));
   }
@@ -105,8 +111,11 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     progress.Update(name, p);
   };
 
+  InstallInterruptHandlers();
   ExitCode worst = ExitCode::kSuccess;
   for (const config::ExportConfig* e : selected) {
+    // After SIGINT/SIGTERM no further export starts; the interrupted one was recorded.
+    if (Interrupted()) break;
     pipeline::ExportSummary summary = pipeline::RunExport(config, *e, *state, options);
     progress.Clear();
     if (summary.status == pipeline::ExportStatus::kFailed) {
@@ -116,6 +125,8 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     }
     std::fputs(pipeline::FormatSummary(summary).c_str(), stderr);
   }
+  // 130 for SIGINT, 143 for SIGTERM: the shell's convention for a process ended by a signal.
+  if (Interrupted()) return 128 + InterruptSignal();
   return static_cast<int>(worst);
 }
 

@@ -20,6 +20,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kValidation: return "validation";
     case ErrorCode::kQuality: return "quality";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInterrupted: return "interrupted";
   }
   return "unknown";
 }

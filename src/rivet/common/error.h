@@ -27,6 +27,7 @@ enum class ErrorCode : uint8_t {
   kValidation,    // --validate found a mismatch: data-integrity failure
   kQuality,       // a quality gate failed: data-integrity failure
   kInternal,      // a bug in rivet
+  kInterrupted,   // SIGINT / SIGTERM: stopped on request, resumable
 };
 
 // Stable lower-case name, used in logs and the state DB.

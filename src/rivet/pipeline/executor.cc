@@ -6,11 +6,16 @@
 #include <thread>
 
 #include "rivet/common/bytes.h"
+#include "rivet/common/interrupt.h"
 #include "rivet/pipeline/redact.h"
 
 namespace rivet::pipeline {
 
 namespace {
+
+// How often the watcher looks for SIGINT/SIGTERM, and repeats its cancel once one came.
+constexpr auto kWatchInterval = std::chrono::milliseconds(20);
+constexpr auto kCancelInterval = std::chrono::milliseconds(200);
 
 std::string UnitLabel(const config::ExportConfig& e, const plan::WorkUnit& unit) {
   if (!unit.chunk_index) return fmt::format("export '{}'", e.name);
@@ -22,6 +27,7 @@ Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
                destination::Destination& dest, const RetryRules& rules, const UnitHooks& hooks,
                const std::atomic<bool>& stop) {
   for (int64_t attempt = 1;; ++attempt) {
+    if (Interrupted()) return InterruptedError();
     if (hooks.on_try) RIVET_RETURN_IF_ERROR(hooks.on_try(unit));
     UnitRunner runner(ctx, unit, dest);
     Status status = runner.Run(src);
@@ -36,6 +42,7 @@ Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
       std::lock_guard lock(ctx.mu);
       ctx.summary.rows -= runner.rows() - delivered;
     }
+    if (Interrupted()) return InterruptedError();
     std::optional<int64_t> delay =
         stop ? std::nullopt : RetryDelayMs(status.code(), attempt, runner.committed_any(), rules);
     if (!delay) return status;
@@ -46,7 +53,7 @@ Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
       std::lock_guard lock(ctx.mu);
       ++ctx.summary.retries;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
+    if (!SleepUnlessInterrupted(std::chrono::milliseconds(*delay))) return InterruptedError();
   }
 }
 
@@ -57,6 +64,7 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
                 const UnitHooks& hooks) {
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
+  std::atomic<size_t> completed{0};
   std::mutex failure_mu;
   Status failure;
 
@@ -72,7 +80,10 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
       const size_t i = next++;
       if (i >= units.size()) return;
       Status status = RunUnit(ctx, units[i], src, **dest, rules, hooks, stop);
-      if (status.ok()) continue;
+      if (status.ok()) {
+        ++completed;
+        continue;
+      }
       if (hooks.on_failure) hooks.on_failure(units[i], status);
       std::lock_guard lock(failure_mu);
       if (failure.ok()) failure = status;
@@ -84,6 +95,20 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
     }
   };
 
+  // On SIGINT/SIGTERM: no new unit starts and the running statements are cancelled, again
+  // every kCancelInterval (a cancel that lands between two statements of a try is lost).
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {
+      if (Interrupted()) {
+        stop = true;
+        for (source::Source* src : workers) src->Cancel();
+        std::this_thread::sleep_for(kCancelInterval);
+      } else {
+        std::this_thread::sleep_for(kWatchInterval);
+      }
+    }
+  });
   if (workers.size() == 1) {
     work(*workers.front());
   } else {
@@ -92,6 +117,10 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
     for (source::Source* src : workers) threads.emplace_back(work, std::ref(*src));
     for (std::thread& t : threads) t.join();
   }
+  done = true;
+  watcher.join();
+  // Interrupted with units left: the run is not complete, whatever the units in hand said.
+  if (Interrupted() && completed < units.size()) return InterruptedError();
   return failure;
 }
 

@@ -10,6 +10,7 @@
 
 #include "rivet/common/bytes.h"
 #include "rivet/common/clock.h"
+#include "rivet/common/interrupt.h"
 #include "rivet/config/loader.h"
 #include "rivet/destination/destination.h"
 #include "rivet/format/writer.h"
@@ -142,7 +143,7 @@ Result<Sources> OpenSourcesWithRetries(RunContext& ctx, size_t count, bool coord
       std::lock_guard lock(ctx.mu);
       ++ctx.summary.retries;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
+    if (!SleepUnlessInterrupted(std::chrono::milliseconds(*delay))) return InterruptedError();
   }
 }
 

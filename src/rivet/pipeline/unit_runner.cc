@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "rivet/common/clock.h"
+#include "rivet/common/interrupt.h"
 #include "rivet/pipeline/batch_queue.h"
 #include "rivet/plan/cursor.h"
 
@@ -86,6 +87,11 @@ Status UnitRunner::Run(source::Source& src) {
   Status status;
   bool rotate = false;  // the open file passed max_file_size: finish it if more rows come
   while (columnar::Batch* batch = queue.PopFull()) {
+    if (Interrupted()) {
+      queue.Release(batch);
+      status = InterruptedError();
+      break;
+    }
     if (rotate) {
       status = FinishAndCommit(/*last=*/false);
       rotate = false;
