@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kFooter =
     "\nExit codes: 0 success, 1 an export failed, 2 usage or configuration error,\n"
-    "3 data-integrity failure (validation), 70 internal error.\n"
+    "3 data-integrity failure (validation), 70 internal error,\n"
+    "130 / 143 interrupted by SIGINT / SIGTERM.\n"
     "Logs go to stderr; set RIVET_LOG=info|debug (RUST_LOG is also read).";
 
 }  // namespace
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--validate", run.validate,
                     "Read every file back and compare its row count before committing it");
   run_cmd->add_flag("--resume", run.resume,
-                    "Resume a checkpointed chunked run (not supported yet)");
+                    "Resume a checkpointed chunked run (chunk_checkpoint is not supported yet)");
   run_cmd->add_flag("--parallel-exports", run.parallel_exports,
                     "Run all exports concurrently in threads (not supported yet)");
   run_cmd->add_flag("--parallel-export-processes", run.parallel_export_processes,
