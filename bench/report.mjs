@@ -22,6 +22,9 @@ const CASES = {
   rivet_pq_balanced: '(f) rivet → Parquet zstd, default profile (balanced)',
   mariadb_quick: '(g) limit: mariadb --quick → /dev/null',
   rivet_mysql_pq_fast: '(g) rivet MySQL → Parquet zstd, profile fast',
+  rivet_pq_chunked_p1: '(h) rivet chunked (10 chunks) → Parquet zstd, fast, parallel 1',
+  rivet_pq_chunked_p2: '(h) rivet chunked (10 chunks) → Parquet zstd, fast, parallel 2',
+  rivet_pq_chunked_p4: '(h) rivet chunked (10 chunks) → Parquet zstd, fast, parallel 4',
   rivet_pq_fast_20m: '(d) on the big table: rivet → Parquet zstd, fast',
   rivet_pq_balanced_20m: '(f) on the big table: rivet → Parquet zstd, balanced',
 };
@@ -204,6 +207,8 @@ function main() {
   p(ratioRow(cases, 'rivet MySQL → Parquet (fast) / mariadb --quick', 'rivet_mysql_pq_fast', 'mariadb_quick', 1.2, '<='));
   p(ratioRow(cases, 'balanced / fast, Parquet (the throttle\'s cost)', 'rivet_pq_balanced', 'rivet_pq_fast', null, '<=', throttleNote));
   p(rssRow(cases, 'peak RSS, rivet Parquet fast', 'rivet_pq_fast', 64));
+  p(ratioRow(cases, 'chunked parallel 2 / chunked parallel 1', 'rivet_pq_chunked_p2', 'rivet_pq_chunked_p1', null, '<='));
+  p(ratioRow(cases, 'chunked parallel 4 / full export (fast)', 'rivet_pq_chunked_p4', 'rivet_pq_fast', null, '<='));
   p(rssRow(cases, 'peak RSS, rivet Parquet default (balanced)', 'rivet_pq_balanced', 64));
   if (meta.big_rows) {
     p(rssRow(cases, `peak RSS, rivet Parquet fast, ${int(meta.big_rows)} rows`, 'rivet_pq_fast_20m', 64));
