@@ -95,8 +95,19 @@ CREATE TABLE chunk_tasks (
 );
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// Version 2: the modes. A cursor keeps its value's kind so it is quoted back exactly; a chunk
+// plan keeps what its fingerprint covers, so a refused --resume can say what changed.
+constexpr const char* kVersion2 = R"sql(
+ALTER TABLE cursors ADD COLUMN cursor_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunk_runs ADD COLUMN query_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunk_runs ADD COLUMN chunk_column TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunk_runs ADD COLUMN chunk_size INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX chunk_runs_by_export_created ON chunk_runs (export_name, created_at);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, kVersion1},
+    {2, kVersion2},
 }};
 
 static_assert(kMigrations.back().version == kSchemaVersion,

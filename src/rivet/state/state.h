@@ -36,7 +36,7 @@ class Database;
 }
 
 // The newest schema version this binary creates and understands.
-inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion = 2;
 // How long a connection waits for another process's write lock before failing.
 inline constexpr int kBusyTimeoutMs = 5000;
 // File name of the store inside the config's folder.
@@ -100,6 +100,45 @@ struct CursorState {
   bool operator==(const CursorState&) const = default;
 };
 
+enum class ChunkStatus : uint8_t { kPending, kRunning, kCompleted, kFailed };
+// "pending" | "running" | "completed" | "failed", as stored and printed.
+std::string_view ToString(ChunkStatus status);
+
+// One chunk of a checkpointed plan: a key window [start_key, end_key] of the chunk column, or
+// the rows whose chunk column is NULL (start_key = end_key = "NULL").
+struct ChunkTask {
+  int64_t idx = 0;  // the file's "_chunk{idx}"
+  std::string start_key;
+  std::string end_key;
+  ChunkStatus status = ChunkStatus::kPending;
+  int64_t attempts = 0;                     // tries started, over every run of the plan
+  int64_t rows = 0;                         // rows delivered by the completed try
+  std::optional<std::string> file_name{};   // completed: the file names, joined with ","
+  std::optional<std::string> last_error{};  // the last failed try's message, free of secrets
+
+  bool operator==(const ChunkTask&) const = default;
+};
+
+enum class ChunkPlanStatus : uint8_t { kInProgress, kCompleted, kFailed };
+// "in_progress" | "completed" | "failed", as stored and printed.
+std::string_view ToString(ChunkPlanStatus status);
+
+// A checkpointed chunk plan (chunked mode with chunk_checkpoint: true).
+struct ChunkPlan {
+  std::string run_id;  // the run that created it; a resumed run reuses it
+  std::string export_name;
+  std::string plan_hash;     // fingerprint of query, chunk_column and chunk_size (plan/plan.h)
+  std::string query_hash;    // fingerprint of the query alone, to say what changed
+  std::string chunk_column;  // as configured
+  int64_t chunk_size = 0;
+  ChunkPlanStatus status = ChunkPlanStatus::kInProgress;
+  std::string created_at;        // ISO-8601 UTC
+  std::string updated_at;        // ISO-8601 UTC
+  std::vector<ChunkTask> tasks;  // by idx
+
+  bool operator==(const ChunkPlan&) const = default;
+};
+
 class StateStore {
  public:
   // Opens or creates the store at `path` (callers pass `<config dir>/.rivet_state.db`).
@@ -136,6 +175,31 @@ class StateStore {
   [[nodiscard]] Result<bool> ResetChunks(std::string_view export_name);
   // True when a chunk checkpoint plan is stored for the export.
   [[nodiscard]] Result<bool> HasChunkPlan(std::string_view export_name);
+
+  // --- Chunk checkpoints. Each call is one short transaction, so worker threads and other
+  // processes interleave safely (WAL, busy timeout). ---
+  // Writes the plan and every task in one transaction (before the first chunk runs).
+  [[nodiscard]] Status CreateChunkPlan(const ChunkPlan& plan);
+  // The export's newest plan whose status is in_progress, with its tasks.
+  [[nodiscard]] Result<std::optional<ChunkPlan>> InProgressChunkPlan(std::string_view export_name);
+  // The export's newest plan whatever its status (rivet state chunks).
+  [[nodiscard]] Result<std::optional<ChunkPlan>> LatestChunkPlan(std::string_view export_name);
+  // Resume: tasks left `running` (their process died) or `failed` become `pending`; their
+  // attempts are kept (chunk_max_attempts bounds the tries of one run). Returns how many
+  // tasks changed.
+  [[nodiscard]] Result<int64_t> ResetUnfinishedChunks(std::string_view run_id);
+  // A try of the task starts: status running, attempts + 1.
+  [[nodiscard]] Status StartChunk(std::string_view run_id, int64_t idx);
+  // The task's files are durable: status completed, rows, file names, and every file's
+  // manifest row, in one transaction (reference §4: the chunk advances with its files).
+  [[nodiscard]] Status CompleteChunk(std::string_view run_id, int64_t idx, int64_t rows,
+                                     const std::vector<FileRecord>& files);
+  // A try failed: status pending (it may be tried again) or failed (no tries left), with the
+  // error message.
+  [[nodiscard]] Status FailChunk(std::string_view run_id, int64_t idx, ChunkStatus status,
+                                 std::string_view error);
+  // Marks the whole plan completed or failed (or back to in_progress).
+  [[nodiscard]] Status SetChunkPlanStatus(std::string_view run_id, ChunkPlanStatus status);
 
   // The columns recorded by the export's most recent RecordSchema, nullopt when never recorded.
   [[nodiscard]] Result<std::optional<std::vector<SchemaColumn>>> LastSchema(

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "rivet/common/test_dir.h"
@@ -392,27 +393,36 @@ TEST(StateStoreCursors, ResetExportForgetsOnlyThatExport) {
   EXPECT_FALSE(*again);
 }
 
-// Writes a chunk plan with two tasks the way the chunked mode will (the store has no writer for
-// plans yet).
+// A plan of `tasks` windows of 100 keys each, plus the NULL task.
+ChunkPlan MakePlan(const std::string& export_name, const std::string& run_id, int64_t tasks = 2) {
+  ChunkPlan plan;
+  plan.run_id = run_id;
+  plan.export_name = export_name;
+  plan.plan_hash = "plan-hash";
+  plan.query_hash = "query-hash";
+  plan.chunk_column = "id";
+  plan.chunk_size = 100;
+  plan.created_at = "2026-03-29T16:00:00+00:00";
+  plan.updated_at = plan.created_at;
+  for (int64_t idx = 0; idx < tasks; ++idx) {
+    ChunkTask t;
+    t.idx = idx;
+    t.start_key = std::to_string(1 + idx * 100);
+    t.end_key = std::to_string(100 + idx * 100);
+    plan.tasks.push_back(t);
+  }
+  ChunkTask nulls;
+  nulls.idx = tasks;
+  nulls.start_key = "NULL";
+  nulls.end_key = "NULL";
+  plan.tasks.push_back(nulls);
+  return plan;
+}
+
 void InsertChunkPlan(const std::string& path, const std::string& export_name,
                      const std::string& run_id) {
-  sqlite::Database raw = RawOpen(path);
-  ASSERT_TRUE(raw.Exec("PRAGMA foreign_keys = ON").ok());
-  auto plan = raw.Prepare(
-      "INSERT INTO chunk_runs (run_id, export_name, plan_hash, status, created_at, updated_at) "
-      "VALUES (?1, ?2, 'hash', 'in_progress', '2026-03-29T16:00:00+00:00', "
-      "'2026-03-29T16:00:00+00:00')");
-  ASSERT_TRUE(plan.has_value());
-  plan->Bind(1, run_id).Bind(2, export_name);
-  ASSERT_TRUE(plan->Run().ok());
-  for (int64_t idx = 0; idx < 2; ++idx) {
-    auto task = raw.Prepare(
-        "INSERT INTO chunk_tasks (run_id, idx, start_key, end_key, status) "
-        "VALUES (?1, ?2, '1', '100', 'pending')");
-    ASSERT_TRUE(task.has_value());
-    task->Bind(1, run_id).Bind(2, idx);
-    ASSERT_TRUE(task->Run().ok());
-  }
+  StateStore store = OpenStore(path);
+  ASSERT_TRUE(store.CreateChunkPlan(MakePlan(export_name, run_id, 1)).ok());
 }
 
 TEST(StateStoreCursors, ResetExportDropsChunkPlansAndTheirTasks) {
@@ -438,6 +448,45 @@ TEST(StateStoreCursors, ResetExportDropsChunkPlansAndTheirTasks) {
   EXPECT_EQ(QueryInt(raw, "SELECT COUNT(*) FROM chunk_tasks WHERE run_id = 'other_r1'"), 2);
 }
 
+TEST(StateStoreCursors, TheCursorTypeRoundTrips) {
+  TempDir dir;
+  StateStore store = OpenStore(dir.File(".rivet_state.db"));
+  const CursorState cursor{"events", "UpdatedAt", "2026-03-29T16:00:00.123456Z",
+                           "2026-03-29T16:00:01+00:00", "timestamptz"};
+  ASSERT_TRUE(store.SetCursor(cursor).ok());
+  auto got = store.GetCursor("events");
+  ASSERT_TRUE(got.has_value() && got->has_value());
+  EXPECT_EQ(**got, cursor);
+  auto listed = store.ListCursors();
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(*listed, std::vector<CursorState>{cursor});
+}
+
+TEST(StateStoreMigrations, AVersionOneFileKeepsItsCursorsAndGainsTheNewColumns) {
+  TempDir dir;
+  const std::string path = dir.File(".rivet_state.db");
+  {
+    // The file as a Rivet that knew only version 1 left it.
+    sqlite::Database raw = RawOpen(path);
+    ASSERT_TRUE(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                         "applied_at TEXT NOT NULL)")
+                    .ok());
+    ASSERT_TRUE(raw.Exec(Migrations()[0].sql).ok());
+    ASSERT_TRUE(raw.Exec("INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00+00:00');"
+                         "INSERT INTO cursors VALUES ('orders', '1523', 'id', "
+                         "'2026-01-01T00:00:00+00:00')")
+                    .ok());
+  }
+  StateStore store = OpenStore(path);
+  auto version = store.SchemaVersion();
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(*version, 2);
+  auto got = store.GetCursor("orders");
+  ASSERT_TRUE(got.has_value() && got->has_value());
+  EXPECT_EQ(**got, (CursorState{"orders", "id", "1523", "2026-01-01T00:00:00+00:00", ""}));
+  ASSERT_TRUE(store.CreateChunkPlan(MakePlan("big", "big_r1")).ok());
+}
+
 TEST(StateStoreCursors, ResetChunksKeepsTheCursor) {
   TempDir dir;
   const std::string path = dir.File(".rivet_state.db");
@@ -453,6 +502,168 @@ TEST(StateStoreCursors, ResetChunksKeepsTheCursor) {
   auto cursor = store.GetCursor("big");
   ASSERT_TRUE(cursor.has_value());
   EXPECT_TRUE(cursor->has_value());
+}
+
+// --- chunk checkpoints ------------------------------------------------------------------------
+
+TEST(StateStoreChunks, APlanRoundTripsWithEveryTask) {
+  TempDir dir;
+  StateStore store = OpenStore(dir.File(".rivet_state.db"));
+  auto none = store.InProgressChunkPlan("big");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->has_value());
+
+  const ChunkPlan plan = MakePlan("big", "big_r1", 3);
+  ASSERT_TRUE(store.CreateChunkPlan(plan).ok());
+  auto got = store.InProgressChunkPlan("big");
+  ASSERT_TRUE(got.has_value() && got->has_value()) << got.error().message();
+  EXPECT_EQ(**got, plan);
+  auto latest = store.LatestChunkPlan("big");
+  ASSERT_TRUE(latest.has_value() && latest->has_value());
+  EXPECT_EQ(**latest, plan);
+  // The same run id twice is a bug in the caller, never a silent merge.
+  EXPECT_FALSE(store.CreateChunkPlan(plan).ok());
+}
+
+TEST(StateStoreChunks, TasksAdvanceAndACompletedChunkRecordsItsFilesInTheSameStep) {
+  TempDir dir;
+  const std::string path = dir.File(".rivet_state.db");
+  StateStore store = OpenStore(path);
+  ASSERT_TRUE(store.CreateChunkPlan(MakePlan("big", "big_r1")).ok());
+
+  ASSERT_TRUE(store.StartChunk("big_r1", 0).ok());
+  ASSERT_TRUE(store.FailChunk("big_r1", 0, ChunkStatus::kPending, "connection reset").ok());
+  ASSERT_TRUE(store.StartChunk("big_r1", 0).ok());
+  std::vector<FileRecord> files = {
+      MakeFile("big_r1", "big", "big_x_chunk0_part0.parquet", "2026-03-29T16:00:01+00:00"),
+      MakeFile("big_r1", "big", "big_x_chunk0_part1.parquet", "2026-03-29T16:00:02+00:00")};
+  ASSERT_TRUE(store.CompleteChunk("big_r1", 0, 150, files).ok());
+  ASSERT_TRUE(store.StartChunk("big_r1", 1).ok());
+  ASSERT_TRUE(store.FailChunk("big_r1", 1, ChunkStatus::kFailed, "permission denied").ok());
+
+  auto plan = store.LatestChunkPlan("big");
+  ASSERT_TRUE(plan.has_value() && plan->has_value());
+  const auto& tasks = (*plan)->tasks;
+  ASSERT_EQ(tasks.size(), 3u);
+  EXPECT_EQ(tasks[0].status, ChunkStatus::kCompleted);
+  EXPECT_EQ(tasks[0].attempts, 2);
+  EXPECT_EQ(tasks[0].rows, 150);
+  EXPECT_EQ(tasks[0].file_name, "big_x_chunk0_part0.parquet,big_x_chunk0_part1.parquet");
+  EXPECT_EQ(tasks[0].last_error, std::nullopt);
+  EXPECT_EQ(tasks[1].status, ChunkStatus::kFailed);
+  EXPECT_EQ(tasks[1].attempts, 1);
+  EXPECT_EQ(tasks[1].last_error, "permission denied");
+  EXPECT_EQ(tasks[2].status, ChunkStatus::kPending);
+  EXPECT_EQ(tasks[2].attempts, 0);
+  auto manifest = store.ListFiles(std::string("big"), 10);
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_EQ(manifest->size(), 2u);
+
+  // A task that is not in the plan is an error, not a silent no-op.
+  EXPECT_FALSE(store.StartChunk("big_r1", 7).ok());
+  EXPECT_FALSE(store.CompleteChunk("big_r2", 0, 1, {}).ok());
+  // ... and the files of a refused completion are not in the manifest.
+  EXPECT_FALSE(
+      store
+          .CompleteChunk("big_r1", 9, 1,
+                         {MakeFile("big_r1", "big", "stray.parquet", "2026-03-29T16:00:03+00:00")})
+          .ok());
+  manifest = store.ListFiles(std::string("big"), 10);
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_EQ(manifest->size(), 2u);
+}
+
+TEST(StateStoreChunks, ResumeResetsRunningAndFailedTasksAndKeepsCompletedOnes) {
+  TempDir dir;
+  StateStore store = OpenStore(dir.File(".rivet_state.db"));
+  ASSERT_TRUE(store.CreateChunkPlan(MakePlan("big", "big_r1", 3)).ok());
+  ASSERT_TRUE(store.StartChunk("big_r1", 0).ok());
+  ASSERT_TRUE(store.CompleteChunk("big_r1", 0, 10, {}).ok());
+  ASSERT_TRUE(store.StartChunk("big_r1", 1).ok());  // its process died
+  ASSERT_TRUE(store.StartChunk("big_r1", 2).ok());
+  ASSERT_TRUE(store.FailChunk("big_r1", 2, ChunkStatus::kFailed, "timeout").ok());
+  ASSERT_TRUE(store.SetChunkPlanStatus("big_r1", ChunkPlanStatus::kFailed).ok());
+  auto in_progress = store.InProgressChunkPlan("big");
+  ASSERT_TRUE(in_progress.has_value());
+  EXPECT_FALSE(in_progress->has_value());
+
+  auto changed = store.ResetUnfinishedChunks("big_r1");
+  ASSERT_TRUE(changed.has_value()) << changed.error().message();
+  EXPECT_EQ(*changed, 2);
+  auto plan = store.InProgressChunkPlan("big");
+  ASSERT_TRUE(plan.has_value() && plan->has_value());
+  const auto& tasks = (*plan)->tasks;
+  EXPECT_EQ(tasks[0].status, ChunkStatus::kCompleted);
+  EXPECT_EQ(tasks[1].status, ChunkStatus::kPending);
+  EXPECT_EQ(tasks[2].status, ChunkStatus::kPending);
+  EXPECT_EQ(tasks[2].attempts, 1);  // tries are history: kept
+  EXPECT_EQ(tasks[3].status, ChunkStatus::kPending);
+}
+
+TEST(StateStoreChunks, TheNewestPlanOfTheExportIsReturned) {
+  TempDir dir;
+  StateStore store = OpenStore(dir.File(".rivet_state.db"));
+  ChunkPlan older = MakePlan("big", "big_r1");
+  ChunkPlan newer = MakePlan("big", "big_r2");
+  newer.created_at = "2026-03-30T16:00:00+00:00";
+  ASSERT_TRUE(store.CreateChunkPlan(newer).ok());
+  ASSERT_TRUE(store.CreateChunkPlan(older).ok());
+  ASSERT_TRUE(store.CreateChunkPlan(MakePlan("other", "other_r1")).ok());
+  ASSERT_TRUE(store.SetChunkPlanStatus("big_r2", ChunkPlanStatus::kCompleted).ok());
+
+  auto latest = store.LatestChunkPlan("big");
+  ASSERT_TRUE(latest.has_value() && latest->has_value());
+  EXPECT_EQ((*latest)->run_id, "big_r2");
+  EXPECT_EQ((*latest)->status, ChunkPlanStatus::kCompleted);
+  EXPECT_NE((*latest)->updated_at, newer.updated_at);
+  auto in_progress = store.InProgressChunkPlan("big");
+  ASSERT_TRUE(in_progress.has_value() && in_progress->has_value());
+  EXPECT_EQ((*in_progress)->run_id, "big_r1");
+  EXPECT_FALSE(store.SetChunkPlanStatus("nope", ChunkPlanStatus::kCompleted).ok());
+}
+
+TEST(StateStoreChunks, WorkersOnSeveralThreadsAndHandlesCheckpointEveryChunk) {
+  TempDir dir;
+  const std::string path = dir.File(".rivet_state.db");
+  constexpr int64_t kTasks = 200;
+  StateStore shared = OpenStore(path);
+  ASSERT_TRUE(shared.CreateChunkPlan(MakePlan("big", "big_r1", kTasks - 1)).ok());
+  StateStore other_process = OpenStore(path);
+
+  // Four workers share one handle (threads of one run); a fifth handle stands for another
+  // process reading the plan (rivet state chunks) meanwhile.
+  std::atomic<int64_t> next{0};
+  std::atomic<int> failures{0};
+  auto work = [&] {
+    for (int64_t idx = next++; idx < kTasks; idx = next++) {
+      FileRecord f = MakeFile("big_r1", "big", fmt::format("big_chunk{}.parquet", idx),
+                              "2026-03-29T16:00:01+00:00");
+      if (!shared.StartChunk("big_r1", idx).ok() ||
+          !shared.CompleteChunk("big_r1", idx, idx, {f}).ok()) {
+        ++failures;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 4; ++i) workers.emplace_back(work);
+  for (int i = 0; i < 20; ++i) {
+    auto plan = other_process.LatestChunkPlan("big");
+    if (!plan.has_value()) ++failures;
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(failures, 0);
+
+  auto plan = other_process.LatestChunkPlan("big");
+  ASSERT_TRUE(plan.has_value() && plan->has_value());
+  ASSERT_EQ((*plan)->tasks.size(), static_cast<size_t>(kTasks));
+  for (const ChunkTask& t : (*plan)->tasks) {
+    EXPECT_EQ(t.status, ChunkStatus::kCompleted) << t.idx;
+    EXPECT_EQ(t.attempts, 1) << t.idx;
+    EXPECT_EQ(t.rows, t.idx);
+  }
+  auto files = other_process.ListFiles(std::string("big"), 1000);
+  ASSERT_TRUE(files.has_value());
+  EXPECT_EQ(files->size(), static_cast<size_t>(kTasks));
 }
 
 // --- schema history -------------------------------------------------------------------------
