@@ -94,6 +94,48 @@ std::string IndentContinuation(std::string_view text, std::string_view indent) {
   return out;
 }
 
+// Columns as wide as their widest cell, two spaces apart; numbers right-aligned. `notes` are
+// printed, indented, under their row (a chunk's last error).
+struct Column {
+  std::string_view header;
+  bool right_aligned;
+};
+
+template <size_t N>
+void PrintTable(const std::array<Column, N>& columns,
+                const std::vector<std::array<std::string, N>>& cells,
+                const std::vector<std::optional<std::string>>& notes, std::ostream& out) {
+  std::array<size_t, N> widths{};
+  for (size_t c = 0; c < N; ++c) {
+    widths[c] = columns[c].header.size();
+    for (const auto& row : cells) widths[c] = std::max(widths[c], row[c].size());
+  }
+  const auto print_row = [&](const auto& row) {
+    std::string line;
+    for (size_t c = 0; c < N; ++c) {
+      if (c > 0) line += "  ";
+      const std::string_view cell = row[c];
+      if (columns[c].right_aligned) {
+        line += fmt::format("{:>{}}", cell, widths[c]);
+      } else if (c + 1 == N) {
+        line += cell;  // no trailing spaces
+      } else {
+        line += fmt::format("{:<{}}", cell, widths[c]);
+      }
+    }
+    out << line << '\n';
+  };
+  std::array<std::string_view, N> headers{};
+  for (size_t c = 0; c < N; ++c) headers[c] = columns[c].header;
+  print_row(headers);
+  for (size_t r = 0; r < cells.size(); ++r) {
+    print_row(cells[r]);
+    if (r < notes.size() && notes[r]) {
+      out << "  error: " << IndentContinuation(*notes[r], "         ") << '\n';
+    }
+  }
+}
+
 }  // namespace
 
 std::string StateDbPath(const config::Config& config) {
@@ -139,11 +181,6 @@ void RenderFiles(const std::vector<state::FileRecord>& files, std::ostream& out)
     out << "No files recorded yet.\n";
     return;
   }
-  // Columns as wide as their widest cell, two spaces apart; numbers right-aligned.
-  struct Column {
-    std::string_view header;
-    bool right_aligned;
-  };
   constexpr std::array<Column, 5> kColumns = {{
       {"RUN ID", false},
       {"FILE", false},
@@ -157,31 +194,38 @@ void RenderFiles(const std::vector<state::FileRecord>& files, std::ostream& out)
     cells.push_back({file.run_id, file.file_name, fmt::format("{}", file.rows),
                      FormatSize(file.bytes), file.created_at});
   }
-  std::array<size_t, kColumns.size()> widths{};
-  for (size_t c = 0; c < kColumns.size(); ++c) {
-    widths[c] = kColumns[c].header.size();
-    for (const auto& row : cells) widths[c] = std::max(widths[c], row[c].size());
-  }
-  const auto print_row = [&](const auto& row) {
-    std::string line;
-    for (size_t c = 0; c < kColumns.size(); ++c) {
-      if (c > 0) line += "  ";
-      const std::string_view cell = row[c];
-      const bool last = c + 1 == kColumns.size();
-      if (kColumns[c].right_aligned) {
-        line += fmt::format("{:>{}}", cell, widths[c]);
-      } else if (last) {
-        line += cell;  // no trailing spaces
-      } else {
-        line += fmt::format("{:<{}}", cell, widths[c]);
-      }
-    }
-    out << line << '\n';
+  PrintTable(kColumns, cells, {}, out);
+}
+
+void RenderChunkPlan(const state::ChunkPlan& plan, const std::string& database, std::ostream& out) {
+  const auto header = [&out](std::string_view key, std::string_view value) {
+    out << fmt::format("{:<12}{}\n", fmt::format("{}:", key), value);
   };
-  std::array<std::string_view, kColumns.size()> headers{};
-  for (size_t c = 0; c < kColumns.size(); ++c) headers[c] = kColumns[c].header;
-  print_row(headers);
-  for (const auto& row : cells) print_row(row);
+  header("database", database);
+  header("export", plan.export_name);
+  header("run_id", plan.run_id);
+  header("plan_hash", plan.plan_hash);
+  header("status", state::ToString(plan.status));
+  header("updated_at", plan.updated_at);
+  out << '\n';
+  constexpr std::array<Column, 7> kColumns = {{
+      {"IDX", true},
+      {"STATUS", false},
+      {"START", true},
+      {"END", true},
+      {"ATT", true},
+      {"ROWS", true},
+      {"FILE", false},
+  }};
+  std::vector<std::array<std::string, kColumns.size()>> cells;
+  std::vector<std::optional<std::string>> errors;
+  for (const state::ChunkTask& t : plan.tasks) {
+    cells.push_back({fmt::format("{}", t.idx), std::string(state::ToString(t.status)), t.start_key,
+                     t.end_key, fmt::format("{}", t.attempts), fmt::format("{}", t.rows),
+                     t.file_name.value_or("-")});
+    errors.push_back(t.last_error);
+  }
+  PrintTable(kColumns, cells, errors, out);
 }
 
 int RunMetricsCommand(const config::Config& config, const std::optional<std::string>& export_name,
@@ -266,21 +310,18 @@ int RunStateChunksCommand(const config::Config& config,
   if (auto code = CheckExportName(config, export_name, "chunks", err)) return *code;
   auto store = OpenExisting(config);
   if (!store) return ReportError(store.error(), err);
-  bool has_plan = false;
+  std::optional<state::ChunkPlan> plan;
   if (store->has_value()) {
-    auto found = (*store)->HasChunkPlan(*export_name);
-    if (!found) return ReportError(found.error(), err);
-    has_plan = *found;
+    auto latest = (*store)->LatestChunkPlan(*export_name);
+    if (!latest) return ReportError(latest.error(), err);
+    plan = std::move(*latest);
   }
-  if (!has_plan) {
+  if (!plan) {
     out << fmt::format("No chunk checkpoint data for export '{}'.\n", *export_name);
     return kOk;
   }
-  return ReportError(Error(ErrorCode::kNotSupported,
-                           "export '{}' has a chunk checkpoint plan, but listing plans is not "
-                           "built yet",
-                           *export_name),
-                     err);
+  RenderChunkPlan(*plan, StateDbPath(config), out);
+  return kOk;
 }
 
 int RunStateResetChunksCommand(const config::Config& config,

@@ -39,7 +39,7 @@ int RunStateFilesCommand(const config::Config& config,
 int RunStateResetCommand(const config::Config& config,
                          const std::optional<std::string>& export_name, std::ostream& out,
                          std::ostream& err);
-// rivet state chunks -e NAME: the export's chunk checkpoint plan.
+// rivet state chunks -e NAME: the export's newest chunk checkpoint plan.
 int RunStateChunksCommand(const config::Config& config,
                           const std::optional<std::string>& export_name, std::ostream& out,
                           std::ostream& err);
@@ -53,5 +53,8 @@ int RunStateResetChunksCommand(const config::Config& config,
 void RenderMetrics(const std::vector<state::RunRecord>& runs, std::ostream& out);
 void RenderCursors(const std::vector<state::CursorState>& cursors, std::ostream& out);
 void RenderFiles(const std::vector<state::FileRecord>& files, std::ostream& out);
+// The header (database, export, run_id, plan_hash, status, updated_at), then one row per task
+// and, under a task that failed, its last error.
+void RenderChunkPlan(const state::ChunkPlan& plan, const std::string& database, std::ostream& out);
 
 }  // namespace rivet::cli

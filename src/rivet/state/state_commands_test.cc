@@ -439,6 +439,70 @@ TEST(StateChunksCommands, UnknownOrMissingExportIsAUsageError) {
             "orders_incremental, users_full)\n");
 }
 
+TEST(StateChunksCommands, ThePlanWithEveryTaskAndTheLastErrors) {
+  TempDir dir;
+  const config::Config config = MakeConfig(dir.path());
+  StateStore store = OpenStore(config);
+  state::ChunkPlan plan;
+  plan.run_id = "users_full_20260329T150000.456";
+  plan.export_name = "users_full";
+  plan.plan_hash = "9f86d081884c7d65";
+  plan.query_hash = "1b4f0e9851971998";
+  plan.chunk_column = "id";
+  plan.chunk_size = 50000;
+  plan.created_at = "2026-03-29T15:00:00+00:00";
+  plan.updated_at = plan.created_at;
+  const std::vector<std::pair<std::string, std::string>> windows = {
+      {"-5", "49994"}, {"49995", "99994"}, {"99995", "120000"}, {"NULL", "NULL"}};
+  for (size_t i = 0; i < windows.size(); ++i) {
+    state::ChunkTask t;
+    t.idx = static_cast<int64_t>(i);
+    t.start_key = windows[i].first;
+    t.end_key = windows[i].second;
+    plan.tasks.push_back(t);
+  }
+  ASSERT_TRUE(store.CreateChunkPlan(plan).ok());
+  ASSERT_TRUE(store.StartChunk(plan.run_id, 0).ok());
+  FileRecord file;
+  file.run_id = plan.run_id;
+  file.export_name = "users_full";
+  file.file_name = "users_full_20260329_150000_chunk0.parquet";
+  file.location = dir.path() + "/out/" + file.file_name;
+  file.created_at = "2026-03-29T15:00:01+00:00";
+  ASSERT_TRUE(store.CompleteChunk(plan.run_id, 0, 50000, {file}).ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(store.StartChunk(plan.run_id, 1).ok());
+  ASSERT_TRUE(store
+                  .FailChunk(plan.run_id, 1, state::ChunkStatus::kFailed,
+                             "connection reset\nserver closed the connection")
+                  .ok());
+  ASSERT_TRUE(store.StartChunk(plan.run_id, 2).ok());
+
+  Output o = Capture([&](auto& out, auto& err) {
+    return RunStateChunksCommand(config, std::string("users_full"), out, err);
+  });
+  EXPECT_EQ(o.code, 0) << o.err;
+  // updated_at is the time of the last change: compare the rest exactly.
+  const std::string head = "database:   " + StateDbPath(config) +
+                           "\n"
+                           "export:     users_full\n"
+                           "run_id:     users_full_20260329T150000.456\n"
+                           "plan_hash:  9f86d081884c7d65\n"
+                           "status:     in_progress\n"
+                           "updated_at: ";
+  ASSERT_EQ(o.out.substr(0, head.size()), head);
+  const std::string table = o.out.substr(o.out.find('\n', head.size()) + 1);
+  EXPECT_EQ(table,
+            "\n"
+            "IDX  STATUS     START     END  ATT   ROWS  FILE\n"
+            "  0  completed     -5   49994    1  50000  "
+            "users_full_20260329_150000_chunk0.parquet\n"
+            "  1  failed     49995   99994    2      0  -\n"
+            "  error: connection reset\n"
+            "         server closed the connection\n"
+            "  2  running    99995  120000    1      0  -\n"
+            "  3  pending     NULL    NULL    0      0  -\n");
+}
+
 TEST(StateDbPath, NextToTheConfig) {
   config::Config config;
   config.directory = "/etc/rivet";
