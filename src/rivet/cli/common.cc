@@ -37,7 +37,8 @@ Result<config::Loaded> LoadForCommand(const std::string& config_path,
   for (const std::string& p : params) {
     size_t eq = p.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Error(ErrorCode::kConfig, "--param '{}' must be KEY=VALUE, e.g. --param COUNTRY=US", p);
+      return Error(ErrorCode::kConfig, "--param '{}' must be KEY=VALUE, e.g. --param COUNTRY=US",
+                   p);
     }
     options.params[p.substr(0, eq)] = p.substr(eq + 1);
   }

@@ -40,8 +40,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-e,--export", run.export_name, "Run only this export");
   run_cmd->add_flag("--validate", run.validate,
                     "Read every file back and compare its row count before committing it");
-  run_cmd->add_flag("--resume", run.resume,
-                    "Resume a checkpointed chunked run (chunk_checkpoint is not supported yet)");
+  run_cmd->add_flag(
+      "--resume", run.resume,
+      "Continue the in-progress plan of a chunked export with chunk_checkpoint: true");
   run_cmd->add_flag("--parallel-exports", run.parallel_exports,
                     "Run all exports concurrently in threads (not supported yet)");
   run_cmd->add_flag("--parallel-export-processes", run.parallel_export_processes,

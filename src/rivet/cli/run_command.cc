@@ -77,12 +77,6 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
                              "--parallel-exports / --parallel-export-processes are not supported "
                              "yet; run without them (exports run one after another)"));
   }
-  if (flags.resume) {
-    return ReportError(Error(ErrorCode::kNotSupported,
-                             "--resume is not supported yet: it needs mode: chunked with "
-                             "chunk_checkpoint, which is not supported yet"));
-  }
-
   std::vector<const config::ExportConfig*> selected;
   for (const config::ExportConfig& e : config.exports) {
     if (!flags.export_name || e.name == *flags.export_name) selected.push_back(&e);
@@ -98,6 +92,15 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   for (const config::ExportConfig* e : selected) {
     Status s = config::CheckSupported(config, *e);
     if (!s.ok()) return ReportError(s.WithContext(config.path));
+    // --resume continues checkpoint plans; re-running another export from scratch under it
+    // would surprise.
+    if (flags.resume && !(e->mode == config::Mode::kChunked && e->chunk_checkpoint)) {
+      return ReportError(Error(ErrorCode::kConfig,
+                               "{}: --resume continues a chunked export with chunk_checkpoint: "
+                               "true, and export '{}' is not one; name the export to resume "
+                               "with --export",
+                               config.path, e->name));
+    }
   }
 
   auto state = state::StateStore::Open(config.directory + "/" + std::string(state::kStateFileName));
@@ -106,6 +109,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   ProgressLine progress;
   pipeline::RunOptions options;
   options.validate = flags.validate;
+  options.resume = flags.resume;
   options.version = version;
   options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
     progress.Update(name, p);

@@ -1266,9 +1266,6 @@ struct NotBuiltYet {
 };
 
 constexpr NotBuiltYet kNotBuiltYet[] = {
-    {"chunk_checkpoint: true",
-     [](const Config&, const ExportConfig& e) { return e.chunk_checkpoint; },
-     "set chunk_checkpoint: false (chunks then run without a resumable plan)"},
     {"destination.type: s3",
      [](const Config&, const ExportConfig& e) {
        return e.destination.type == DestinationType::kS3;

@@ -22,6 +22,19 @@ std::string UnitLabel(const config::ExportConfig& e, const plan::WorkUnit& unit)
   return fmt::format("export '{}' chunk {}", e.name, *unit.chunk_index);
 }
 
+// With checkpoints the hooks record a unit's files with its completion; the files a failed try
+// delivered before it failed are at the destination all the same, so they enter the manifest.
+void RecordDeliveredFiles(RunContext& ctx, const UnitRunner& runner) {
+  if (!ctx.files_recorded_by_hooks) return;
+  for (const state::FileRecord& f : runner.files()) {
+    Status s = ctx.state.RecordFile(f);
+    if (!s.ok()) {
+      spdlog::warn("export '{}': file {} was delivered but cannot be recorded: {}", ctx.e.name,
+                   f.file_name, s.message());
+    }
+  }
+}
+
 // Every try of one unit on one worker.
 Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
                destination::Destination& dest, const RetryRules& rules, const UnitHooks& hooks,
@@ -32,9 +45,11 @@ Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
     UnitRunner runner(ctx, unit, dest);
     Status status = runner.Run(src);
     if (status.ok()) {
-      if (hooks.on_success) return hooks.on_success(unit, runner);
-      return Status::Ok();
+      Status done = hooks.on_success ? hooks.on_success(unit, runner) : Status::Ok();
+      if (!done.ok()) RecordDeliveredFiles(ctx, runner);
+      return done;
     }
+    RecordDeliveredFiles(ctx, runner);
     // The try's rows that did not reach the destination are not part of the run.
     uint64_t delivered = 0;
     for (const state::FileRecord& f : runner.files()) delivered += static_cast<uint64_t>(f.rows);

@@ -1,12 +1,14 @@
 #include "rivet/pipeline/pipeline.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <tuple>
 
 #include "rivet/common/bytes.h"
 #include "rivet/common/clock.h"
@@ -147,17 +149,23 @@ Result<Sources> OpenSourcesWithRetries(RunContext& ctx, size_t count, bool coord
   }
 }
 
-// chunked: one snapshot for every chunk where the engine allows it, MIN/MAX inside it, then the
-// windows and the NULL unit.
-Result<std::vector<plan::WorkUnit>> PlanChunks(RunContext& ctx, Sources& sources) {
-  const config::ExportConfig& e = ctx.e;
+// chunked: one snapshot for every chunk where the engine allows it; the summary says which.
+void ShareChunkSnapshot(RunContext& ctx, Sources& sources) {
   Status shared = sources.coordinator->ShareSnapshot(sources.workers);
   if (!shared.ok()) {
     spdlog::warn(
         "export '{}': the chunks cannot read one snapshot ({}); each chunk reads its own "
         "(consistency: per-chunk)",
-        e.name, Redact(shared.message(), ctx.config));
+        ctx.e.name, Redact(shared.message(), ctx.config));
   }
+  ctx.summary.consistency =
+      shared.ok() && sources.coordinator->InSharedSnapshot() ? "snapshot" : "per-chunk";
+}
+
+// chunked: MIN/MAX of the chunk column (inside the shared snapshot), then the windows and the
+// NULL chunk.
+Result<std::vector<plan::ChunkSpec>> PlanChunkSpecs(RunContext& ctx, Sources& sources) {
+  const config::ExportConfig& e = ctx.e;
   const plan::Dialect d = DialectOf(ctx.config, *sources.coordinator);
   RIVET_ASSIGN_OR_RETURN(
       auto rows, sources.coordinator->QueryText(plan::MinMaxQuery(d, e.query, e.chunk_column)));
@@ -165,29 +173,126 @@ Result<std::vector<plan::WorkUnit>> PlanChunks(RunContext& ctx, Sources& sources
     return Error(ErrorCode::kSource, "export '{}': MIN/MAX of chunk_column '{}' returned no row",
                  e.name, e.chunk_column);
   }
-  ctx.summary.consistency =
-      shared.ok() && sources.coordinator->InSharedSnapshot() ? "snapshot" : "per-chunk";
-  std::vector<plan::WorkUnit> units;
+  std::optional<plan::ChunkWindow> range;
   if (rows[0][0] && rows[0][1]) {
     RIVET_ASSIGN_OR_RETURN(int64_t lo, plan::ParseChunkKey(e.name, e.chunk_column, *rows[0][0]));
     RIVET_ASSIGN_OR_RETURN(int64_t hi, plan::ParseChunkKey(e.name, e.chunk_column, *rows[0][1]));
-    for (const plan::ChunkWindow& w : plan::ChunkWindows(lo, hi, e.chunk_size)) {
-      plan::WorkUnit u;
-      u.sql = plan::ChunkQuery(d, e.query, e.chunk_column, w.lo, w.hi);
-      u.chunk_index = static_cast<int64_t>(units.size());
-      u.name_suffix = fmt::format("_chunk{}", *u.chunk_index);
-      u.empty_makes_no_file = true;
-      units.push_back(std::move(u));
-    }
+    range = plan::ChunkWindow{lo, hi};
   }
-  // Rows whose chunk column is NULL are in no window: their own unit, never dropped.
-  plan::WorkUnit nulls;
-  nulls.sql = plan::NullChunkQuery(d, e.query, e.chunk_column);
-  nulls.chunk_index = static_cast<int64_t>(units.size());
-  nulls.name_suffix = fmt::format("_chunk{}", *nulls.chunk_index);
-  nulls.empty_makes_no_file = true;
-  units.push_back(std::move(nulls));
+  return plan::ChunkSpecs(range, e.chunk_size);
+}
+
+std::vector<plan::WorkUnit> ChunkUnits(RunContext& ctx, const source::Source& src,
+                                       const std::vector<plan::ChunkSpec>& specs) {
+  const config::ExportConfig& e = ctx.e;
+  const plan::Dialect d = DialectOf(ctx.config, src);
+  std::vector<plan::WorkUnit> units;
+  for (const plan::ChunkSpec& spec : specs) {
+    plan::WorkUnit u;
+    // Rows whose chunk column is NULL are in no window: their own unit, never dropped.
+    u.sql = spec.window
+                ? plan::ChunkQuery(d, e.query, e.chunk_column, spec.window->lo, spec.window->hi)
+                : plan::NullChunkQuery(d, e.query, e.chunk_column);
+    u.chunk_index = spec.index;
+    u.name_suffix = fmt::format("_chunk{}", spec.index);
+    u.empty_makes_no_file = true;
+    units.push_back(std::move(u));
+  }
   return units;
+}
+
+// What a checkpoint plan's fingerprint covers (reference §4): the query after params, the
+// chunk column and the chunk size.
+std::string PlanHash(const config::ExportConfig& e) {
+  const std::string size = std::to_string(e.chunk_size);
+  return plan::Fingerprint({e.query, e.chunk_column, size});
+}
+std::string QueryHash(const config::ExportConfig& e) { return plan::Fingerprint({e.query}); }
+
+std::string CommandFor(const RunContext& ctx, std::string_view command) {
+  return fmt::format("rivet {} --config {} --export {}", command,
+                     ctx.config.path.empty() ? "rivet.yaml" : ctx.config.path, ctx.e.name);
+}
+
+// --resume on a plan made with other settings: say what changed and how to go on.
+Status FingerprintMismatch(const RunContext& ctx, const state::ChunkPlan& plan) {
+  const config::ExportConfig& e = ctx.e;
+  std::vector<std::string> changes;
+  if (plan.query_hash != QueryHash(e)) changes.emplace_back("the query (after params)");
+  if (plan.chunk_column != e.chunk_column) {
+    changes.push_back(
+        fmt::format("chunk_column ('{}' -> '{}')", plan.chunk_column, e.chunk_column));
+  }
+  if (plan.chunk_size != e.chunk_size) {
+    changes.push_back(fmt::format("chunk_size ({} -> {})", plan.chunk_size, e.chunk_size));
+  }
+  if (changes.empty()) changes.emplace_back("the plan's fingerprint");
+  return Error(ErrorCode::kConfig,
+               "export '{}': cannot resume run {}: {} changed since its chunk plan was made; "
+               "restore the old settings to resume, or drop the plan with `{}` and run again "
+               "without --resume",
+               e.name, plan.run_id, fmt::join(changes, ", "),
+               CommandFor(ctx, "state reset-chunks"));
+}
+
+// chunk_checkpoint: the units of this run from the export's plan in the state DB. A new run
+// writes the plan (every chunk pending) before its first chunk; --resume continues the
+// in-progress plan, its run_id and its completed chunks kept.
+Result<std::vector<plan::WorkUnit>> CheckpointedUnits(RunContext& ctx, Sources& sources) {
+  const config::ExportConfig& e = ctx.e;
+  RIVET_ASSIGN_OR_RETURN(auto existing, ctx.state.InProgressChunkPlan(e.name));
+  if (!ctx.options.resume) {
+    if (existing) {
+      int64_t done = 0;
+      for (const state::ChunkTask& t : existing->tasks) {
+        done += t.status == state::ChunkStatus::kCompleted ? 1 : 0;
+      }
+      return Error(ErrorCode::kConfig,
+                   "export '{}': checkpointed run {} is in progress ({} of {} chunks done); "
+                   "continue it with `{} --resume`, or drop its plan with `{}`",
+                   e.name, existing->run_id, done, existing->tasks.size(), CommandFor(ctx, "run"),
+                   CommandFor(ctx, "state reset-chunks"));
+    }
+    RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
+    state::ChunkPlan plan;
+    plan.run_id = ctx.summary.run_id;
+    plan.export_name = e.name;
+    plan.plan_hash = PlanHash(e);
+    plan.query_hash = QueryHash(e);
+    plan.chunk_column = e.chunk_column;
+    plan.chunk_size = e.chunk_size;
+    plan.created_at = FormatIsoSeconds(std::chrono::system_clock::now());
+    plan.updated_at = plan.created_at;
+    for (const plan::ChunkSpec& spec : specs) {
+      state::ChunkTask task;
+      task.idx = spec.index;
+      std::tie(task.start_key, task.end_key) = plan::ChunkTaskKeys(spec);
+      plan.tasks.push_back(std::move(task));
+    }
+    RIVET_RETURN_IF_ERROR(ctx.state.CreateChunkPlan(plan));
+    return ChunkUnits(ctx, *sources.coordinator, specs);
+  }
+
+  if (!existing) {
+    return Error(ErrorCode::kConfig,
+                 "export '{}': --resume found no in-progress chunk plan to continue; run "
+                 "without --resume to start one",
+                 e.name);
+  }
+  if (existing->plan_hash != PlanHash(e)) return FingerprintMismatch(ctx, *existing);
+  RIVET_ASSIGN_OR_RETURN(int64_t reset, ctx.state.ResetUnfinishedChunks(existing->run_id));
+  std::vector<plan::ChunkSpec> todo;
+  for (const state::ChunkTask& t : existing->tasks) {
+    if (t.status == state::ChunkStatus::kCompleted) continue;
+    RIVET_ASSIGN_OR_RETURN(auto spec, plan::ChunkSpecFromTask(t.idx, t.start_key, t.end_key));
+    todo.push_back(spec);
+  }
+  spdlog::info(
+      "export '{}': resuming run {}: {} of {} chunks to do ({} left running or failed by the "
+      "last run); chunks completed earlier read an earlier snapshot",
+      e.name, existing->run_id, todo.size(), existing->tasks.size(), reset);
+  ctx.summary.run_id = existing->run_id;
+  return ChunkUnits(ctx, *sources.coordinator, todo);
 }
 
 // The single unit of full, incremental and time_window exports.
@@ -234,8 +339,15 @@ Status Execute(RunContext& ctx) {
 
   std::vector<plan::WorkUnit> units;
   std::optional<state::CursorState> stored;
+  const bool checkpointed = chunked && e.chunk_checkpoint;
   if (chunked) {
-    RIVET_ASSIGN_OR_RETURN(units, PlanChunks(ctx, sources));
+    ShareChunkSnapshot(ctx, sources);
+    if (checkpointed) {
+      RIVET_ASSIGN_OR_RETURN(units, CheckpointedUnits(ctx, sources));
+    } else {
+      RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
+      units = ChunkUnits(ctx, *sources.coordinator, specs);
+    }
   } else {
     RIVET_ASSIGN_OR_RETURN(plan::WorkUnit unit, PlanSingle(ctx, *sources.workers[0], &stored));
     units.push_back(std::move(unit));
@@ -244,12 +356,36 @@ Status Execute(RunContext& ctx) {
   std::atomic<size_t> skipped{0};
   std::optional<plan::CursorValue> new_cursor;
   UnitHooks hooks;
-  hooks.on_success = [&](const plan::WorkUnit&, const UnitRunner& runner) {
+  hooks.on_success = [&](const plan::WorkUnit& unit, const UnitRunner& runner) {
     if (runner.skipped()) ++skipped;
     if (runner.last_cursor()) new_cursor = runner.last_cursor();  // one unit: no race
-    return Status::Ok();
+    if (!checkpointed) return Status::Ok();
+    // The chunk is completed in the same transaction that records its files (reference §4).
+    return ctx.state.CompleteChunk(ctx.summary.run_id, *unit.chunk_index,
+                                   static_cast<int64_t>(runner.rows()), runner.files());
   };
-  RIVET_RETURN_IF_ERROR(RunUnits(ctx, units, sources.workers, rules, hooks));
+  RetryRules unit_rules = rules;
+  if (checkpointed) {
+    ctx.files_recorded_by_hooks = true;
+    unit_rules.max_attempts = e.chunk_max_attempts.value_or(rules.max_attempts);
+    hooks.on_try = [&](const plan::WorkUnit& unit) {
+      return ctx.state.StartChunk(ctx.summary.run_id, *unit.chunk_index);
+    };
+    hooks.on_failure = [&](const plan::WorkUnit& unit, const Status& error) {
+      Status s =
+          ctx.state.FailChunk(ctx.summary.run_id, *unit.chunk_index, state::ChunkStatus::kFailed,
+                              Redact(error.message(), ctx.config));
+      if (!s.ok()) {
+        spdlog::warn("export '{}': cannot record chunk {} as failed: {}", e.name, *unit.chunk_index,
+                     s.message());
+      }
+    };
+  }
+  RIVET_RETURN_IF_ERROR(RunUnits(ctx, units, sources.workers, unit_rules, hooks));
+  if (checkpointed) {
+    RIVET_RETURN_IF_ERROR(
+        ctx.state.SetChunkPlanStatus(ctx.summary.run_id, state::ChunkPlanStatus::kCompleted));
+  }
 
   if (chunked && ctx.summary.consistency == "snapshot") {
     for (source::Source* w : sources.workers) {
@@ -297,7 +433,7 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
   RssSampler rss;
   ExportSummary summary;
   const SystemTime started = std::chrono::system_clock::now();
-  RunContext ctx{config, e, state, options, summary, Clock::now(), "", {}, std::nullopt};
+  RunContext ctx{config, e, state, options, summary, Clock::now(), "", {}, std::nullopt, false};
   summary.export_name = e.name;
   summary.run_id = fmt::format("{}_{}", e.name, FormatRunIdTime(started));
   summary.profile = ProfileLabel(e.tuning);

@@ -41,6 +41,7 @@ struct Factories {
 
 struct RunOptions {
   bool validate = false;  // --validate: read every file back before committing it
+  bool resume = false;    // --resume: continue the export's in-progress chunk plan
   std::string version;    // rivet's version, written into file metadata
   // Called from the writing thread after every batch (the CLI draws a progress line).
   std::function<void(const std::string& export_name, const Progress&)> on_progress;

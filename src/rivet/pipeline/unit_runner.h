@@ -39,6 +39,9 @@ struct RunContext {
   std::string file_base;  // "{export}_{YYYYMMDD_HHMMSS}", made unique once per run
   std::mutex mu;
   std::optional<std::vector<state::SchemaColumn>> schema_now;
+  // chunk_checkpoint: the files of a unit enter the manifest with its checkpoint (UnitHooks),
+  // not one by one as they are committed.
+  bool files_recorded_by_hooks = false;
 };
 
 // Source read options from the merged tuning.

@@ -6,6 +6,21 @@
 
 namespace rivet::plan {
 
+namespace {
+
+// The key text of the NULL chunk in a checkpoint task.
+constexpr std::string_view kNullKey = "NULL";
+
+// The whole of `text` as a decimal int64, nothing else accepted.
+std::optional<int64_t> ParseInt64(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
 std::vector<ChunkWindow> ChunkWindows(int64_t min, int64_t max, int64_t size) {
   std::vector<ChunkWindow> windows;
   if (size <= 0 || min > max) return windows;
@@ -23,15 +38,44 @@ std::vector<ChunkWindow> ChunkWindows(int64_t min, int64_t max, int64_t size) {
 
 Result<int64_t> ParseChunkKey(std::string_view export_name, std::string_view column,
                               std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
+  std::optional<int64_t> value = ParseInt64(text);
+  if (!value) {
     return Error(ErrorCode::kConfig,
                  "export '{}': chunk_column '{}' must be an integer column (its MIN/MAX is "
                  "'{}'); chunk by an integer key, e.g. an id or ROW_NUMBER() OVER (ORDER BY ...)",
                  export_name, column, text.substr(0, 40));
   }
-  return value;
+  return *value;
+}
+
+std::vector<ChunkSpec> ChunkSpecs(const std::optional<ChunkWindow>& range, int64_t size) {
+  std::vector<ChunkSpec> specs;
+  if (range) {
+    for (const ChunkWindow& w : ChunkWindows(range->lo, range->hi, size)) {
+      specs.push_back({static_cast<int64_t>(specs.size()), w});
+    }
+  }
+  specs.push_back({static_cast<int64_t>(specs.size()), std::nullopt});
+  return specs;
+}
+
+std::pair<std::string, std::string> ChunkTaskKeys(const ChunkSpec& spec) {
+  if (!spec.window) return {std::string(kNullKey), std::string(kNullKey)};
+  return {std::to_string(spec.window->lo), std::to_string(spec.window->hi)};
+}
+
+Result<ChunkSpec> ChunkSpecFromTask(int64_t index, std::string_view start_key,
+                                    std::string_view end_key) {
+  if (start_key == kNullKey && end_key == kNullKey) return ChunkSpec{index, std::nullopt};
+  std::optional<int64_t> lo = ParseInt64(start_key);
+  std::optional<int64_t> hi = ParseInt64(end_key);
+  if (!lo || !hi || *lo > *hi) {
+    return Error(ErrorCode::kCorrupt,
+                 "state database: chunk {} has the range '{}'..'{}', not two integer keys; drop "
+                 "the plan with `rivet state reset-chunks`",
+                 index, start_key.substr(0, 40), end_key.substr(0, 40));
+  }
+  return ChunkSpec{index, ChunkWindow{*lo, *hi}};
 }
 
 std::string Fingerprint(const std::vector<std::string_view>& parts) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rivet/common/result.h"
@@ -40,6 +41,24 @@ std::vector<ChunkWindow> ChunkWindows(int64_t min, int64_t max, int64_t size);
 // naming the export and the column (chunking needs an integer column).
 Result<int64_t> ParseChunkKey(std::string_view export_name, std::string_view column,
                               std::string_view text);
+
+// One chunk of a chunked export: a window of the chunk column, or (nullopt) the rows whose
+// chunk column is NULL. `index` names the file ("_chunk{index}") and the checkpoint task.
+struct ChunkSpec {
+  int64_t index = 0;
+  std::optional<ChunkWindow> window;
+  bool operator==(const ChunkSpec&) const = default;
+};
+
+// Every chunk of an export whose chunk column spans [min, max] (nullopt: no non-NULL key):
+// the windows in key order, then the NULL chunk, indexed from 0.
+std::vector<ChunkSpec> ChunkSpecs(const std::optional<ChunkWindow>& range, int64_t size);
+
+// A chunk's keys as a checkpoint task stores them ("NULL", "NULL" for the NULL chunk), and back.
+// A task that does not parse is a corrupt state DB, said so.
+std::pair<std::string, std::string> ChunkTaskKeys(const ChunkSpec& spec);
+Result<ChunkSpec> ChunkSpecFromTask(int64_t index, std::string_view start_key,
+                                    std::string_view end_key);
 
 // Stable fingerprint (FNV-1a 64, hex) of the parts, separated so that ("ab","c") differs from
 // ("a","bc"). Stored with checkpoint plans; never stores the query itself.

@@ -169,6 +169,33 @@ TEST(ParseChunkKey, IntegersOnlyWithAClearMessage) {
             std::string::npos);
 }
 
+TEST(ChunkSpecs, WindowsThenTheNullChunkIndexedInOrder) {
+  EXPECT_EQ(ChunkSpecs(ChunkWindow{-3, 5}, 4), (std::vector<ChunkSpec>{{0, ChunkWindow{-3, 0}},
+                                                                       {1, ChunkWindow{1, 4}},
+                                                                       {2, ChunkWindow{5, 5}},
+                                                                       {3, std::nullopt}}));
+  // No non-NULL key at all: only the NULL chunk, never "nothing to do".
+  EXPECT_EQ(ChunkSpecs(std::nullopt, 4), (std::vector<ChunkSpec>{{0, std::nullopt}}));
+}
+
+TEST(ChunkSpecs, TaskKeysRoundTripAndCorruptOnesAreRefused) {
+  for (const ChunkSpec& spec : ChunkSpecs(
+           ChunkWindow{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()},
+           std::numeric_limits<int64_t>::max())) {
+    auto [start, end] = ChunkTaskKeys(spec);
+    auto back = ChunkSpecFromTask(spec.index, start, end);
+    ASSERT_TRUE(back.has_value()) << start << ".." << end;
+    EXPECT_EQ(*back, spec);
+  }
+  for (auto [start, end] : std::vector<std::pair<std::string, std::string>>{
+           {"1", "x"}, {"", "5"}, {"NULL", "5"}, {"9", "3"}, {"1 ", "2"}}) {
+    auto bad = ChunkSpecFromTask(4, start, end);
+    ASSERT_FALSE(bad.has_value()) << start << ".." << end;
+    EXPECT_EQ(bad.error().code(), ErrorCode::kCorrupt);
+    EXPECT_NE(bad.error().message().find("chunk 4"), std::string::npos);
+  }
+}
+
 TEST(Fingerprint, StableAndSensitiveToEveryPart) {
   EXPECT_EQ(Fingerprint({"SELECT 1", "id", "100"}), Fingerprint({"SELECT 1", "id", "100"}));
   EXPECT_NE(Fingerprint({"SELECT 1", "id", "100"}), Fingerprint({"SELECT 1", "id", "101"}));
