@@ -287,10 +287,10 @@ Result<std::vector<plan::WorkUnit>> CheckpointedUnits(RunContext& ctx, Sources& 
     RIVET_ASSIGN_OR_RETURN(auto spec, plan::ChunkSpecFromTask(t.idx, t.start_key, t.end_key));
     todo.push_back(spec);
   }
-  spdlog::info(
-      "export '{}': resuming run {}: {} of {} chunks to do ({} left running or failed by the "
-      "last run); chunks completed earlier read an earlier snapshot",
-      e.name, existing->run_id, todo.size(), existing->tasks.size(), reset);
+  // Chunks completed earlier read an earlier snapshot: the summary says the run was resumed.
+  ctx.summary.resumed =
+      fmt::format("{} of {} chunks were done by earlier runs ({} restarted)",
+                  existing->tasks.size() - todo.size(), existing->tasks.size(), reset);
   ctx.summary.run_id = existing->run_id;
   return ChunkUnits(ctx, *sources.coordinator, todo);
 }
@@ -500,6 +500,7 @@ std::string FormatSummary(const ExportSummary& s) {
   if (s.validated) line("validated", *s.validated ? "pass" : "FAIL");
   line("schema", s.schema_changed ? "CHANGED" : "unchanged");
   if (!s.consistency.empty()) line("consistency", s.consistency);
+  if (!s.resumed.empty()) line("resumed", s.resumed);
   if (!s.error.ok()) line("error", s.error.message());
   return out;
 }

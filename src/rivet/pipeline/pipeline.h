@@ -66,6 +66,7 @@ struct ExportSummary {
   std::optional<bool> validated;  // set with --validate
   bool schema_changed = false;
   std::string consistency;  // chunked: "snapshot" | "per-chunk"
+  std::string resumed;      // --resume: how much of the plan earlier runs had done
   Status error;             // redacted: never holds a secret
 };
 
