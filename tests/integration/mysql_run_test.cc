@@ -24,6 +24,9 @@ INSERT INTO rivet_e2e_flags VALUES (1, 1), (2, 0), (3, NULL), (4, 2);
 DROP TABLE IF EXISTS rivet_e2e_people;
 CREATE TABLE rivet_e2e_people (id INT PRIMARY KEY, name VARCHAR(50)) CHARACTER SET utf8mb4;
 INSERT INTO rivet_e2e_people VALUES (1, 'Zoë'), (2, '佐藤 😀');
+DROP TABLE IF EXISTS rivet_e2e_text_keys;
+CREATE TABLE rivet_e2e_text_keys (k VARCHAR(10), v INT);
+INSERT INTO rivet_e2e_text_keys VALUES ('1', 1), ('9', 2), ('10', 3);
 )sql";
 
 class MysqlRunTest : public ::testing::Test {
@@ -258,6 +261,21 @@ TEST_F(MysqlRunTest, PasswordsNeverLeak) {
   EXPECT_NE(wrong.err.find("Access denied"), std::string::npos) << wrong.err;
   EXPECT_EQ(OutputAndStateFiles(wrong, dir_).find("wr0ng-pw"), std::string::npos) << wrong.err;
   EXPECT_EQ(OutputAndStateFiles(wrong, dir_).find(kPassword), std::string::npos) << wrong.err;
+}
+
+// MIN/MAX of a text column of digits parses as numbers ('1'..'9'), while '10' sorts inside that
+// range as text and outside it as a number: chunking it would lose a row, so it is refused.
+TEST_F(MysqlRunTest, ATextChunkColumnOfDigitsIsRefusedBeforeAnyFile) {
+  std::string config = WriteConfig(
+      "  - name: keys\n    query: SELECT * FROM rivet_e2e_text_keys\n    mode: chunked\n"
+      "    chunk_column: k\n    chunk_size: 5\n    parallel: 2\n    format: csv\n"
+      "    destination: {type: local, path: out}\n");
+  CommandResult r = Rivet("run -c " + config);
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // a config error
+  EXPECT_NE(r.err.find("chunk_column 'k' has type string; chunking needs an integer column"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(ListDir(dir_ + "/out").empty());
 }
 
 }  // namespace

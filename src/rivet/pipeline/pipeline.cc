@@ -194,6 +194,7 @@ std::vector<plan::WorkUnit> ChunkUnits(RunContext& ctx, const source::Source& sr
                 ? plan::ChunkQuery(d, e.query, e.chunk_column, spec.window->lo, spec.window->hi)
                 : plan::NullChunkQuery(d, e.query, e.chunk_column);
     u.chunk_index = spec.index;
+    u.chunk_column = e.chunk_column;
     u.name_suffix = fmt::format("_chunk{}", spec.index);
     u.empty_makes_no_file = true;
     units.push_back(std::move(u));

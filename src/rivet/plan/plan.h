@@ -31,6 +31,9 @@ struct WorkUnit {
   bool empty_makes_no_file = false;
   // incremental: the column whose last exported value becomes the new cursor.
   std::string cursor_column;
+  // chunked: the chunk column, whose type the runner checks before any row is written (MIN/MAX
+  // of a text column can parse as numbers while its windows compare as text).
+  std::string chunk_column;
 };
 
 // Windows [min, min+size-1], [min+size, min+2*size-1], ... covering [min, max], the last one
