@@ -35,6 +35,8 @@ struct Shared {
   bool cancelled = false;
   // After this many batches Next() blocks like a stalled network read until Cancel().
   std::optional<int64_t> stall_after_batches;
+  // What QueryText answers (the MIN/MAX of a chunked export); an error when not set.
+  std::optional<std::vector<std::vector<std::optional<std::string>>>> query_rows;
 };
 
 // Bound on a stalled read in these tests: long enough to tell "cancelled" from "timed out".
@@ -87,7 +89,8 @@ class ScriptedSource final : public source::Source {
   }
   Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
       const std::string&) override {
-    return Error(ErrorCode::kInternal, "not scripted");
+    if (!shared_->query_rows) return Error(ErrorCode::kInternal, "not scripted");
+    return *shared_->query_rows;
   }
   std::string ServerDescription() const override { return "scripted"; }
   std::string QuoteIdentifier(std::string_view name) const override {
@@ -322,6 +325,67 @@ TEST_F(RunExportTest, SweepsFilesStagedByAKilledRunButNotByALiveOne) {
   EXPECT_EQ(names.count(live), 1u);   // another running process's file
   EXPECT_EQ(names.count(other), 1u);  // another export's file
   EXPECT_EQ(names.size(), 3u);        // plus the export's own file
+}
+
+TEST_F(RunExportTest, CheckpointedChunksStopAtChunkMaxAttemptsAndResumeWhereTheyStopped) {
+  e_.mode = config::Mode::kChunked;
+  e_.chunk_column = "id";
+  e_.chunk_size = 10;
+  e_.parallel = 1;  // one worker: the scripted tries meet the chunks in order
+  e_.chunk_checkpoint = true;
+  e_.chunk_max_attempts = 2;  // fewer than max_retries + 1 = 3
+  shared_.query_rows = std::vector<std::vector<std::optional<std::string>>>{
+      {"1", "25"}};  // windows [1,10] [11,20] [21,25], then NULL
+  // chunk 0 delivers; chunk 1 fails twice (its tries are spent); nothing else runs.
+  shared_.tries = {Script{1, 4, std::nullopt}, Script{1, 4, 0, ErrorCode::kNetwork},
+                   Script{1, 4, 0, ErrorCode::kNetwork}};
+  ExportSummary first = Run();
+  ASSERT_EQ(first.status, ExportStatus::kFailed);
+  EXPECT_EQ(first.error.code(), ErrorCode::kNetwork);
+  EXPECT_EQ(shared_.streams.load(), 3);
+  auto plan = state_->InProgressChunkPlan("orders");
+  ASSERT_TRUE(plan.has_value() && plan->has_value()) << first.error.message();
+  EXPECT_EQ((*plan)->run_id, first.run_id);
+  ASSERT_EQ((*plan)->tasks.size(), 4u);
+  const auto& t = (*plan)->tasks;
+  EXPECT_EQ(t[0].status, state::ChunkStatus::kCompleted);
+  EXPECT_EQ(t[0].rows, 4);
+  EXPECT_EQ(t[1].status, state::ChunkStatus::kFailed);
+  EXPECT_EQ(t[1].attempts, 2);
+  EXPECT_NE(t[1].last_error.value_or("").find("scripted failure"), std::string::npos);
+  EXPECT_EQ(t[2].status, state::ChunkStatus::kPending);
+  EXPECT_EQ(t[3].start_key, "NULL");
+  auto manifest = state_->ListFiles(std::string("orders"), 10);
+  ASSERT_TRUE(manifest.has_value());
+  ASSERT_EQ(manifest->size(), 1u);
+  EXPECT_EQ(t[0].file_name, manifest->front().file_name);
+
+  // A plain run would start over beside the plan: refused, nothing streamed.
+  ExportSummary plain = Run();
+  EXPECT_EQ(plain.status, ExportStatus::kFailed);
+  EXPECT_NE(plain.error.message().find("--resume"), std::string::npos) << plain.error.message();
+  EXPECT_EQ(shared_.streams.load(), 3);
+
+  // --resume: chunk 0 is skipped, the other three run, the run id is the plan's.
+  options_.resume = true;
+  shared_.streams = 0;
+  shared_.tries = {Script{1, 4, std::nullopt}};
+  ExportSummary resumed = Run();
+  ASSERT_EQ(resumed.status, ExportStatus::kSuccess) << resumed.error.message();
+  EXPECT_EQ(resumed.run_id, first.run_id);
+  EXPECT_EQ(shared_.streams.load(), 3);
+  EXPECT_EQ(resumed.rows, 12u);
+  EXPECT_NE(resumed.resumed.find("1 of 4 chunks were done"), std::string::npos) << resumed.resumed;
+  auto done = state_->LatestChunkPlan("orders");
+  ASSERT_TRUE(done.has_value() && done->has_value());
+  EXPECT_EQ((*done)->status, state::ChunkPlanStatus::kCompleted);
+  for (const state::ChunkTask& task : (*done)->tasks) {
+    EXPECT_EQ(task.status, state::ChunkStatus::kCompleted) << task.idx;
+  }
+  manifest = state_->ListFiles(std::string("orders"), 10);
+  ASSERT_TRUE(manifest.has_value());
+  EXPECT_EQ(manifest->size(), 4u);
+  EXPECT_EQ(Files().size(), 4u);
 }
 
 }  // namespace
