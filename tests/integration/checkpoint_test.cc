@@ -16,8 +16,7 @@
 #include <set>
 
 #include "support/csv_reader.h"
-#include "support/mysql_client.h"
-#include "support/pg_client.h"
+#include "support/sql_client.h"
 #include "support/test_env.h"
 
 namespace rivet::testing {
@@ -43,13 +42,6 @@ INSERT INTO rivet_ckpt_events
   FROM seq_1_to_40000;
 )sql";
 
-struct Engine {
-  const char* name;
-  const char* url_env;
-  const char* source_type;
-  const char* table;
-};
-
 class CheckpointTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
@@ -60,15 +52,9 @@ class CheckpointTest : public ::testing::TestWithParam<Engine> {
       GTEST_SKIP() << engine.url_env << " is not set: start the test servers with scripts/test.sh";
     }
     url_ = *url;
-    if (std::string(engine.source_type) == "postgres") {
-      PgClient pg(url_);
-      ASSERT_TRUE(pg.ok()) << pg.error();
-      ASSERT_EQ(pg.Exec(kPgSetup), "");
-    } else {
-      MysqlClient my(url_);
-      ASSERT_TRUE(my.ok()) << my.error();
-      ASSERT_EQ(my.Exec(kMysqlSetup), "");
-    }
+    SqlClient db(engine, url_);
+    ASSERT_TRUE(db.ok()) << db.error();
+    ASSERT_EQ(db.Exec(engine.postgres() ? kPgSetup : kMysqlSetup), "");
     dir_ = MakeTempDir(std::string("checkpoint-") + engine.name);
     out_ = dir_ + "/out";
   }
@@ -87,7 +73,9 @@ class CheckpointTest : public ::testing::TestWithParam<Engine> {
                                 "    chunk_size: {}\n    parallel: 2\n    chunk_checkpoint: true\n"
                                 "    format: csv\n"
                                 "    destination: {{type: local, path: out}}\n",
-                                GetParam().source_type, GetParam().table, where, chunk_size));
+                                GetParam().source_type,
+                                GetParam().postgres() ? "rivet_ckpt.events" : "rivet_ckpt_events",
+                                where, chunk_size));
     return path;
   }
 
@@ -260,11 +248,8 @@ TEST_P(CheckpointTest, ResumeRefusesAChangedPlanAndSaysWhatChanged) {
   EXPECT_NE(nothing.err.find("no in-progress chunk plan"), std::string::npos) << nothing.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Engines, CheckpointTest,
-    ::testing::Values(Engine{"postgres", "RIVET_TEST_PG_URL", "postgres", "rivet_ckpt.events"},
-                      Engine{"mysql", "RIVET_TEST_MYSQL_URL", "mysql", "rivet_ckpt_events"}),
-    [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Engines, CheckpointTest, ::testing::Values(kPostgres, kMysql),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace rivet::testing
