@@ -46,6 +46,19 @@ class ModesTest : public ::testing::TestWithParam<Engine> {
     return pg() ? "rivet_modes." + name : "rivet_modes_" + name;
   }
   std::string Sql(const std::string& sql) { return db_->Exec(sql); }
+  // Creates the test's table (MariaDB keeps tables between runs; the PostgreSQL schema is new).
+  std::string CreateTable(const std::string& table, const std::string& columns) {
+    return Sql((pg() ? "" : "DROP TABLE IF EXISTS " + table + ";") + "CREATE TABLE " + table +
+               " (" + columns + ")");
+  }
+  // Inserts one row per g = 1..n; `values` is the select list over g.
+  std::string InsertSeries(const std::string& table, int n, const std::string& values) {
+    return Sql(pg() ? fmt::format("INSERT INTO {} SELECT {} FROM generate_series(1, {}) g", table,
+                                  values, n)
+                    : fmt::format("INSERT INTO {} SELECT {} FROM (SELECT seq AS g FROM "
+                                  "seq_1_to_{}) s",
+                                  table, values, n));
+  }
 
   std::string WriteConfig(const std::string& exports) {
     const std::string path = dir_ + "/rivet.yaml";
@@ -205,9 +218,7 @@ TEST_P(ModesTest, IncrementalCursorsOfEveryTypeExportEachRowOnceOverThreeRuns) {
 
 TEST_P(ModesTest, AFailedRunLeavesTheCursorWhereItWas) {
   const std::string table = Table("inc_fail");
-  ASSERT_EQ(Sql((pg() ? "" : "DROP TABLE IF EXISTS " + table + ";") + "CREATE TABLE " + table +
-                " (g INT)"),
-            "");
+  ASSERT_EQ(CreateTable(table, "g INT"), "");
   ASSERT_EQ(Sql("INSERT INTO " + table + " VALUES (1), (2), (3)"), "");
   const std::string exports = "  - name: inc\n    query: SELECT g FROM " + table +
                               "\n    mode: incremental\n    cursor_column: g\n    format: csv\n"
@@ -235,8 +246,8 @@ TEST_P(ModesTest, AFailedRunLeavesTheCursorWhereItWas) {
 
 TEST_P(ModesTest, TimeWindowTakesRowsFromUtcMidnightDaysAgoForBothColumnTypes) {
   const std::string table = Table("tw");
-  ASSERT_EQ(Sql((pg() ? "" : "DROP TABLE IF EXISTS " + table + ";") + "CREATE TABLE " + table +
-                " (g INT, ts " + (pg() ? "timestamp" : "DATETIME") + ", ep BIGINT)"),
+  ASSERT_EQ(CreateTable(table, std::string("g INT, ts ") + (pg() ? "timestamp" : "DATETIME") +
+                                   ", ep BIGINT"),
             "");
   WriteConfig(fmt::format(
       "  - name: tw_ts\n    query: SELECT g, ts FROM {0}\n    mode: time_window\n"
@@ -282,9 +293,7 @@ TEST_P(ModesTest, TimeWindowTakesRowsFromUtcMidnightDaysAgoForBothColumnTypes) {
 
 TEST_P(ModesTest, ChunkedOverGapsNegativesAndNullsDeliversEveryRowOnceAndNoEmptyFile) {
   const std::string table = Table("chunks");
-  ASSERT_EQ(Sql((pg() ? "" : "DROP TABLE IF EXISTS " + table + ";") + "CREATE TABLE " + table +
-                " (g INT, id BIGINT)"),
-            "");
+  ASSERT_EQ(CreateTable(table, "g INT, id BIGINT"), "");
   // Keys -50..-41, 0, 1000..1010, 5000, and three NULLs: most windows of 7 are empty.
   std::string values;
   int g = 0;
@@ -323,12 +332,8 @@ TEST_P(ModesTest, AllChunksReadOneSnapshotWhileAnotherSessionMovesMoney) {
   const std::string table = Table("accounts");
   constexpr int kAccounts = 2000;
   constexpr int64_t kTotal = int64_t{kAccounts} * 1000;
-  ASSERT_EQ(Sql((pg() ? "" : "DROP TABLE IF EXISTS " + table + ";") + "CREATE TABLE " + table +
-                " (g INT PRIMARY KEY, balance BIGINT NOT NULL)" + (pg() ? "" : " ENGINE=InnoDB")),
-            "");
-  ASSERT_EQ(Sql(pg() ? "INSERT INTO " + table + " SELECT g, 1000 FROM generate_series(1, 2000) g"
-                     : "INSERT INTO " + table + " SELECT seq, 1000 FROM seq_1_to_2000"),
-            "");
+  ASSERT_EQ(CreateTable(table, "g INT PRIMARY KEY, balance BIGINT NOT NULL"), "");
+  ASSERT_EQ(InsertSeries(table, kAccounts, "g, 1000"), "");
   // Slow enough (small batches, a pause after each) that the transfers overlap the export.
   WriteConfig("  - name: acc\n    query: SELECT g, balance FROM " + table +
               "\n    mode: chunked\n    chunk_column: g\n    chunk_size: 250\n    parallel: 4\n"
@@ -385,17 +390,13 @@ TEST_P(ModesTest, AllChunksReadOneSnapshotWhileAnotherSessionMovesMoney) {
 
 TEST_P(ModesTest, AWorkerConnectionKilledMidChunkIsRetriedAndTheResultIsExact) {
   const std::string table = Table("kill_me");
-  ASSERT_EQ(Sql((pg() ? "" : "DROP TABLE IF EXISTS " + table + ";") + "CREATE TABLE " + table +
-                " (g INT, id INT)"),
-            "");
-  ASSERT_EQ(Sql(pg() ? "INSERT INTO " + table + " SELECT g, g FROM generate_series(1, 4000) g"
-                     : "INSERT INTO " + table + " SELECT seq, seq FROM seq_1_to_4000"),
-            "");
-  // Wide rows: a chunk is far larger than the socket buffers, so the server is still sending
-  // (its statement active) while rivet reads slowly.
-  WriteConfig("  - name: k\n    query: SELECT g, id, REPEAT('x', 2000) AS pad FROM " + table +
-              "\n    mode: chunked\n    chunk_column: id\n    chunk_size: 1000\n    parallel: 2\n"
-              "    format: csv\n    tuning: {batch_size: 20, throttle_ms: 10}\n"
+  ASSERT_EQ(CreateTable(table, "g INT, id INT"), "");
+  ASSERT_EQ(InsertSeries(table, 2000, "g, g"), "");
+  // Wide rows: a chunk (10 MB) is larger than the socket buffers, so the server is still
+  // sending (its statement active) while rivet reads slowly.
+  WriteConfig("  - name: k\n    query: SELECT g, id, REPEAT('x', 20000) AS pad FROM " + table +
+              "\n    mode: chunked\n    chunk_column: id\n    chunk_size: 500\n    parallel: 2\n"
+              "    format: csv\n    tuning: {batch_size: 20, throttle_ms: 20}\n"
               "    destination: {type: local, path: out}\n");
 
   std::atomic<bool> done{false};
@@ -409,13 +410,17 @@ TEST_P(ModesTest, AWorkerConnectionKilledMidChunkIsRetriedAndTheResultIsExact) {
                "'active' AND query LIKE '%kill_me%<=%' LIMIT 1"
              : "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
                "INFO LIKE '%kill_me%<=%' LIMIT 1";
-    for (int i = 0; i < 400 && !done && !killed; ++i) {  // bounded: 400 polls of 10 ms
+    // Bounded: 400 polls of 20 ms. A statement seen twice 20 ms apart is still streaming (one
+    // that fit in the socket buffers is already done on the server).
+    std::string seen;
+    for (int i = 0; i < 400 && !done && !killed; ++i) {
       const std::string id = admin.Scalar(find);
-      if (!id.empty()) {
+      if (!id.empty() && id == seen) {
         admin.Exec(pg() ? "SELECT pg_terminate_backend(" + id + ")" : "KILL " + id);
         killed = true;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      seen = id;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
   CommandResult r = Rivet("run");
