@@ -236,24 +236,39 @@ Status FingerprintMismatch(const RunContext& ctx, const state::ChunkPlan& plan) 
                CommandFor(ctx, "state reset-chunks"));
 }
 
-// chunk_checkpoint: the units of this run from the export's plan in the state DB. A new run
-// writes the plan (every chunk pending) before its first chunk; --resume continues the
-// in-progress plan, its run_id and its completed chunks kept.
-Result<std::vector<plan::WorkUnit>> CheckpointedUnits(RunContext& ctx, Sources& sources) {
+// chunk_checkpoint, before any connection: the in-progress plan that --resume continues
+// (nullopt: this run makes a new plan), or the refusal that says how to go on.
+Result<std::optional<state::ChunkPlan>> PlanToResume(RunContext& ctx) {
   const config::ExportConfig& e = ctx.e;
   RIVET_ASSIGN_OR_RETURN(auto existing, ctx.state.InProgressChunkPlan(e.name));
   if (!ctx.options.resume) {
-    if (existing) {
-      int64_t done = 0;
-      for (const state::ChunkTask& t : existing->tasks) {
-        done += t.status == state::ChunkStatus::kCompleted ? 1 : 0;
-      }
-      return Error(ErrorCode::kConfig,
-                   "export '{}': checkpointed run {} is in progress ({} of {} chunks done); "
-                   "continue it with `{} --resume`, or drop its plan with `{}`",
-                   e.name, existing->run_id, done, existing->tasks.size(), CommandFor(ctx, "run"),
-                   CommandFor(ctx, "state reset-chunks"));
+    if (!existing) return existing;
+    int64_t done = 0;
+    for (const state::ChunkTask& t : existing->tasks) {
+      done += t.status == state::ChunkStatus::kCompleted ? 1 : 0;
     }
+    return Error(ErrorCode::kConfig,
+                 "export '{}': checkpointed run {} is in progress ({} of {} chunks done); "
+                 "continue it with `{} --resume`, or drop its plan with `{}`",
+                 e.name, existing->run_id, done, existing->tasks.size(), CommandFor(ctx, "run"),
+                 CommandFor(ctx, "state reset-chunks"));
+  }
+  if (!existing) {
+    return Error(ErrorCode::kConfig,
+                 "export '{}': --resume found no in-progress chunk plan to continue; run "
+                 "without --resume to start one",
+                 e.name);
+  }
+  if (existing->plan_hash != PlanHash(e)) return FingerprintMismatch(ctx, *existing);
+  return existing;
+}
+
+// chunk_checkpoint: the units of this run. A new plan (every chunk pending) is written before
+// the first chunk runs; a resumed one keeps its run_id and skips its completed chunks.
+Result<std::vector<plan::WorkUnit>> CheckpointedUnits(
+    RunContext& ctx, Sources& sources, const std::optional<state::ChunkPlan>& resume) {
+  const config::ExportConfig& e = ctx.e;
+  if (!resume) {
     RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
     state::ChunkPlan plan;
     plan.run_id = ctx.summary.run_id;
@@ -274,16 +289,9 @@ Result<std::vector<plan::WorkUnit>> CheckpointedUnits(RunContext& ctx, Sources& 
     return ChunkUnits(ctx, *sources.coordinator, specs);
   }
 
-  if (!existing) {
-    return Error(ErrorCode::kConfig,
-                 "export '{}': --resume found no in-progress chunk plan to continue; run "
-                 "without --resume to start one",
-                 e.name);
-  }
-  if (existing->plan_hash != PlanHash(e)) return FingerprintMismatch(ctx, *existing);
-  RIVET_ASSIGN_OR_RETURN(int64_t reset, ctx.state.ResetUnfinishedChunks(existing->run_id));
+  RIVET_ASSIGN_OR_RETURN(int64_t reset, ctx.state.ResetUnfinishedChunks(resume->run_id));
   std::vector<plan::ChunkSpec> todo;
-  for (const state::ChunkTask& t : existing->tasks) {
+  for (const state::ChunkTask& t : resume->tasks) {
     if (t.status == state::ChunkStatus::kCompleted) continue;
     RIVET_ASSIGN_OR_RETURN(auto spec, plan::ChunkSpecFromTask(t.idx, t.start_key, t.end_key));
     todo.push_back(spec);
@@ -291,8 +299,8 @@ Result<std::vector<plan::WorkUnit>> CheckpointedUnits(RunContext& ctx, Sources& 
   // Chunks completed earlier read an earlier snapshot: the summary says the run was resumed.
   ctx.summary.resumed =
       fmt::format("{} of {} chunks were done by earlier runs ({} restarted)",
-                  existing->tasks.size() - todo.size(), existing->tasks.size(), reset);
-  ctx.summary.run_id = existing->run_id;
+                  resume->tasks.size() - todo.size(), resume->tasks.size(), reset);
+  ctx.summary.run_id = resume->run_id;
   return ChunkUnits(ctx, *sources.coordinator, todo);
 }
 
@@ -336,15 +344,19 @@ Status Execute(RunContext& ctx) {
   const bool chunked = e.mode == config::Mode::kChunked;
   const RetryRules rules{e.tuning.max_retries + 1, e.tuning.retry_backoff_ms};
   const size_t workers = chunked ? static_cast<size_t>(std::max<int64_t>(1, e.parallel)) : 1;
+  const bool checkpointed = chunked && e.chunk_checkpoint;
+  std::optional<state::ChunkPlan> resume;
+  if (checkpointed) {
+    RIVET_ASSIGN_OR_RETURN(resume, PlanToResume(ctx));
+  }
   RIVET_ASSIGN_OR_RETURN(Sources sources, OpenSourcesWithRetries(ctx, workers, chunked, rules));
 
   std::vector<plan::WorkUnit> units;
   std::optional<state::CursorState> stored;
-  const bool checkpointed = chunked && e.chunk_checkpoint;
   if (chunked) {
     ShareChunkSnapshot(ctx, sources);
     if (checkpointed) {
-      RIVET_ASSIGN_OR_RETURN(units, CheckpointedUnits(ctx, sources));
+      RIVET_ASSIGN_OR_RETURN(units, CheckpointedUnits(ctx, sources, resume));
     } else {
       RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
       units = ChunkUnits(ctx, *sources.coordinator, specs);
