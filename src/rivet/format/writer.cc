@@ -1,88 +1,27 @@
 #include "rivet/format/writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "rivet/format/csv/csv_writer.h"
 #include "rivet/format/parquet/parquet_writer.h"
 
 namespace rivet::format {
 
-namespace {
-// Writes reach the kernel in 1 MiB pieces: few syscalls, bounded memory.
-constexpr size_t kFileBufferBytes = 1 << 20;
-}  // namespace
-
-Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(ErrorCode::kIo, "cannot create '{}': {}", path, std::strerror(errno));
-  auto sink = std::unique_ptr<FileSink>(new FileSink(fd, path));
-  sink->buffer_.reserve(kFileBufferBytes);
-  return sink;
-}
-
-FileSink::~FileSink() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-Status FileSink::Append(const uint8_t* data, size_t size) {
-  if (fd_ < 0) return Error(ErrorCode::kInternal, "write to closed file '{}'", path_);
-  if (buffer_.size() + size > kFileBufferBytes) RIVET_RETURN_IF_ERROR(FlushBuffer());
-  if (size >= kFileBufferBytes) {
-    buffer_.assign(data, data + size);
-    RIVET_RETURN_IF_ERROR(FlushBuffer());
-  } else {
-    buffer_.insert(buffer_.end(), data, data + size);
-  }
-  written_ += size;
-  return Status::Ok();
-}
-
-Status FileSink::FlushBuffer() {
-  size_t done = 0;
-  while (done < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error(ErrorCode::kIo, "cannot write '{}': {}", path_, std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  buffer_.clear();
-  return Status::Ok();
-}
-
-Status FileSink::Close() {
-  if (fd_ < 0) return Status::Ok();
-  RIVET_RETURN_IF_ERROR(FlushBuffer());  // on failure the destructor still closes the file
-  int fd = fd_;
-  fd_ = -1;
-  // The descriptor is released whatever fsync says; the first error is the one reported.
-  const int sync_error = ::fsync(fd) == 0 ? 0 : errno;
-  const int close_error = ::close(fd) == 0 ? 0 : errno;
-  if (sync_error != 0 || close_error != 0) {
-    return Error(ErrorCode::kIo, "cannot finish '{}': {}", path_,
-                 std::strerror(sync_error != 0 ? sync_error : close_error));
-  }
-  return Status::Ok();
-}
-
 Result<std::unique_ptr<FormatWriter>> MakeWriter(const WriterOptions& options,
                                                  columnar::SchemaPtr schema, ByteSink& sink) {
   switch (options.format) {
-    case config::Format::kParquet: return parquet::MakeParquetWriter(options, std::move(schema), sink);
-    case config::Format::kCsv: return csv::MakeCsvWriter(std::move(schema), sink);
+    case config::Format::kParquet:
+      return parquet::MakeParquetWriter(options, std::move(schema), sink);
+    case config::Format::kCsv:
+      return csv::MakeCsvWriter(std::move(schema), sink);
   }
   return Error(ErrorCode::kInternal, "unknown format");
 }
 
 Result<uint64_t> CountRows(config::Format format, const std::string& path) {
   switch (format) {
-    case config::Format::kParquet: return parquet::CountParquetRows(path);
-    case config::Format::kCsv: return csv::CountCsvRows(path);
+    case config::Format::kParquet:
+      return parquet::CountParquetRows(path);
+    case config::Format::kCsv:
+      return csv::CountCsvRows(path);
   }
   return Error(ErrorCode::kInternal, "unknown format");
 }

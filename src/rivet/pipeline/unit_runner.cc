@@ -181,7 +181,7 @@ Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
   const config::ExportConfig& e = ctx_.e;
   OpenFile f;
   RIVET_ASSIGN_OR_RETURN(f.staging_path, dest_.StagingPath(ctx_.file_base + unit_.name_suffix));
-  RIVET_ASSIGN_OR_RETURN(f.sink, format::FileSink::Create(f.staging_path));
+  RIVET_ASSIGN_OR_RETURN(f.sink, FileSink::Create(f.staging_path));
   format::WriterOptions wo;
   wo.format = e.format;
   wo.compression = e.compression;
