@@ -540,7 +540,7 @@ TEST_P(ParquetInterop, BothReadersSeeEveryValue) {
   std::string path = dir + "/" + c.name + ".parquet";
   std::vector<std::unique_ptr<Batch>> batches;
   {
-    auto sink = format::FileSink::Create(path);
+    auto sink = FileSink::Create(path);
     ASSERT_TRUE(sink.has_value()) << sink.error().message();
     auto writer = format::parquet::MakeParquetFileWriter(c.options, schema_ptr, **sink);
     ASSERT_TRUE(writer.has_value()) << writer.error().message();
