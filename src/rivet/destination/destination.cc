@@ -18,7 +18,63 @@ namespace {
 // user (EPERM) still runs.
 bool ProcessAlive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH); }
 
+class StagedObject final : public ObjectWriter {
+ public:
+  StagedObject(std::string staging_path, std::unique_ptr<FileSink> sink, DeliverFn deliver)
+      : staging_path_(std::move(staging_path)),
+        sink_(std::move(sink)),
+        deliver_(std::move(deliver)) {}
+  ~StagedObject() override { Abort(); }
+
+  Status Append(const uint8_t* data, size_t size) override {
+    if (!sink_)
+      return Error(ErrorCode::kInternal, "write to a finished object '{}'", staging_path_);
+    return sink_->Append(data, size);
+  }
+  uint64_t bytes_written() const override {
+    return written_ + (sink_ ? sink_->bytes_written() : 0);
+  }
+  Status Finish() override {
+    if (!sink_) return Status::Ok();
+    written_ = sink_->bytes_written();
+    Status s = sink_->Close();
+    sink_.reset();
+    return s;
+  }
+  std::optional<std::string> StagedPath() const override { return staging_path_; }
+  Status Commit(const std::string& file_name) override {
+    if (done_)
+      return Error(ErrorCode::kInternal, "object '{}' was already delivered or dropped",
+                   staging_path_);
+    Status s = Finish();
+    if (s.ok()) s = deliver_(staging_path_, file_name);
+    Abort();  // the staged copy goes whatever happened
+    return s;
+  }
+  void Abort() override {
+    if (done_) return;
+    done_ = true;
+    sink_.reset();
+    std::error_code ec;
+    std::filesystem::remove(staging_path_, ec);
+  }
+
+ private:
+  std::string staging_path_;
+  std::unique_ptr<FileSink> sink_;
+  DeliverFn deliver_;
+  uint64_t written_ = 0;
+  bool done_ = false;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> MakeStagedObject(std::string staging_path,
+                                                       DeliverFn deliver) {
+  RIVET_ASSIGN_OR_RETURN(auto sink, FileSink::Create(staging_path));
+  return std::unique_ptr<ObjectWriter>(
+      std::make_unique<StagedObject>(std::move(staging_path), std::move(sink), std::move(deliver)));
+}
 
 int SweepAbandonedStaging(const std::string& directory, std::string_view staging_prefix,
                           std::string_view file_base_prefix) {

@@ -1,27 +1,48 @@
-// The destination interface: where finished files go. Knows bytes and names, never formats.
+// The destination interface: where files go. Knows bytes and names, never formats.
 //
-// For every file: StagingPath(name) gives where the writer puts the bytes; Commit(staging, name)
-// makes the file durable under `name` (atomic for local: rename in the same directory) and
-// removes the staging copy; Discard(staging) drops a file that must not be delivered.
+// For every file, Create(name) returns an object writer: a byte sink the format writer writes
+// into, then Finish (every byte is in), Commit(name) (delivered under its final name, never
+// replacing another file) or Abort (nothing is delivered). The final name is given at Commit
+// because a file learns it is the first of several parts only when it is full and more rows
+// come (reference §3 `_part{j}`).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "rivet/common/byte_sink.h"
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
 
 namespace rivet::destination {
+
+class ObjectWriter : public ByteSink {
+ public:
+  // Every byte has been appended: flushed, and durable where it is staged. Nothing is
+  // delivered yet.
+  virtual Status Finish() = 0;
+  // Where the finished bytes can be read back before Commit (--validate), when the
+  // destination stages them in a local file.
+  virtual std::optional<std::string> StagedPath() const = 0;
+  // Delivers the object as `file_name`; fails rather than replace an existing one. On failure
+  // nothing is delivered and the staged bytes are gone.
+  virtual Status Commit(const std::string& file_name) = 0;
+  // Drops the bytes; nothing is delivered. Idempotent; the destructor aborts an object that was
+  // neither committed nor aborted.
+  virtual void Abort() = 0;
+};
 
 class Destination {
  public:
   virtual ~Destination() = default;
   // "Local(./output)", "Stdout", "S3(bucket)", "GCS(bucket)".
   virtual std::string Describe() const = 0;
-  virtual Result<std::string> StagingPath(const std::string& file_name) = 0;
-  virtual Status Commit(const std::string& staging_path, const std::string& file_name) = 0;
-  virtual void Discard(const std::string& staging_path) = 0;
+  // A writer for a new file; `file_name` is the name it will most likely get (used for
+  // staging names, so leftovers of a killed run are recognised by their export).
+  virtual Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name) = 0;
   // True when `file_name` already exists at the destination (a run never overwrites).
   virtual Result<bool> Exists(const std::string& file_name) = 0;
   // Where `file_name` lives, as recorded in the file manifest.
@@ -39,6 +60,12 @@ class Destination {
 // process is gone. Returns how many were removed.
 int SweepAbandonedStaging(const std::string& directory, std::string_view staging_prefix,
                           std::string_view file_base_prefix);
+
+// An object staged in a local file at `staging_path` (created here, never replacing a file);
+// Commit calls `deliver(staging_path, file_name)` and removes the staged file whatever it says.
+using DeliverFn =
+    std::function<Status(const std::string& staging_path, const std::string& file_name)>;
+Result<std::unique_ptr<ObjectWriter>> MakeStagedObject(std::string staging_path, DeliverFn deliver);
 
 // `config_dir` resolves relative local paths.
 Result<std::unique_ptr<Destination>> MakeDestination(const config::DestinationConfig& config,

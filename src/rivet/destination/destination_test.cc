@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "rivet/common/test_dir.h"
 
@@ -12,6 +13,22 @@ namespace {
 
 namespace fs = std::filesystem;
 using testutil::TempDir;
+
+// Writes `text` into a new object of `dest` named `name` and finishes it.
+std::unique_ptr<ObjectWriter> Written(Destination& dest, const std::string& name,
+                                      const std::string& text) {
+  auto object = dest.Create(name);
+  EXPECT_TRUE(object.has_value()) << object.error().message();
+  EXPECT_TRUE((*object)->Append(reinterpret_cast<const uint8_t*>(text.data()), text.size()).ok());
+  EXPECT_TRUE((*object)->Finish().ok());
+  EXPECT_EQ((*object)->bytes_written(), text.size());
+  return std::move(*object);
+}
+
+std::string Contents(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 TEST(LocalDestination, CreatesTheDirectoryAndCommitsAtomically) {
   TempDir dir;
@@ -22,39 +39,43 @@ TEST(LocalDestination, CreatesTheDirectoryAndCommitsAtomically) {
   auto dest = MakeDestination(cfg, base.string());
   ASSERT_TRUE(dest.has_value());
   EXPECT_EQ((*dest)->Describe(), "Local(out/nested)");
-  auto staging = (*dest)->StagingPath("a.csv");
-  ASSERT_TRUE(staging.has_value());
-  EXPECT_EQ(fs::path(*staging).parent_path(), base / "out/nested");
-  std::ofstream(*staging) << "x\n";
+  auto object = Written(**dest, "a.csv", "x\n");
+  const std::optional<std::string> staged = object->StagedPath();
+  ASSERT_TRUE(staged.has_value());
+  EXPECT_EQ(fs::path(*staged).parent_path(), base / "out/nested");
+  EXPECT_EQ(Contents(*staged), "x\n");  // readable before delivery (--validate)
   EXPECT_FALSE(*(*dest)->Exists("a.csv"));
-  ASSERT_TRUE((*dest)->Commit(*staging, "a.csv").ok());
-  EXPECT_TRUE(*(*dest)->Exists("a.csv"));
-  EXPECT_FALSE(fs::exists(*staging));
+  // The final name may differ from the one the object was created with (a first part).
+  ASSERT_TRUE(object->Commit("a_part0.csv").ok());
+  EXPECT_TRUE(*(*dest)->Exists("a_part0.csv"));
+  EXPECT_EQ(Contents(base / "out/nested/a_part0.csv"), "x\n");
+  EXPECT_FALSE(fs::exists(*staged));
   EXPECT_EQ((*dest)->Location("a.csv"), (base / "out/nested/a.csv").string());
+  EXPECT_FALSE(object->Commit("again.csv").ok());  // delivered once
 }
 
-TEST(LocalDestination, NeverOverwritesAnExistingFile) {
+TEST(LocalDestination, NeverOverwritesAnExistingFileAndAbortLeavesNothing) {
   TempDir dir;
   const fs::path base = fs::path(dir.path()) / "out";  // created by the destination
   config::DestinationConfig cfg;
   cfg.path = base.string();
   auto dest = MakeDestination(cfg, "/");
   ASSERT_TRUE(dest.has_value());
-  auto first = (*dest)->StagingPath("a.csv");
-  ASSERT_TRUE(first.has_value());
-  std::ofstream(*first) << "first\n";
-  ASSERT_TRUE((*dest)->Commit(*first, "a.csv").ok());
-  auto second = (*dest)->StagingPath("a.csv");
-  ASSERT_TRUE(second.has_value());
-  std::ofstream(*second) << "second\n";
-  Status s = (*dest)->Commit(*second, "a.csv");
+  ASSERT_TRUE(Written(**dest, "a.csv", "first\n")->Commit("a.csv").ok());
+  auto second = Written(**dest, "a.csv", "second\n");
+  const std::string staged = second->StagedPath().value_or("");
+  Status s = second->Commit("a.csv");
   EXPECT_EQ(s.code(), ErrorCode::kIo);
-  std::ifstream in(base / "a.csv");
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(line, "first");
-  (*dest)->Discard(*second);
-  EXPECT_FALSE(fs::exists(*second));
+  EXPECT_EQ(Contents(base / "a.csv"), "first\n");
+  EXPECT_FALSE(fs::exists(staged));  // a refused commit leaves no staged copy
+
+  auto dropped = Written(**dest, "b.csv", "never\n");
+  const std::string dropped_staged = dropped->StagedPath().value_or("");
+  dropped->Abort();
+  dropped->Abort();  // idempotent
+  EXPECT_FALSE(fs::exists(dropped_staged));
+  { auto forgotten = Written(**dest, "c.csv", "never\n"); }  // destroyed: aborted
+  EXPECT_EQ(std::distance(fs::directory_iterator(base), fs::directory_iterator()), 1);
 }
 
 TEST(LocalDestination, ProbeLeavesNothingBehind) {

@@ -267,19 +267,32 @@ class FailingCommit final : public destination::Destination {
   explicit FailingCommit(std::unique_ptr<destination::Destination> inner)
       : inner_(std::move(inner)) {}
   std::string Describe() const override { return inner_->Describe(); }
-  Result<std::string> StagingPath(const std::string& name) override {
-    return inner_->StagingPath(name);
+  Result<std::unique_ptr<destination::ObjectWriter>> Create(const std::string& name) override {
+    RIVET_ASSIGN_OR_RETURN(auto object, inner_->Create(name));
+    return std::unique_ptr<destination::ObjectWriter>(std::make_unique<Object>(std::move(object)));
   }
-  Status Commit(const std::string&, const std::string&) override {
-    return Error(ErrorCode::kIo, "disk full (scripted)");
-  }
-  void Discard(const std::string& staging) override { inner_->Discard(staging); }
   Result<bool> Exists(const std::string& name) override { return inner_->Exists(name); }
   std::string Location(const std::string& name) const override { return inner_->Location(name); }
   Status Probe() override { return inner_->Probe(); }
   int SweepAbandoned(const std::string& prefix) override { return inner_->SweepAbandoned(prefix); }
 
  private:
+  class Object final : public destination::ObjectWriter {
+   public:
+    explicit Object(std::unique_ptr<destination::ObjectWriter> inner) : inner_(std::move(inner)) {}
+    Status Append(const uint8_t* data, size_t size) override { return inner_->Append(data, size); }
+    uint64_t bytes_written() const override { return inner_->bytes_written(); }
+    Status Finish() override { return inner_->Finish(); }
+    std::optional<std::string> StagedPath() const override { return inner_->StagedPath(); }
+    Status Commit(const std::string&) override {
+      inner_->Abort();
+      return Error(ErrorCode::kIo, "disk full (scripted)");
+    }
+    void Abort() override { inner_->Abort(); }
+
+   private:
+    std::unique_ptr<destination::ObjectWriter> inner_;
+  };
   std::unique_ptr<destination::Destination> inner_;
 };
 

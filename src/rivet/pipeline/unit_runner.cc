@@ -180,8 +180,7 @@ Status UnitRunner::Run(source::Source& src) {
 Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
   const config::ExportConfig& e = ctx_.e;
   OpenFile f;
-  RIVET_ASSIGN_OR_RETURN(f.staging_path, dest_.StagingPath(ctx_.file_base + unit_.name_suffix));
-  RIVET_ASSIGN_OR_RETURN(f.sink, FileSink::Create(f.staging_path));
+  RIVET_ASSIGN_OR_RETURN(f.object, dest_.Create(FileName(/*last=*/true)));
   format::WriterOptions wo;
   wo.format = e.format;
   wo.compression = e.compression;
@@ -190,10 +189,9 @@ Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
   wo.metadata = {{"rivet.export", e.name},
                  {"rivet.run_id", ctx_.summary.run_id},
                  {"rivet.version", ctx_.options.version}};
-  auto writer = format::MakeWriter(wo, schema, *f.sink);
+  auto writer = format::MakeWriter(wo, schema, *f.object);
   if (!writer.has_value()) {
-    f.sink.reset();
-    dest_.Discard(f.staging_path);
+    f.object->Abort();
     return writer.error();
   }
   f.writer = std::move(*writer);
@@ -214,16 +212,21 @@ Status UnitRunner::FinishAndCommit(bool last) {
   OpenFile f = std::move(*open_);
   open_.reset();
   auto fail = [&](Status s) {
-    f.sink.reset();
-    dest_.Discard(f.staging_path);
+    f.object->Abort();
     return s;
   };
   Status s = f.writer->Finish();
-  if (s.ok()) s = f.sink->Close();
+  if (s.ok()) s = f.object->Finish();
   if (!s.ok()) return fail(s);
-  const uint64_t bytes = f.sink->bytes_written();
-  if (ctx_.options.validate) {
-    Result<uint64_t> counted = format::CountRows(ctx_.e.format, f.staging_path);
+  const uint64_t bytes = f.object->bytes_written();
+  const std::optional<std::string> staged = f.object->StagedPath();
+  if (ctx_.options.validate && !staged) {
+    spdlog::warn(
+        "export '{}': --validate cannot read this destination's file back before it is "
+        "delivered; not validated",
+        ctx_.e.name);
+  } else if (ctx_.options.validate) {
+    Result<uint64_t> counted = format::CountRows(ctx_.e.format, *staged);
     const bool pass = counted.has_value() && *counted == f.rows;
     {
       std::lock_guard lock(ctx_.mu);
@@ -240,7 +243,7 @@ Status UnitRunner::FinishAndCommit(bool last) {
     }
   }
   const std::string name = FileName(last);
-  s = dest_.Commit(f.staging_path, name);
+  s = f.object->Commit(name);
   if (!s.ok()) return fail(s);
   committed_any_ = true;
   {
@@ -270,8 +273,7 @@ Status UnitRunner::FinishAndCommit(bool last) {
 
 void UnitRunner::DiscardOpen() {
   if (!open_) return;
-  open_->sink.reset();
-  dest_.Discard(open_->staging_path);
+  open_->object->Abort();
   open_.reset();
 }
 

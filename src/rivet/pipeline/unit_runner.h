@@ -65,8 +65,7 @@ class UnitRunner {
 
  private:
   struct OpenFile {
-    std::string staging_path;
-    std::unique_ptr<FileSink> sink;
+    std::unique_ptr<destination::ObjectWriter> object;
     std::unique_ptr<format::FormatWriter> writer;
     uint64_t rows = 0;
   };

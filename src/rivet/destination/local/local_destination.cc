@@ -26,35 +26,17 @@ class LocalDestination final : public Destination {
 
   std::string Describe() const override { return fmt::format("Local({})", as_written_); }
 
-  Result<std::string> StagingPath(const std::string& file_name) override {
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name) override {
     RIVET_RETURN_IF_ERROR(EnsureDirectory());
     static std::atomic<uint64_t> counter{0};
     // Staged in the target directory so that the final rename never crosses file systems.
-    return (directory_ / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name))
-        .string();
-  }
-
-  Status Commit(const std::string& staging_path, const std::string& file_name) override {
-    fs::path target = directory_ / file_name;
-    // RENAME_NOREPLACE: atomic, and fails instead of replacing a file another run wrote.
-    if (renameat2(AT_FDCWD, staging_path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) !=
-        0) {
-      int err = errno;
-      return Error(ErrorCode::kIo, "cannot move '{}' to '{}': {}", staging_path, target.string(),
-                   std::strerror(err));
-    }
-    // The rename is durable only once the directory entry is on disk.
-    int dir_fd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      ::fsync(dir_fd);
-      ::close(dir_fd);
-    }
-    return Status::Ok();
-  }
-
-  void Discard(const std::string& staging_path) override {
-    std::error_code ec;
-    fs::remove(staging_path, ec);
+    std::string staging =
+        (directory_ / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name))
+            .string();
+    return MakeStagedObject(std::move(staging),
+                            [this](const std::string& staged, const std::string& name) {
+                              return Deliver(staged, name);
+                            });
   }
 
   Result<bool> Exists(const std::string& file_name) override {
@@ -88,6 +70,24 @@ class LocalDestination final : public Destination {
   }
 
  private:
+  Status Deliver(const std::string& staging_path, const std::string& file_name) const {
+    fs::path target = directory_ / file_name;
+    // RENAME_NOREPLACE: atomic, and fails instead of replacing a file another run wrote.
+    if (renameat2(AT_FDCWD, staging_path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) !=
+        0) {
+      int err = errno;
+      return Error(ErrorCode::kIo, "cannot move '{}' to '{}': {}", staging_path, target.string(),
+                   std::strerror(err));
+    }
+    // The rename is durable only once the directory entry is on disk.
+    int dir_fd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    return Status::Ok();
+  }
+
   Status EnsureDirectory() {
     std::error_code ec;
     fs::create_directories(directory_, ec);

@@ -24,27 +24,24 @@ class StdoutDestination final : public Destination {
 
   // Files are finished (and validated) in a private temporary file first, so a failed export
   // never leaves half a file on stdout.
-  Result<std::string> StagingPath(const std::string& file_name) override {
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name) override {
     static std::atomic<uint64_t> counter{0};
     std::error_code ec;
     fs::path dir = fs::temp_directory_path(ec);
     if (ec) return Error(ErrorCode::kIo, "no temporary directory: {}", ec.message());
-    return (dir / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name))
-        .string();
+    std::string staging =
+        (dir / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name)).string();
+    return MakeStagedObject(std::move(staging), [](const std::string& staged, const std::string&) {
+      int fd = ::open(staged.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        return Error(ErrorCode::kIo, "cannot open '{}': {}", staged, std::strerror(errno));
+      }
+      Status status = Copy(fd);
+      ::close(fd);
+      return status;
+    });
   }
 
-  Status Commit(const std::string& staging_path, const std::string&) override {
-    int fd = ::open(staging_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      return Error(ErrorCode::kIo, "cannot open '{}': {}", staging_path, std::strerror(errno));
-    }
-    Status status = Copy(fd);
-    ::close(fd);
-    ::unlink(staging_path.c_str());
-    return status;
-  }
-
-  void Discard(const std::string& staging_path) override { ::unlink(staging_path.c_str()); }
   Result<bool> Exists(const std::string&) override { return false; }
   std::string Location(const std::string&) const override { return "stdout"; }
   Status Probe() override { return Status::Ok(); }
