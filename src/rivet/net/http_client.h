@@ -1,0 +1,64 @@
+// A small HTTP client over one reused libcurl easy handle (keep-alive across requests to the
+// same host), for the object stores and, later, notifications.
+//
+// Every request has a connect timeout and a low-speed limit (a stalled transfer fails instead
+// of hanging), verifies TLS, honours the usual proxy variables (libcurl reads http_proxy,
+// https_proxy and no_proxy itself) and a custom CA bundle from AWS_CA_BUNDLE, CURL_CA_BUNDLE
+// or SSL_CERT_FILE. A transfer stops within a fraction of a second of SIGINT/SIGTERM.
+// Failures come back classified (http_errors.h); messages never carry header values, so a
+// signature or token cannot leak through them.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rivet/common/result.h"
+
+namespace rivet::net {
+
+struct HttpOptions {
+  long connect_timeout_s = 10;
+  // A transfer slower than low_speed_bytes per second for low_speed_time_s seconds fails.
+  long low_speed_bytes = 1;
+  long low_speed_time_s = 60;
+};
+
+struct HttpRequest {
+  std::string method = "GET";  // GET | PUT | POST | HEAD | DELETE
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string_view body;  // sent as is (PUT, POST)
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  static Result<HttpClient> Create(const HttpOptions& options = {});
+
+  // The response whatever its status (the caller reads the store's error from it); an error
+  // only when no complete response arrived (resets, timeouts, TLS, interruption).
+  Result<HttpResponse> Send(const HttpRequest& request);
+
+ private:
+  struct EasyCloser {
+    void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+  };
+  HttpClient(std::unique_ptr<CURL, EasyCloser> curl, HttpOptions options)
+      : curl_(std::move(curl)), options_(options) {}
+
+  std::unique_ptr<CURL, EasyCloser> curl_;
+  HttpOptions options_;
+};
+
+}  // namespace rivet::net
