@@ -132,6 +132,31 @@ TEST_F(PostgresRunTest, StdoutCarriesOnlyTheData) {
   EXPECT_NE(r.err.find("── piped ──"), std::string::npos);
 }
 
+// Without --validate the bytes go straight to stdout: no temporary folder is needed. With it
+// the file is finished in the temporary folder first and read back before a byte is written.
+TEST_F(PostgresRunTest, StdoutStreamsAndStagesOnlyToValidate) {
+  std::string config = WriteConfig(R"(  - name: piped
+    query: "SELECT g AS id FROM generate_series(1, 50000) g"
+    format: csv
+    destination:
+      type: stdout
+)");
+  const std::string no_tmp = "TMPDIR=" + dir_ + "/no-such-folder ";
+  CommandResult streamed = RunCommand(no_tmp + "RIVET_E2E_URL=" + ShellQuote(url_) + " " +
+                                      RIVET_BINARY + " run -c " + config);
+  ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+  EXPECT_EQ(SplitLines(streamed.out).size(), 50001u);
+
+  CommandResult validated = RunCommand(no_tmp + "RIVET_E2E_URL=" + ShellQuote(url_) + " " +
+                                       RIVET_BINARY + " run -c " + config + " --validate");
+  EXPECT_NE(validated.exit_code, 0);
+  EXPECT_EQ(validated.out, "");  // nothing was written before the file could be read back
+  CommandResult ok = Rivet("run -c " + config + " --validate");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("validated:   pass"), std::string::npos) << ok.err;
+  EXPECT_EQ(ok.out, streamed.out);
+}
+
 TEST_F(PostgresRunTest, AClosedStdoutPipeIsACleanFailure) {
   std::string config = WriteConfig(R"(  - name: piped
     query: "SELECT g AS id, repeat('x', 40) AS t FROM generate_series(1, 200000) g"

@@ -33,6 +33,9 @@ class ObjectWriter : public ByteSink {
   // Drops the bytes; nothing is delivered. Idempotent; the destructor aborts an object that was
   // neither committed nor aborted.
   virtual void Abort() = 0;
+  // True once some bytes reached the consumer before Commit (a stream such as stdout): they
+  // cannot be taken back, so the unit must not be tried again.
+  virtual bool PartlyDelivered() const { return false; }
 };
 
 class Destination {
@@ -41,8 +44,12 @@ class Destination {
   // "Local(./output)", "Stdout", "S3(bucket)", "GCS(bucket)".
   virtual std::string Describe() const = 0;
   // A writer for a new file; `file_name` is the name it will most likely get (used for
-  // staging names, so leftovers of a killed run are recognised by their export).
-  virtual Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name) = 0;
+  // staging names, so leftovers of a killed run are recognised by their export). With
+  // `readable_before_commit` the object is staged so that StagedPath() can read it back before
+  // anything is delivered (--validate; later, quality gates); a destination that streams
+  // otherwise (stdout) stages only then.
+  virtual Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
+                                                       bool readable_before_commit) = 0;
   // True when `file_name` already exists at the destination (a run never overwrites).
   virtual Result<bool> Exists(const std::string& file_name) = 0;
   // Where `file_name` lives, as recorded in the file manifest.

@@ -267,8 +267,9 @@ class FailingCommit final : public destination::Destination {
   explicit FailingCommit(std::unique_ptr<destination::Destination> inner)
       : inner_(std::move(inner)) {}
   std::string Describe() const override { return inner_->Describe(); }
-  Result<std::unique_ptr<destination::ObjectWriter>> Create(const std::string& name) override {
-    RIVET_ASSIGN_OR_RETURN(auto object, inner_->Create(name));
+  Result<std::unique_ptr<destination::ObjectWriter>> Create(const std::string& name,
+                                                            bool readable) override {
+    RIVET_ASSIGN_OR_RETURN(auto object, inner_->Create(name, readable));
     return std::unique_ptr<destination::ObjectWriter>(std::make_unique<Object>(std::move(object)));
   }
   Result<bool> Exists(const std::string& name) override { return inner_->Exists(name); }
@@ -295,6 +296,59 @@ class FailingCommit final : public destination::Destination {
   };
   std::unique_ptr<destination::Destination> inner_;
 };
+
+// A destination that hands bytes over as they come, like stdout, into memory.
+class StreamingDestination final : public destination::Destination {
+ public:
+  std::string Describe() const override { return "Stream"; }
+  Result<std::unique_ptr<destination::ObjectWriter>> Create(const std::string&, bool) override {
+    return std::unique_ptr<destination::ObjectWriter>(std::make_unique<Object>());
+  }
+  Result<bool> Exists(const std::string&) override { return false; }
+  std::string Location(const std::string&) const override { return "stream"; }
+  Status Probe() override { return Status::Ok(); }
+  int SweepAbandoned(const std::string&) override { return 0; }
+
+ private:
+  class Object final : public destination::ObjectWriter {
+   public:
+    Status Append(const uint8_t*, size_t size) override {
+      written_ += size;
+      return Status::Ok();
+    }
+    uint64_t bytes_written() const override { return written_; }
+    Status Finish() override { return Status::Ok(); }
+    std::optional<std::string> StagedPath() const override { return std::nullopt; }
+    Status Commit(const std::string&) override { return Status::Ok(); }
+    void Abort() override {}
+    bool PartlyDelivered() const override { return written_ > 0; }
+
+   private:
+    uint64_t written_ = 0;
+  };
+};
+
+TEST_F(RunExportTest, NeverRetriesOnceAStreamHandedBytesOver) {
+  options_.factories.make_destination = [](const config::DestinationConfig&, const std::string&) {
+    return Result<std::unique_ptr<destination::Destination>>(
+        std::make_unique<StreamingDestination>());
+  };
+  // The first try fails after 2 MB of CSV (past the writer's 1 MiB flush) reached the stream:
+  // a second try would send those rows again after a partial file.
+  shared_.tries = {Script{4, 100000, 3, ErrorCode::kNetwork}, Script{4, 100000, std::nullopt}};
+  ExportSummary s = Run();
+  EXPECT_EQ(s.status, ExportStatus::kFailed);
+  EXPECT_EQ(s.error.code(), ErrorCode::kNetwork);
+  EXPECT_EQ(s.retries, 0);
+  EXPECT_EQ(shared_.streams.load(), 1);
+
+  // Before any byte left, a retry is safe and happens.
+  shared_.streams = 0;
+  shared_.tries = {Script{3, 4, 2, ErrorCode::kNetwork}, Script{3, 4, std::nullopt}};
+  ExportSummary early = Run();
+  EXPECT_EQ(early.status, ExportStatus::kSuccess) << early.error.message();
+  EXPECT_EQ(early.retries, 1);
+}
 
 TEST_F(RunExportTest, AWriteFailureCancelsAReaderStalledOnTheSource) {
   e_.max_file_size = 1;  // commit (and fail) after the first batch, while the reader stalls

@@ -180,7 +180,7 @@ Status UnitRunner::Run(source::Source& src) {
 Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
   const config::ExportConfig& e = ctx_.e;
   OpenFile f;
-  RIVET_ASSIGN_OR_RETURN(f.object, dest_.Create(FileName(/*last=*/true)));
+  RIVET_ASSIGN_OR_RETURN(f.object, dest_.Create(FileName(/*last=*/true), ctx_.options.validate));
   format::WriterOptions wo;
   wo.format = e.format;
   wo.compression = e.compression;
@@ -212,6 +212,7 @@ Status UnitRunner::FinishAndCommit(bool last) {
   OpenFile f = std::move(*open_);
   open_.reset();
   auto fail = [&](Status s) {
+    if (f.object->PartlyDelivered()) committed_any_ = true;
     f.object->Abort();
     return s;
   };
@@ -273,6 +274,8 @@ Status UnitRunner::FinishAndCommit(bool last) {
 
 void UnitRunner::DiscardOpen() {
   if (!open_) return;
+  // Bytes a stream already handed over cannot be taken back: no retry may send them again.
+  if (open_->object->PartlyDelivered()) committed_any_ = true;
   open_->object->Abort();
   open_.reset();
 }

@@ -4,7 +4,8 @@
 // One Run() is one try. The reader thread fills batches from the stream while the calling
 // thread encodes them (batch_queue.h); when the open file passes max_file_size and more rows
 // come, the part is finished and a new one opened. On failure the open file is discarded;
-// committed_any() tells the retry policy whether a retry would deliver a file twice.
+// committed_any() tells the retry policy whether a retry would deliver bytes twice (a committed
+// file, or a stream that already handed some over).
 #pragma once
 
 #include <chrono>

@@ -22,9 +22,11 @@ class StdoutDestination final : public Destination {
  public:
   std::string Describe() const override { return "Stdout"; }
 
-  // Files are finished (and validated) in a private temporary file first, so a failed export
-  // never leaves half a file on stdout.
-  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name) override {
+  // Bytes go straight to stdout, so no disk holds the file. With --validate the file is
+  // finished in a private temporary file first and copied out only once it read back whole.
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
+                                               bool readable_before_commit) override {
+    if (!readable_before_commit) return std::unique_ptr<ObjectWriter>(std::make_unique<Stream>());
     static std::atomic<uint64_t> counter{0};
     std::error_code ec;
     fs::path dir = fs::temp_directory_path(ec);
@@ -36,7 +38,19 @@ class StdoutDestination final : public Destination {
       if (fd < 0) {
         return Error(ErrorCode::kIo, "cannot open '{}': {}", staged, std::strerror(errno));
       }
-      Status status = Copy(fd);
+      std::vector<char> buf(1 << 20);
+      Status status;
+      for (;;) {
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          status = Error(ErrorCode::kIo, "cannot read staged file: {}", std::strerror(errno));
+          break;
+        }
+        if (n == 0) break;
+        status = WriteAll(buf.data(), static_cast<size_t>(n));
+        if (!status.ok()) break;
+      }
       ::close(fd);
       return status;
     });
@@ -52,21 +66,50 @@ class StdoutDestination final : public Destination {
   }
 
  private:
-  static Status Copy(int fd) {
-    std::vector<char> buf(1 << 20);
-    for (;;) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error(ErrorCode::kIo, "cannot read staged file: {}", std::strerror(errno));
-      if (n == 0) return Status::Ok();
-      for (ssize_t done = 0; done < n;) {
-        ssize_t w = ::write(STDOUT_FILENO, buf.data() + done, static_cast<size_t>(n - done));
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return Error(ErrorCode::kIo, "cannot write to stdout: {}", std::strerror(errno));
-        done += w;
-      }
+  static Status WriteAll(const char* data, size_t size) {
+    for (size_t done = 0; done < size;) {
+      ssize_t w = ::write(STDOUT_FILENO, data + done, size - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return Error(ErrorCode::kIo, "cannot write to stdout: {}", std::strerror(errno));
+      done += static_cast<size_t>(w);
     }
+    return Status::Ok();
   }
+
+  // Straight to stdout through a 1 MiB buffer. Nothing can be taken back: a failure after the
+  // first flush leaves a partial stream in the pipe, and the export fails (non-zero exit).
+  class Stream final : public ObjectWriter {
+   public:
+    Stream() { buffer_.reserve(kBufferBytes); }
+    Status Append(const uint8_t* data, size_t size) override {
+      written_ += size;
+      if (buffer_.size() + size > kBufferBytes) RIVET_RETURN_IF_ERROR(Flush());
+      if (size >= kBufferBytes) {
+        flushed_ = true;
+        return WriteAll(reinterpret_cast<const char*>(data), size);
+      }
+      buffer_.insert(buffer_.end(), data, data + size);
+      return Status::Ok();
+    }
+    uint64_t bytes_written() const override { return written_; }
+    Status Finish() override { return Flush(); }
+    std::optional<std::string> StagedPath() const override { return std::nullopt; }
+    Status Commit(const std::string&) override { return Flush(); }
+    void Abort() override { buffer_.clear(); }
+    bool PartlyDelivered() const override { return flushed_; }
+
+   private:
+    static constexpr size_t kBufferBytes = 1 << 20;
+    Status Flush() {
+      flushed_ = flushed_ || !buffer_.empty();
+      Status s = WriteAll(reinterpret_cast<const char*>(buffer_.data()), buffer_.size());
+      buffer_.clear();
+      return s;
+    }
+    std::vector<uint8_t> buffer_;
+    uint64_t written_ = 0;
+    bool flushed_ = false;
+  };
 };
 
 }  // namespace
