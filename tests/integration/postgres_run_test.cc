@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <set>
 
 #include "support/csv_reader.h"
 #include "support/pg_client.h"
@@ -155,6 +156,40 @@ TEST_F(PostgresRunTest, StdoutStreamsAndStagesOnlyToValidate) {
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.err.find("validated:   pass"), std::string::npos) << ok.err;
   EXPECT_EQ(ok.out, streamed.out);
+}
+
+// Parallel chunks to stdout: each file follows the one before it, never interleaved (each
+// chunk is a few MB, far beyond one 1 MiB flush).
+TEST_F(PostgresRunTest, ParallelChunksOnStdoutFollowOneAnother) {
+  std::string config = WriteConfig(R"(  - name: piped
+    query: "SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200000) g"
+    mode: chunked
+    chunk_column: id
+    chunk_size: 50000
+    parallel: 2
+    format: csv
+    destination:
+      type: stdout
+)");
+  CommandResult r = Rivet("run -c " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = SplitLines(r.out);
+  std::set<int64_t> ids;
+  size_t headers = 0;
+  const std::regex row("([0-9]+),[0-9a-f]{32}");
+  for (const std::string& line : lines) {
+    std::smatch m;
+    if (line == "id,v") {
+      ++headers;
+    } else if (std::regex_match(line, m, row)) {
+      EXPECT_TRUE(ids.insert(std::stoll(m[1])).second) << "twice: " << line;
+    } else {
+      ADD_FAILURE() << "a torn line: " << line.substr(0, 80);
+      break;
+    }
+  }
+  EXPECT_EQ(headers, 4u);  // one per chunk with rows
+  EXPECT_EQ(ids.size(), 200000u);
 }
 
 TEST_F(PostgresRunTest, AClosedStdoutPipeIsACleanFailure) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <vector>
 
 namespace rivet::destination {
@@ -34,6 +35,7 @@ class StdoutDestination final : public Destination {
     std::string staging =
         (dir / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name)).string();
     return MakeStagedObject(std::move(staging), [](const std::string& staged, const std::string&) {
+      std::lock_guard lock(StdoutMutex());  // one file at a time on stdout
       int fd = ::open(staged.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
         return Error(ErrorCode::kIo, "cannot open '{}': {}", staged, std::strerror(errno));
@@ -78,6 +80,8 @@ class StdoutDestination final : public Destination {
 
   // Straight to stdout through a 1 MiB buffer. Nothing can be taken back: a failure after the
   // first flush leaves a partial stream in the pipe, and the export fails (non-zero exit).
+  // From its first flush to its end a stream owns stdout, so the files of parallel chunks
+  // follow one another instead of interleaving.
   class Stream final : public ObjectWriter {
    public:
     Stream() { buffer_.reserve(kBufferBytes); }
@@ -85,8 +89,8 @@ class StdoutDestination final : public Destination {
       written_ += size;
       if (buffer_.size() + size > kBufferBytes) RIVET_RETURN_IF_ERROR(Flush());
       if (size >= kBufferBytes) {
-        flushed_ = true;
-        return WriteAll(reinterpret_cast<const char*>(data), size);
+        buffer_.insert(buffer_.end(), data, data + size);
+        return Flush();
       }
       buffer_.insert(buffer_.end(), data, data + size);
       return Status::Ok();
@@ -94,14 +98,23 @@ class StdoutDestination final : public Destination {
     uint64_t bytes_written() const override { return written_; }
     Status Finish() override { return Flush(); }
     std::optional<std::string> StagedPath() const override { return std::nullopt; }
-    Status Commit(const std::string&) override { return Flush(); }
-    void Abort() override { buffer_.clear(); }
+    Status Commit(const std::string&) override {
+      Status s = Flush();
+      owner_ = {};
+      return s;
+    }
+    void Abort() override {
+      buffer_.clear();
+      owner_ = {};
+    }
     bool PartlyDelivered() const override { return flushed_; }
 
    private:
     static constexpr size_t kBufferBytes = 1 << 20;
     Status Flush() {
-      flushed_ = flushed_ || !buffer_.empty();
+      if (buffer_.empty()) return Status::Ok();
+      if (!owner_.owns_lock()) owner_ = std::unique_lock(StdoutMutex());
+      flushed_ = true;
       Status s = WriteAll(reinterpret_cast<const char*>(buffer_.data()), buffer_.size());
       buffer_.clear();
       return s;
@@ -109,7 +122,13 @@ class StdoutDestination final : public Destination {
     std::vector<uint8_t> buffer_;
     uint64_t written_ = 0;
     bool flushed_ = false;
+    std::unique_lock<std::mutex> owner_;
   };
+
+  static std::mutex& StdoutMutex() {
+    static std::mutex mutex;
+    return mutex;
+  }
 };
 
 }  // namespace
