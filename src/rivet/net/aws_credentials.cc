@@ -76,7 +76,8 @@ Result<std::optional<AwsCredentials>> FromSection(const std::map<std::string, st
                  key ? "aws_access_key_id" : "aws_secret_access_key",
                  key ? "aws_secret_access_key" : "aws_access_key_id");
   }
-  AwsCredentials c{*key, *secret, Get(section, "aws_session_token").value_or(""), what};
+  AwsCredentials c{*key, *secret, Get(section, "aws_session_token").value_or(""), what,
+                   std::nullopt};
   return std::optional<AwsCredentials>(std::move(c));
 }
 
@@ -138,8 +139,8 @@ Result<std::optional<AwsCredentials>> StaticAwsCredentials(
     const std::optional<std::string>& configured_key,
     const std::optional<std::string>& configured_secret, const AwsEnvironment& env) {
   if (configured_key && configured_secret) {
-    return std::optional<AwsCredentials>(
-        AwsCredentials{*configured_key, *configured_secret, "", "access_key_env/secret_key_env"});
+    return std::optional<AwsCredentials>(AwsCredentials{
+        *configured_key, *configured_secret, "", "access_key_env/secret_key_env", std::nullopt});
   }
   std::optional<std::string> key = NonEmptyEnv(env, "AWS_ACCESS_KEY_ID");
   std::optional<std::string> secret = NonEmptyEnv(env, "AWS_SECRET_ACCESS_KEY");
@@ -149,8 +150,9 @@ Result<std::optional<AwsCredentials>> StaticAwsCredentials(
                    key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                    key ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
     }
-    return std::optional<AwsCredentials>(AwsCredentials{
-        *key, *secret, NonEmptyEnv(env, "AWS_SESSION_TOKEN").value_or(""), "environment"});
+    return std::optional<AwsCredentials>(
+        AwsCredentials{*key, *secret, NonEmptyEnv(env, "AWS_SESSION_TOKEN").value_or(""),
+                       "environment", std::nullopt});
   }
   const std::string profile = Profile(env);
   struct Shared {

@@ -9,6 +9,7 @@
 // Errors name the variable, file, profile and key, never a value.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,6 +25,8 @@ struct AwsCredentials {
   std::string secret_access_key;
   std::string session_token;  // temporary credentials only
   std::string source;         // where they came from, for messages: "environment", ...
+  // When temporary credentials stop working; nullopt for keys that do not expire.
+  std::optional<std::chrono::system_clock::time_point> expiration;
 
   bool operator==(const AwsCredentials&) const = default;
 };

@@ -75,10 +75,12 @@ TEST(AwsCredentials, EachSourceInTheOrderOfTheChain) {
   m.env["AWS_SECRET_ACCESS_KEY"] = "env/secret";
   m.env["AWS_SESSION_TOKEN"] = "env-token";
   // 1. The export's own variables win over everything.
-  EXPECT_EQ(Found(m, "AKIACFG", "cfg/secret"),
-            (AwsCredentials{"AKIACFG", "cfg/secret", "", "access_key_env/secret_key_env"}));
+  EXPECT_EQ(
+      Found(m, "AKIACFG", "cfg/secret"),
+      (AwsCredentials{"AKIACFG", "cfg/secret", "", "access_key_env/secret_key_env", std::nullopt}));
   // 2. The environment.
-  EXPECT_EQ(Found(m), (AwsCredentials{"AKIAENV", "env/secret", "env-token", "environment"}));
+  EXPECT_EQ(Found(m),
+            (AwsCredentials{"AKIAENV", "env/secret", "env-token", "environment", std::nullopt}));
   // 3. The shared credentials file, default profile.
   m.env.erase("AWS_ACCESS_KEY_ID");
   m.env.erase("AWS_SECRET_ACCESS_KEY");
@@ -86,8 +88,9 @@ TEST(AwsCredentials, EachSourceInTheOrderOfTheChain) {
   EXPECT_EQ(Found(m)->access_key_id, "AKIADEFAULT");
   // ... or AWS_PROFILE's, with its session token.
   m.env["AWS_PROFILE"] = "nightly";
-  EXPECT_EQ(Found(m), (AwsCredentials{"AKIANIGHTLY", "nightly/secret", "nightly-token",
-                                      "profile 'nightly' of the shared credentials file"}));
+  EXPECT_EQ(Found(m),
+            (AwsCredentials{"AKIANIGHTLY", "nightly/secret", "nightly-token",
+                            "profile 'nightly' of the shared credentials file", std::nullopt}));
   // 4. Keys in the config file's "[profile NAME]".
   m.env["AWS_PROFILE"] = "keys-in-config";
   EXPECT_EQ(Found(m)->access_key_id, "AKIACONFIG");
