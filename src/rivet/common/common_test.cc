@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "rivet/common/byte_sink.h"
+#include "rivet/common/byte_source.h"
 #include "rivet/common/bytes.h"
 #include "rivet/common/clock.h"
 #include "rivet/common/error.h"
@@ -38,7 +40,8 @@ TEST(Bytes, ParsesSizes) {
 }
 
 TEST(Clock, FormatsUtc) {
-  SystemTime t = std::chrono::system_clock::from_time_t(1774794600) + std::chrono::milliseconds(123);
+  SystemTime t =
+      std::chrono::system_clock::from_time_t(1774794600) + std::chrono::milliseconds(123);
   EXPECT_EQ(FormatRunIdTime(t), "20260329T143000.123");
   EXPECT_EQ(FormatFileTime(t), "20260329_143000");
   EXPECT_EQ(FormatIsoSeconds(t), "2026-03-29T14:30:00+00:00");
@@ -147,3 +150,24 @@ TEST(Url, PercentDecodeEdges) {
 
 }  // namespace
 }  // namespace rivet
+
+TEST(FileSource, ReadsRangesAndRefusesToReadPastTheEnd) {
+  const std::string path = ::testing::TempDir() + "/byte_source.bin";
+  {
+    auto sink = rivet::FileSink::Create(path);
+    ASSERT_TRUE(sink.has_value());
+    const std::string text = "0123456789";
+    ASSERT_TRUE((*sink)->Append(reinterpret_cast<const uint8_t*>(text.data()), text.size()).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  auto source = rivet::FileSource::Open(path);
+  ASSERT_TRUE(source.has_value());
+  EXPECT_EQ((*source)->size(), 10u);
+  uint8_t out[3] = {};
+  ASSERT_TRUE((*source)->ReadAt(7, 3, out).ok());
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(out), 3), "789");
+  rivet::Status past = (*source)->ReadAt(8, 3, out);
+  EXPECT_EQ(past.code(), rivet::ErrorCode::kCorrupt);
+  EXPECT_NE(past.message().find("byte_source.bin"), std::string::npos);
+  EXPECT_FALSE(rivet::FileSource::Open(path + ".missing").has_value());
+}

@@ -16,14 +16,19 @@ Result<std::unique_ptr<FormatWriter>> MakeWriter(const WriterOptions& options,
   return Error(ErrorCode::kInternal, "unknown format");
 }
 
-Result<uint64_t> CountRows(config::Format format, const std::string& path) {
+Result<uint64_t> CountRows(config::Format format, ByteSource& file) {
   switch (format) {
     case config::Format::kParquet:
-      return parquet::CountParquetRows(path);
+      return parquet::CountParquetRows(file);
     case config::Format::kCsv:
-      return csv::CountCsvRows(path);
+      return csv::CountCsvRows(file);
   }
   return Error(ErrorCode::kInternal, "unknown format");
+}
+
+Result<uint64_t> CountRows(config::Format format, const std::string& path) {
+  RIVET_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> file, FileSource::Open(path));
+  return CountRows(format, *file);
 }
 
 std::string_view FileExtension(config::Format format) {

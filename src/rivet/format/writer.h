@@ -14,6 +14,7 @@
 
 #include "rivet/columnar/batch.h"
 #include "rivet/common/byte_sink.h"
+#include "rivet/common/byte_source.h"
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
 
@@ -44,6 +45,7 @@ Result<std::unique_ptr<FormatWriter>> MakeWriter(const WriterOptions& options,
 
 // Reads a finished file back and counts its rows (--validate): Parquet checks magic, footer,
 // offsets and every row group's count; CSV counts RFC 4180 records after the header.
+Result<uint64_t> CountRows(config::Format format, ByteSource& file);
 Result<uint64_t> CountRows(config::Format format, const std::string& path);
 
 // "parquet" | "csv"

@@ -67,13 +67,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -221,8 +235,10 @@ void RenderQuoted(const Column& col, Mode mode, Cells& cells, std::string& scrat
     if (valid[i]) {
       scratch.clear();
       append(scratch, values[i]);
-      if (mode == Mode::kJson) AppendJsonString(cells.text, scratch);
-      else cells.text += scratch;  // dates, times and timestamps never need CSV quotes
+      if (mode == Mode::kJson)
+        AppendJsonString(cells.text, scratch);
+      else
+        cells.text += scratch;  // dates, times and timestamps never need CSV quotes
     } else if (mode == Mode::kJson) {
       cells.text += "null";
     }
@@ -272,8 +288,10 @@ void RenderList(const Column& col, Mode mode, Cells& cells, std::string& scratch
       scratch += elements.At(e);
     }
     scratch.push_back(']');
-    if (mode == Mode::kCsv) AppendCsvField(cells.text, scratch);
-    else cells.text += scratch;
+    if (mode == Mode::kCsv)
+      AppendCsvField(cells.text, scratch);
+    else
+      cells.text += scratch;
     cells.End();
   }
 }
@@ -290,11 +308,13 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
     case TypeId::kInt32:
     case TypeId::kUInt8:
     case TypeId::kUInt16:
-      RenderFixed<int32_t>(col, mode, cells, [](std::string& o, int32_t v) { AppendInteger(o, v); });
+      RenderFixed<int32_t>(col, mode, cells,
+                           [](std::string& o, int32_t v) { AppendInteger(o, v); });
       return;
     case TypeId::kInt64:
     case TypeId::kUInt32:
-      RenderFixed<int64_t>(col, mode, cells, [](std::string& o, int64_t v) { AppendInteger(o, v); });
+      RenderFixed<int64_t>(col, mode, cells,
+                           [](std::string& o, int64_t v) { AppendInteger(o, v); });
       return;
     case TypeId::kUInt64:
       RenderFixed<int64_t>(col, mode, cells, [](std::string& o, int64_t v) {
@@ -313,9 +333,9 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
         RenderFixed<int64_t>(col, mode, cells,
                              [scale](std::string& o, int64_t v) { AppendDecimal(o, v, scale); });
       } else {
-        RenderFixed<columnar::Int128>(col, mode, cells, [scale](std::string& o, columnar::Int128 v) {
-          AppendDecimal(o, v, scale);
-        });
+        RenderFixed<columnar::Int128>(
+            col, mode, cells,
+            [scale](std::string& o, columnar::Int128 v) { AppendDecimal(o, v, scale); });
       }
       return;
     }
@@ -336,7 +356,9 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
     }
     case TypeId::kString:
     case TypeId::kBinary:
-    case TypeId::kJson: RenderBytes(col, mode, cells, scratch); return;
+    case TypeId::kJson:
+      RenderBytes(col, mode, cells, scratch);
+      return;
     case TypeId::kUuid: {
       const uint8_t* data = col.data().data();
       for (size_t i = 0; i < col.size(); ++i) {
@@ -351,7 +373,9 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
       }
       return;
     }
-    case TypeId::kList: RenderList(col, mode, cells, scratch); return;
+    case TypeId::kList:
+      RenderList(col, mode, cells, scratch);
+      return;
   }
 }
 
@@ -416,24 +440,17 @@ Result<std::unique_ptr<FormatWriter>> MakeCsvWriter(columnar::SchemaPtr schema, 
   return std::unique_ptr<FormatWriter>(new CsvWriter(std::move(schema), sink));
 }
 
-Result<uint64_t> CountCsvRows(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error(ErrorCode::kIo, "cannot open '{}': {}", path, std::strerror(errno));
-  std::vector<char> buf(kFlushBytes);
+Result<uint64_t> CountCsvRows(ByteSource& file) {
+  std::vector<uint8_t> buf(kFlushBytes);
   uint64_t records = 0;
   bool in_quotes = false;
   bool open_record = false;  // bytes seen since the last record terminator
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Error(ErrorCode::kIo, "cannot read '{}': {}", path, std::strerror(err));
-    }
-    if (n == 0) break;
-    for (ssize_t i = 0; i < n; ++i) {
-      char c = buf[static_cast<size_t>(i)];
+  for (uint64_t offset = 0; offset < file.size();) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), file.size() - offset));
+    RIVET_RETURN_IF_ERROR(file.ReadAt(offset, n, buf.data()));
+    offset += n;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = static_cast<char>(buf[i]);
       if (c == '"') in_quotes = !in_quotes;  // "" inside a field toggles twice
       if (c == '\n' && !in_quotes) {
         ++records;
@@ -443,11 +460,16 @@ Result<uint64_t> CountCsvRows(const std::string& path) {
       }
     }
   }
-  ::close(fd);
-  if (in_quotes) return Error(ErrorCode::kCorrupt, "'{}': unterminated quoted field", path);
+  if (in_quotes)
+    return Error(ErrorCode::kCorrupt, "{}: unterminated quoted field", file.Describe());
   if (open_record) ++records;
-  if (records == 0) return Error(ErrorCode::kCorrupt, "'{}': no header record", path);
+  if (records == 0) return Error(ErrorCode::kCorrupt, "{}: no header record", file.Describe());
   return records - 1;
+}
+
+Result<uint64_t> CountCsvRows(const std::string& path) {
+  RIVET_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> file, FileSource::Open(path));
+  return CountCsvRows(*file);
 }
 
 }  // namespace rivet::format::csv

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "rivet/common/byte_source.h"
 #include "rivet/format/writer.h"
 
 namespace rivet::format::csv {
@@ -11,6 +12,7 @@ namespace rivet::format::csv {
 Result<std::unique_ptr<FormatWriter>> MakeCsvWriter(columnar::SchemaPtr schema, ByteSink& sink);
 
 // Counts RFC 4180 records after the header (quoted newlines do not end a record).
+Result<uint64_t> CountCsvRows(ByteSource& file);
 Result<uint64_t> CountCsvRows(const std::string& path);
 
 }  // namespace rivet::format::csv

@@ -1,10 +1,5 @@
 #include "rivet/format/parquet/footer_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -138,28 +133,6 @@ Result<uint32_t> CheckTail(uint64_t file_size, const uint8_t* head, const uint8_
   return length;
 }
 
-// Closes the descriptor on every path.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-Status ReadAt(int fd, uint64_t offset, size_t size, uint8_t* out, const std::string& path) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error(ErrorCode::kIo, "cannot read '{}': {}", path, std::strerror(errno));
-    }
-    if (n == 0) return Error(ErrorCode::kCorrupt, "'{}' ended while reading its footer", path);
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<FileMetaData> ReadFileMetaData(const uint8_t* data, size_t size) {
@@ -170,31 +143,29 @@ Result<FileMetaData> ReadFileMetaData(const uint8_t* data, size_t size) {
   return CheckFooter(data + footer_offset, length, footer_offset);
 }
 
-Result<FileMetaData> ReadFileMetaDataFromFile(const std::string& path) {
-  Fd file;
-  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (file.fd < 0) return Error(ErrorCode::kIo, "cannot open '{}': {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) {
-    return Error(ErrorCode::kIo, "cannot stat '{}': {}", path, std::strerror(errno));
-  }
-  auto size = static_cast<uint64_t>(st.st_size);
-  auto in_file = [&](const Status& s) { return s.WithContext(fmt::format("'{}'", path)); };
+Result<FileMetaData> ReadFileMetaData(ByteSource& file) {
+  const uint64_t size = file.size();
+  auto in_file = [&](const Status& s) { return s.WithContext(file.Describe()); };
   if (size < kMinFileBytes) {
     return in_file(CorruptF("{} bytes is too short for a Parquet file", size));
   }
   uint8_t head[kMagicBytes];
   uint8_t tail[kLengthBytes + kMagicBytes];
-  RIVET_RETURN_IF_ERROR(ReadAt(file.fd, 0, sizeof head, head, path));
-  RIVET_RETURN_IF_ERROR(ReadAt(file.fd, size - sizeof tail, sizeof tail, tail, path));
+  RIVET_RETURN_IF_ERROR(file.ReadAt(0, sizeof head, head));
+  RIVET_RETURN_IF_ERROR(file.ReadAt(size - sizeof tail, sizeof tail, tail));
   auto length = CheckTail(size, head, tail);
   if (!length) return in_file(length.error());
   uint64_t footer_offset = size - sizeof tail - *length;
   std::vector<uint8_t> footer(*length);
-  RIVET_RETURN_IF_ERROR(ReadAt(file.fd, footer_offset, footer.size(), footer.data(), path));
+  RIVET_RETURN_IF_ERROR(file.ReadAt(footer_offset, footer.size(), footer.data()));
   auto metadata = CheckFooter(footer.data(), footer.size(), footer_offset);
   if (!metadata) return in_file(metadata.error());
   return metadata;
+}
+
+Result<FileMetaData> ReadFileMetaDataFromFile(const std::string& path) {
+  RIVET_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> file, FileSource::Open(path));
+  return ReadFileMetaData(*file);
 }
 
 Result<uint64_t> CountParquetRowsInMemory(const uint8_t* data, size_t size) {

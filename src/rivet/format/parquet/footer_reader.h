@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 
+#include "rivet/common/byte_source.h"
 #include "rivet/common/result.h"
 #include "rivet/format/parquet/metadata.h"
 
@@ -27,7 +28,8 @@ namespace rivet::format::parquet {
 
 // Validates a complete file image held in memory; returns its metadata.
 Result<FileMetaData> ReadFileMetaData(const uint8_t* data, size_t size);
-// Same, reading only the head, the tail and the footer of the file at `path`.
+// Same, reading only the head, the tail and the footer of `file` (three ranged reads).
+Result<FileMetaData> ReadFileMetaData(ByteSource& file);
 Result<FileMetaData> ReadFileMetaDataFromFile(const std::string& path);
 
 // ReadFileMetaData(...).num_rows: the entry point of the fuzz target.

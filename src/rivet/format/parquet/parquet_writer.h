@@ -28,7 +28,8 @@ namespace rivet::format::parquet {
 Result<std::unique_ptr<FormatWriter>> MakeParquetWriter(const WriterOptions& options,
                                                         columnar::SchemaPtr schema, ByteSink& sink);
 
-// Parses the footer of the file at `path`, checks magic and offsets, returns the row count.
+// Parses the footer of `file`, checks magic and offsets, returns the row count.
+Result<uint64_t> CountParquetRows(ByteSource& file);
 Result<uint64_t> CountParquetRows(const std::string& path);
 
 // The same checks on a file image in memory (fuzzing, tests).
