@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "rivet/common/byte_sink.h"
+#include "rivet/common/byte_source.h"
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
 
@@ -38,18 +39,31 @@ class ObjectWriter : public ByteSink {
   virtual bool PartlyDelivered() const { return false; }
 };
 
+struct ObjectOptions {
+  // Staged so that StagedPath() reads the object back before anything is delivered
+  // (--validate where the delivered object cannot be read back; later, quality gates).
+  bool readable_before_commit = false;
+  // Commit may give another name than Create's: the first file of a unit split by
+  // max_file_size learns that it is "_part0" only when more rows come after it is full.
+  bool name_may_change = false;
+};
+
 class Destination {
  public:
   virtual ~Destination() = default;
   // "Local(./output)", "Stdout", "S3(bucket)", "GCS(bucket)".
   virtual std::string Describe() const = 0;
   // A writer for a new file; `file_name` is the name it will most likely get (used for
-  // staging names, so leftovers of a killed run are recognised by their export). With
-  // `readable_before_commit` the object is staged so that StagedPath() can read it back before
-  // anything is delivered (--validate; later, quality gates); a destination that streams
-  // otherwise (stdout) stages only then.
+  // staging names, so leftovers of a killed run are recognised by their export). A
+  // destination that streams (stdout, S3) stages only when options.readable_before_commit.
   virtual Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
-                                                       bool readable_before_commit) = 0;
+                                                       const ObjectOptions& options) = 0;
+  // True when a delivered file can be read back by ranges (OpenDelivered): --validate then
+  // checks what was delivered instead of staging a copy first.
+  virtual bool ReadsBackDelivered() const { return false; }
+  virtual Result<std::unique_ptr<ByteSource>> OpenDelivered(const std::string& file_name) {
+    return Error(ErrorCode::kNotSupported, "{} cannot read back {}", Describe(), file_name);
+  }
   // True when `file_name` already exists at the destination (a run never overwrites).
   virtual Result<bool> Exists(const std::string& file_name) = 0;
   // Where `file_name` lives, as recorded in the file manifest.

@@ -17,7 +17,7 @@ using testutil::TempDir;
 // Writes `text` into a new object of `dest` named `name` and finishes it.
 std::unique_ptr<ObjectWriter> Written(Destination& dest, const std::string& name,
                                       const std::string& text) {
-  auto object = dest.Create(name, /*readable_before_commit=*/false);
+  auto object = dest.Create(name, ObjectOptions{});
   EXPECT_TRUE(object.has_value()) << object.error().message();
   EXPECT_TRUE((*object)->Append(reinterpret_cast<const uint8_t*>(text.data()), text.size()).ok());
   EXPECT_TRUE((*object)->Finish().ok());

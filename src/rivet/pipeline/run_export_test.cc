@@ -267,9 +267,9 @@ class FailingCommit final : public destination::Destination {
   explicit FailingCommit(std::unique_ptr<destination::Destination> inner)
       : inner_(std::move(inner)) {}
   std::string Describe() const override { return inner_->Describe(); }
-  Result<std::unique_ptr<destination::ObjectWriter>> Create(const std::string& name,
-                                                            bool readable) override {
-    RIVET_ASSIGN_OR_RETURN(auto object, inner_->Create(name, readable));
+  Result<std::unique_ptr<destination::ObjectWriter>> Create(
+      const std::string& name, const destination::ObjectOptions& options) override {
+    RIVET_ASSIGN_OR_RETURN(auto object, inner_->Create(name, options));
     return std::unique_ptr<destination::ObjectWriter>(std::make_unique<Object>(std::move(object)));
   }
   Result<bool> Exists(const std::string& name) override { return inner_->Exists(name); }
@@ -301,7 +301,8 @@ class FailingCommit final : public destination::Destination {
 class StreamingDestination final : public destination::Destination {
  public:
   std::string Describe() const override { return "Stream"; }
-  Result<std::unique_ptr<destination::ObjectWriter>> Create(const std::string&, bool) override {
+  Result<std::unique_ptr<destination::ObjectWriter>> Create(
+      const std::string&, const destination::ObjectOptions&) override {
     return std::unique_ptr<destination::ObjectWriter>(std::make_unique<Object>());
   }
   Result<bool> Exists(const std::string&) override { return false; }

@@ -180,7 +180,10 @@ Status UnitRunner::Run(source::Source& src) {
 Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
   const config::ExportConfig& e = ctx_.e;
   OpenFile f;
-  RIVET_ASSIGN_OR_RETURN(f.object, dest_.Create(FileName(/*last=*/true), ctx_.options.validate));
+  destination::ObjectOptions options;
+  options.readable_before_commit = ctx_.options.validate && !dest_.ReadsBackDelivered();
+  options.name_may_change = part_index_ == 0 && e.max_file_size.has_value();
+  RIVET_ASSIGN_OR_RETURN(f.object, dest_.Create(FileName(/*last=*/true), options));
   format::WriterOptions wo;
   wo.format = e.format;
   wo.compression = e.compression;
@@ -221,27 +224,15 @@ Status UnitRunner::FinishAndCommit(bool last) {
   if (!s.ok()) return fail(s);
   const uint64_t bytes = f.object->bytes_written();
   const std::optional<std::string> staged = f.object->StagedPath();
-  if (ctx_.options.validate && !staged) {
+  const bool read_back_delivered = ctx_.options.validate && !staged && dest_.ReadsBackDelivered();
+  if (ctx_.options.validate && !staged && !read_back_delivered) {
     spdlog::warn(
         "export '{}': --validate cannot read this destination's file back before it is "
         "delivered; not validated",
         ctx_.e.name);
-  } else if (ctx_.options.validate) {
-    Result<uint64_t> counted = format::CountRows(ctx_.e.format, *staged);
-    const bool pass = counted.has_value() && *counted == f.rows;
-    {
-      std::lock_guard lock(ctx_.mu);
-      ctx_.summary.validated = pass && ctx_.summary.validated.value_or(true);
-    }
-    if (!counted.has_value()) {
-      return fail(Error(ErrorCode::kValidation, "validation FAIL: cannot read back the file: {}",
-                        counted.error().message()));
-    }
-    if (!pass) {
-      return fail(Error(ErrorCode::kValidation,
-                        "validation FAIL: the file holds {} rows but {} were exported", *counted,
-                        f.rows));
-    }
+  } else if (ctx_.options.validate && staged) {
+    s = Validate(f.rows, [&] { return format::CountRows(ctx_.e.format, *staged); });
+    if (!s.ok()) return fail(s);
   }
   const std::string name = FileName(last);
   s = f.object->Commit(name);
@@ -268,8 +259,32 @@ Status UnitRunner::FinishAndCommit(bool last) {
   record.created_at = FormatIsoSeconds(std::chrono::system_clock::now());
   ++part_index_;
   files_.push_back(record);
-  if (ctx_.files_recorded_by_hooks) return Status::Ok();
-  return ctx_.state.RecordFile(record);
+  if (!ctx_.files_recorded_by_hooks) RIVET_RETURN_IF_ERROR(ctx_.state.RecordFile(record));
+  if (!read_back_delivered) return Status::Ok();
+  // Delivered and recorded (it is there, whatever it holds); a mismatch fails the run before
+  // any cursor or chunk moves past these rows.
+  return Validate(record.rows, [&]() -> Result<uint64_t> {
+    RIVET_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> delivered, dest_.OpenDelivered(name));
+    return format::CountRows(ctx_.e.format, *delivered);
+  });
+}
+
+Status UnitRunner::Validate(uint64_t rows, const std::function<Result<uint64_t>()>& count) {
+  Result<uint64_t> counted = count();
+  const bool pass = counted.has_value() && *counted == rows;
+  {
+    std::lock_guard lock(ctx_.mu);
+    ctx_.summary.validated = pass && ctx_.summary.validated.value_or(true);
+  }
+  if (!counted.has_value()) {
+    return Error(ErrorCode::kValidation, "validation FAIL: cannot read back the file: {}",
+                 counted.error().message());
+  }
+  if (!pass) {
+    return Error(ErrorCode::kValidation,
+                 "validation FAIL: the file holds {} rows but {} were exported", *counted, rows);
+  }
+  return Status::Ok();
 }
 
 void UnitRunner::DiscardOpen() {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,6 +77,8 @@ class UnitRunner {
                             const std::string& name) const;
   Status Open(const columnar::SchemaPtr& schema);
   Status FinishAndCommit(bool last);
+  // --validate: `count` reads the file back; its rows must be `rows`.
+  Status Validate(uint64_t rows, const std::function<Result<uint64_t>()>& count);
   std::string FileName(bool last) const;
   void DiscardOpen();
 

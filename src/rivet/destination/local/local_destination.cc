@@ -27,7 +27,8 @@ class LocalDestination final : public Destination {
   std::string Describe() const override { return fmt::format("Local({})", as_written_); }
 
   // Always staged: the rename is what makes a local file appear whole or not at all.
-  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name, bool) override {
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
+                                               const ObjectOptions&) override {
     RIVET_RETURN_IF_ERROR(EnsureDirectory());
     static std::atomic<uint64_t> counter{0};
     // Staged in the target directory so that the final rename never crosses file systems.

@@ -26,8 +26,9 @@ class StdoutDestination final : public Destination {
   // Bytes go straight to stdout, so no disk holds the file. With --validate the file is
   // finished in a private temporary file first and copied out only once it read back whole.
   Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
-                                               bool readable_before_commit) override {
-    if (!readable_before_commit) return std::unique_ptr<ObjectWriter>(std::make_unique<Stream>());
+                                               const ObjectOptions& options) override {
+    if (!options.readable_before_commit)
+      return std::unique_ptr<ObjectWriter>(std::make_unique<Stream>());
     static std::atomic<uint64_t> counter{0};
     std::error_code ec;
     fs::path dir = fs::temp_directory_path(ec);
