@@ -27,6 +27,9 @@ struct HttpOptions {
   // A transfer slower than low_speed_bytes per second for low_speed_time_s seconds fails.
   long low_speed_bytes = 1;
   long low_speed_time_s = 60;
+  // False for clean-up requests that must still go out after SIGINT/SIGTERM (aborting a
+  // multipart upload so no parts are left to bill); timeouts still bound them.
+  bool interruptible = true;
 };
 
 struct HttpRequest {
