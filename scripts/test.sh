@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for every test: installs what is needed, builds, starts throwaway PostgreSQL and
-# MariaDB servers on 127.0.0.1, runs ctest (unit, integration, interop), stops the servers.
+# MariaDB servers and an S3-compatible server on 127.0.0.1, runs ctest (unit, integration, interop), stops the servers.
 # Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +13,16 @@ STATE_DIR=${RIVET_TEST_STATE:-$ROOT/.rivet-test}
 stop_servers() {
   bash scripts/servers/postgres.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
   bash scripts/servers/mariadb.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
+  bash scripts/servers/s3.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
 }
 trap stop_servers EXIT
 bash scripts/servers/postgres.sh start "$STATE_DIR" >&2
 bash scripts/servers/mariadb.sh start "$STATE_DIR" >&2
+bash scripts/servers/s3.sh start "$STATE_DIR" >&2
 set -a
 . "$STATE_DIR/postgres.env"
 . "$STATE_DIR/mariadb.env"
+. "$STATE_DIR/s3.env"
 set +a
 export RIVET_TEST_TOOLS="$ROOT/tools"
 

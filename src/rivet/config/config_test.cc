@@ -1016,11 +1016,21 @@ struct UnsupportedCase {
   std::string expected;
 };
 
-TEST(CheckSupported, NamesTheExportAndTheKey) {
+TEST(CheckSupported, S3IsBuiltAndRefusesSplitFilesAboveFourGigabytes) {
   const std::string s3 = "    destination:\n      type: s3\n      bucket: b\n";
+  Result<Loaded> r = Load(kSource + Cfg("", s3, ""));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
+  Result<Loaded> big = Load(kSource + Cfg("    max_file_size: 5GB\n", s3, ""));
+  ASSERT_FALSE(big.has_value());
+  EXPECT_NE(big.error().message().find("max_file_size"), std::string::npos);
+  EXPECT_NE(big.error().message().find("4GB or less"), std::string::npos);
+  EXPECT_TRUE(Load(kSource + Cfg("    max_file_size: 4GB\n", s3, "")).has_value());
+}
+
+TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::string gcs = "    destination:\n      type: gcs\n      bucket: b\n";
   const std::vector<UnsupportedCase> cases = {
-      {"", s3, "", "exports[0] 'orders': destination.type: s3 is not supported yet (planned)"},
       {"", gcs, "", "exports[0] 'orders': destination.type: gcs is not supported yet (planned)"},
       {"    meta_columns:\n      row_hash: true\n", kLocal, "",
        "exports[0] 'orders': meta_columns is not supported yet (planned)"},

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "rivet/destination/local/local_destination.h"
+#include "rivet/destination/s3/s3_destination.h"
 #include "rivet/destination/stdout/stdout_destination.h"
 
 namespace rivet::destination {
@@ -111,6 +112,7 @@ Result<std::unique_ptr<Destination>> MakeDestination(const config::DestinationCo
     case config::DestinationType::kStdout:
       return MakeStdoutDestination();
     case config::DestinationType::kS3:
+      return MakeS3Destination(config);
     case config::DestinationType::kGcs:
       break;
   }
