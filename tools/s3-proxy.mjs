@@ -186,18 +186,18 @@ async function handle(req, res, body) {
     const src = headers['x-amz-copy-source'];
     headers['x-amz-copy-source'] = src.startsWith('/') ? src : '/' + src;
   }
+  if (rule && rule.action === 'error-in-200') {  // as S3 does: the upload stays open, a retry completes it
+    res.writeHead(200, { 'Content-Type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?>\n\n<Error><Code>InternalError</Code><Message>injected</Message></Error>');
+    entry.status = 200;
+    return;
+  }
   const answer = await backend(req.method, rawPath, rawQuery, headers, body);
   if (req.method === 'POST' && params.has('uploads') && answer.status === 200) {
     const id = /<UploadId>([^<]+)<\/UploadId>/.exec(answer.body.toString());
     if (id) uploads.set(id[1], { key, state: 'open' });
   }
   if (req.method === 'POST' && uploadId !== null && answer.status === 200 && uploads.has(uploadId)) {
-    if (rule && rule.action === 'error-in-200') {
-      res.writeHead(200, { 'Content-Type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?>\n\n<Error><Code>InternalError</Code><Message>injected</Message></Error>');
-      entry.status = 200;
-      return;
-    }
     uploads.get(uploadId).state = 'completed';
   }
   const out = { ...answer.headers };

@@ -26,8 +26,10 @@ std::string StoreMessage(std::string_view body) {
   return HideCredentialShapes(message);
 }
 
-// What to tell the user beyond the store's words.
-std::string Hint(ErrorCode code, std::string_view store_code, const S3Client& client) {
+// What to tell the user beyond the store's words (a HEAD answer has none: 400 and 403 there
+// are most often credentials).
+std::string Hint(ErrorCode code, long status, std::string_view store_code,
+                 const S3Client& client) {
   if (store_code == "NoSuchBucket" || store_code == "InvalidBucketName") {
     return fmt::format("; check destination.bucket ('{}')", client.endpoint().bucket);
   }
@@ -35,7 +37,7 @@ std::string Hint(ErrorCode code, std::string_view store_code, const S3Client& cl
     return fmt::format("; the bucket is in another region than '{}': set destination.region",
                        client.endpoint().region);
   }
-  if (code == ErrorCode::kAuth) {
+  if (code == ErrorCode::kAuth || (store_code.empty() && (status == 400 || status == 403))) {
     return fmt::format("; check the credentials (from {}) and their permissions on the bucket",
                        client.CredentialSource());
   }
@@ -189,7 +191,7 @@ Status S3Client::ResponseError(const S3Request& request, const net::HttpResponse
   const std::string message = StoreMessage(response.body);
   return Error(code, "{} {}: HTTP {}{}{}{}", request.method, Url(request.key), status,
                store_code.empty() ? "" : " " + store_code, message.empty() ? "" : ": " + message,
-               Hint(code, store_code, *this));
+               Hint(code, status, store_code, *this));
 }
 
 std::string ContentMd5(std::string_view data) {
