@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "rivet/common/byte_sink.h"
 #include "rivet/common/byte_source.h"
 #include "rivet/common/bytes.h"
@@ -153,6 +155,7 @@ TEST(Url, PercentDecodeEdges) {
 
 TEST(FileSource, ReadsRangesAndRefusesToReadPastTheEnd) {
   const std::string path = ::testing::TempDir() + "/byte_source.bin";
+  std::remove(path.c_str());  // FileSink never replaces a file a previous run left
   {
     auto sink = rivet::FileSink::Create(path);
     ASSERT_TRUE(sink.has_value());

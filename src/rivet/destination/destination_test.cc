@@ -89,9 +89,9 @@ TEST(LocalDestination, ProbeLeavesNothingBehind) {
   EXPECT_TRUE(fs::is_empty(base));
 }
 
-TEST(Destination, CloudTypesAreNotSupportedYet) {
+TEST(Destination, GcsIsNotSupportedYet) {
   config::DestinationConfig cfg;
-  cfg.type = config::DestinationType::kS3;
+  cfg.type = config::DestinationType::kGcs;
   auto dest = MakeDestination(cfg, "/");
   ASSERT_FALSE(dest.has_value());
   EXPECT_EQ(dest.error().code(), ErrorCode::kNotSupported);
