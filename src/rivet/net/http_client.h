@@ -27,6 +27,13 @@ struct HttpOptions {
   // A transfer slower than low_speed_bytes per second for low_speed_time_s seconds fails.
   long low_speed_bytes = 1;
   long low_speed_time_s = 60;
+  // The whole request, connecting included, fails after this many milliseconds; 0: no limit
+  // (the transfers of an object store are bounded by the low-speed limit instead). For the
+  // small requests of credential endpoints, which must give up quickly where nothing answers.
+  long total_timeout_ms = 0;
+  // Connect directly even when http_proxy / https_proxy are set: for the link-local and
+  // loopback endpoints of instance metadata and containers, which a proxy cannot reach.
+  bool bypass_proxy = false;
 };
 
 struct HttpRequest {
