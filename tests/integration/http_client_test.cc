@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "rivet/net/http_errors.h"
 #include "support/test_env.h"
@@ -101,6 +104,54 @@ TEST_F(HttpClientTest, AResetAndAStallAreRetryableErrorsWithoutTheQuery) {
 
   // The handle is still good after both.
   auto ok = client->Send({"GET", base_ + "/ok", {}, {}});
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->body, "hello");
+}
+
+TEST_F(HttpClientTest, ATotalTimeoutEndsARequestThatKeepsTrickling) {
+  HttpOptions options;
+  options.total_timeout_ms = 500;  // the low-speed limit alone would wait 60 s
+  auto client = HttpClient::Create(options);
+  ASSERT_TRUE(client.has_value());
+  const auto start = std::chrono::steady_clock::now();
+  auto stall = client->Send({"GET", base_ + "/stall", {}, {}});
+  ASSERT_FALSE(stall.has_value());
+  EXPECT_EQ(stall.error().code(), ErrorCode::kTimeout) << stall.error().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  auto ok = client->Send({"GET", base_ + "/ok", {}, {}});  // fast requests are unaffected
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->body, "hello");
+}
+
+TEST_F(HttpClientTest, BypassProxyIgnoresTheProxyVariables) {
+  // A proxy that refuses every connection: a request through it fails.
+  struct SavedEnv {
+    std::string name;
+    std::optional<std::string> value;
+  };
+  std::vector<SavedEnv> saved;
+  for (const char* name : {"http_proxy", "no_proxy", "NO_PROXY"}) {
+    const char* value = std::getenv(name);
+    saved.push_back({name, value ? std::optional<std::string>(value) : std::nullopt});
+    unsetenv(name);
+  }
+  setenv("http_proxy", "http://127.0.0.1:9", 1);
+  auto proxied = HttpClient::Create();
+  ASSERT_TRUE(proxied.has_value());
+  auto refused = proxied->Send({"GET", base_ + "/ok", {}, {}});
+  HttpOptions options;
+  options.bypass_proxy = true;
+  auto direct = HttpClient::Create(options);
+  ASSERT_TRUE(direct.has_value());
+  auto ok = direct->Send({"GET", base_ + "/ok", {}, {}});
+  for (const SavedEnv& env : saved) {
+    if (env.value) {
+      setenv(env.name.c_str(), env.value->c_str(), 1);
+    } else {
+      unsetenv(env.name.c_str());
+    }
+  }
+  EXPECT_FALSE(refused.has_value());
   ASSERT_TRUE(ok.has_value()) << ok.error().message();
   EXPECT_EQ(ok->body, "hello");
 }

@@ -1,6 +1,13 @@
 #include "rivet/net/aws_credential_provider.h"
 
+#include <spdlog/spdlog.h>
+
+#include <mutex>
 #include <utility>
+
+#include "rivet/common/clock.h"
+#include "rivet/net/aws_remote_credentials.h"
+#include "rivet/net/http_client.h"
 
 namespace rivet::net {
 
@@ -16,18 +23,139 @@ class StaticProvider final : public AwsCredentialProvider {
   AwsCredentials credentials_;
 };
 
+class RefreshingProvider final : public AwsCredentialProvider {
+ public:
+  RefreshingProvider(std::string source, AwsCredentialFetch fetch, AwsClock now)
+      : source_(std::move(source)), fetch_(std::move(fetch)), now_(std::move(now)) {}
+
+  Result<AwsCredentials> Current() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SystemTime now = now_();
+    if (cached_ && (!cached_->expiration || *cached_->expiration - now > kAwsRefreshBeforeExpiry)) {
+      return *cached_;
+    }
+    if (StillUsable(now) && last_failure_ && now - *last_failure_ < kAwsRefreshRetryAfter) {
+      return *cached_;
+    }
+    Result<AwsCredentials> fetched = fetch_();
+    Status failure;
+    if (!fetched.has_value()) {
+      failure = fetched.error();
+    } else if (fetched->expiration && *fetched->expiration <= now) {
+      failure = Error(ErrorCode::kAuth,
+                      "{}: the credentials it gave had expired at {} (is this machine's clock "
+                      "right?)",
+                      source_, FormatIsoSeconds(*fetched->expiration));
+    } else {
+      cached_ = std::move(*fetched);
+      last_failure_.reset();
+      return *cached_;
+    }
+    if (StillUsable(now)) {
+      last_failure_ = now;
+      spdlog::warn(
+          "new AWS credentials from {} could not be fetched; the current ones stay valid "
+          "until {}: {}",
+          source_, FormatIsoSeconds(*cached_->expiration), failure.message());
+      return *cached_;
+    }
+    return failure;
+  }
+
+  std::string Source() const override { return source_; }
+
+ private:
+  bool StillUsable(SystemTime now) const {
+    return cached_ && cached_->expiration &&
+           *cached_->expiration - now > kAwsUsableAfterFailedRefresh;
+  }
+
+  const std::string source_;
+  const AwsCredentialFetch fetch_;
+  const AwsClock now_;
+  std::mutex mutex_;
+  std::optional<AwsCredentials> cached_;
+  std::optional<SystemTime> last_failure_;
+};
+
+SystemTime SystemNow() { return std::chrono::system_clock::now(); }
+
+// A network source's provider, its first credentials already fetched.
+Result<std::shared_ptr<AwsCredentialProvider>> Started(
+    const char* source, HttpOptions options,
+    std::function<Result<AwsCredentials>(HttpClient&)> fetch, const AwsClock& now) {
+  RIVET_ASSIGN_OR_RETURN(HttpClient client, HttpClient::Create(options));
+  auto http = std::make_shared<HttpClient>(std::move(client));
+  std::shared_ptr<AwsCredentialProvider> provider = MakeRefreshingAwsCredentialProvider(
+      source, [http, fetch = std::move(fetch)] { return fetch(*http); }, now);
+  RIVET_RETURN_IF_ERROR(provider->Current());
+  return provider;
+}
+
+// `instance_metadata` says how the last source failed: "EC2 instance metadata ...".
+Status NoCredentials(const AwsEnvironment& env, std::string_view instance_metadata) {
+  return Error(ErrorCode::kAuth,
+               "no AWS credentials found; tried, in order: access_key_env/secret_key_env of the "
+               "destination (not set); the environment (AWS_ACCESS_KEY_ID and "
+               "AWS_SECRET_ACCESS_KEY not set); the shared credentials and config files (no keys "
+               "for profile '{}'); web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set, no "
+               "web_identity_token_file in the profile); the ECS container endpoint "
+               "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI "
+               "not set); {}",
+               AwsProfileName(env), instance_metadata);
+}
+
 }  // namespace
+
+std::shared_ptr<AwsCredentialProvider> MakeRefreshingAwsCredentialProvider(std::string source,
+                                                                           AwsCredentialFetch fetch,
+                                                                           AwsClock now) {
+  return std::make_shared<RefreshingProvider>(std::move(source), std::move(fetch),
+                                              now ? std::move(now) : AwsClock(SystemNow));
+}
 
 Result<std::shared_ptr<AwsCredentialProvider>> MakeAwsCredentialProvider(
     const std::optional<std::string>& configured_key,
     const std::optional<std::string>& configured_secret, const AwsEnvironment& env) {
+  return MakeAwsCredentialProvider(configured_key, configured_secret, env, {});
+}
+
+Result<std::shared_ptr<AwsCredentialProvider>> MakeAwsCredentialProvider(
+    const std::optional<std::string>& configured_key,
+    const std::optional<std::string>& configured_secret, const AwsEnvironment& env,
+    const AwsCredentialChainOptions& options) {
+  const AwsClock now = options.now ? options.now : AwsClock(SystemNow);
   RIVET_ASSIGN_OR_RETURN(std::optional<AwsCredentials> found,
                          StaticAwsCredentials(configured_key, configured_secret, env));
   if (found) return std::shared_ptr<AwsCredentialProvider>(new StaticProvider(std::move(*found)));
-  return Error(ErrorCode::kAuth,
-               "no AWS credentials found: set access_key_env and secret_key_env on the "
-               "destination, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in "
-               "~/.aws/credentials");
+
+  RIVET_ASSIGN_OR_RETURN(std::optional<WebIdentitySettings> web,
+                         WebIdentitySettingsFrom(env, now()));
+  if (web) {
+    return Started(
+        "web identity", StsHttpOptions(),
+        [settings = *web, env](HttpClient& http) {
+          return FetchWebIdentityCredentials(http, settings, env);
+        },
+        now);
+  }
+  RIVET_ASSIGN_OR_RETURN(std::optional<ContainerSettings> container, ContainerSettingsFrom(env));
+  if (container) {
+    return Started(
+        "ECS container endpoint", ContainerHttpOptions(),
+        [settings = *container, env](HttpClient& http) {
+          return FetchContainerCredentials(http, settings, env);
+        },
+        now);
+  }
+  std::optional<ImdsSettings> imds = ImdsSettingsFrom(env);
+  if (!imds)
+    return NoCredentials(env, "EC2 instance metadata (turned off by AWS_EC2_METADATA_DISABLED)");
+  Result<std::shared_ptr<AwsCredentialProvider>> instance = Started(
+      "EC2 instance metadata", ImdsHttpOptions(),
+      [settings = *imds](HttpClient& http) { return FetchImdsCredentials(http, settings); }, now);
+  if (instance.has_value() || instance.error().code() == ErrorCode::kInterrupted) return instance;
+  return NoCredentials(env, instance.error().message());
 }
 
 }  // namespace rivet::net

@@ -20,11 +20,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Profile(const AwsEnvironment& env) {
-  std::optional<std::string> profile = env.get_env("AWS_PROFILE");
-  return profile && !profile->empty() ? *profile : "default";
-}
-
 std::optional<std::string> NonEmptyEnv(const AwsEnvironment& env, const char* name) {
   std::optional<std::string> value = env.get_env(name);
   if (value && value->empty()) return std::nullopt;
@@ -154,7 +149,7 @@ Result<std::optional<AwsCredentials>> StaticAwsCredentials(
         AwsCredentials{*key, *secret, NonEmptyEnv(env, "AWS_SESSION_TOKEN").value_or(""),
                        "environment", std::nullopt});
   }
-  const std::string profile = Profile(env);
+  const std::string profile = AwsProfileName(env);
   struct Shared {
     const char* variable;
     const char* file;
@@ -175,16 +170,26 @@ Result<std::optional<AwsCredentials>> StaticAwsCredentials(
   return std::optional<AwsCredentials>();
 }
 
+std::string AwsProfileName(const AwsEnvironment& env) {
+  std::optional<std::string> profile = env.get_env("AWS_PROFILE");
+  return profile && !profile->empty() ? *profile : "default";
+}
+
+Result<std::map<std::string, std::string>> AwsConfigProfile(const AwsEnvironment& env) {
+  RIVET_ASSIGN_OR_RETURN(std::optional<AwsIni> ini, ReadShared(env, "AWS_CONFIG_FILE", "config"));
+  if (!ini) return std::map<std::string, std::string>();
+  const auto* section = ProfileSection(*ini, AwsProfileName(env), /*config_file=*/true);
+  if (section == nullptr) return std::map<std::string, std::string>();
+  return *section;
+}
+
 Result<std::optional<std::string>> AwsRegion(const std::string& configured,
                                              const AwsEnvironment& env) {
   if (!configured.empty()) return std::optional<std::string>(configured);
   if (auto region = NonEmptyEnv(env, "AWS_REGION")) return region;
   if (auto region = NonEmptyEnv(env, "AWS_DEFAULT_REGION")) return region;
-  RIVET_ASSIGN_OR_RETURN(std::optional<AwsIni> ini, ReadShared(env, "AWS_CONFIG_FILE", "config"));
-  if (!ini) return std::optional<std::string>();
-  const auto* section = ProfileSection(*ini, Profile(env), /*config_file=*/true);
-  if (section == nullptr) return std::optional<std::string>();
-  return Get(*section, "region");
+  RIVET_ASSIGN_OR_RETURN(auto profile, AwsConfigProfile(env));
+  return Get(profile, "region");
 }
 
 }  // namespace rivet::net

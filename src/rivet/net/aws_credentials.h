@@ -53,6 +53,13 @@ Result<std::optional<AwsCredentials>> StaticAwsCredentials(
     const std::optional<std::string>& configured_key,
     const std::optional<std::string>& configured_secret, const AwsEnvironment& env);
 
+// The profile the shared files are read for: AWS_PROFILE, else "default".
+std::string AwsProfileName(const AwsEnvironment& env);
+
+// The settings of that profile in the shared config file (AWS_CONFIG_FILE, else
+// ~/.aws/config): empty when the file or the profile is not there.
+Result<std::map<std::string, std::string>> AwsConfigProfile(const AwsEnvironment& env);
+
 // The region: the export's, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's
 // `region` in the config file; nullopt when none says.
 Result<std::optional<std::string>> AwsRegion(const std::string& configured,

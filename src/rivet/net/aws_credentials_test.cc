@@ -4,30 +4,12 @@
 
 #include <map>
 
+#include "rivet/net/fake_aws_machine.h"
+
 namespace rivet::net {
 namespace {
 
-// A made-up machine: its environment variables and files.
-struct FakeMachine {
-  std::map<std::string, std::string> env;
-  std::map<std::string, std::string> files;
-
-  AwsEnvironment Environment() const {
-    AwsEnvironment e;
-    e.get_env = [this](const char* name) -> std::optional<std::string> {
-      auto it = env.find(name);
-      if (it == env.end()) return std::nullopt;
-      return it->second;
-    };
-    e.read_file = [this](const std::string& path) -> Result<std::optional<std::string>> {
-      if (path == "/unreadable") return Error(ErrorCode::kConfig, "cannot read {}", path);
-      auto it = files.find(path);
-      if (it == files.end()) return std::optional<std::string>();
-      return std::optional<std::string>(it->second);
-    };
-    return e;
-  }
-};
+using FakeMachine = FakeAwsMachine;
 
 constexpr const char* kCredentials = R"(# written by the AWS CLI
 [default]

@@ -114,6 +114,10 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  if (options_.total_timeout_ms > 0) {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
+  }
+  if (options_.bypass_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (const char* ca = CaBundle()) curl_easy_setopt(c, CURLOPT_CAINFO, ca);

@@ -30,6 +30,13 @@ struct HttpOptions {
   // False for clean-up requests that must still go out after SIGINT/SIGTERM (aborting a
   // multipart upload so no parts are left to bill); timeouts still bound them.
   bool interruptible = true;
+  // The whole request, connecting included, fails after this many milliseconds; 0: no limit
+  // (the transfers of an object store are bounded by the low-speed limit instead). For the
+  // small requests of credential endpoints, which must give up quickly where nothing answers.
+  long total_timeout_ms = 0;
+  // Connect directly even when http_proxy / https_proxy are set: for the link-local and
+  // loopback endpoints of instance metadata and containers, which a proxy cannot reach.
+  bool bypass_proxy = false;
 };
 
 struct HttpRequest {
