@@ -16,7 +16,8 @@
 // (every match field optional; a rule fires `count` times after skipping `skip` matches);
 // GET /__rivet/uploads -> {"open": [{"key", "uploadId"}]}; GET /__rivet/requests -> [{method,
 // key, query, status, conditional, md5, token}] (never a secret, a token or a signature);
-// POST /__rivet/reset clears rules and the log.
+// POST /__rivet/conditional with "off" or "on" turns conditional writes off (501) or on for the
+// requests that follow; POST /__rivet/reset clears rules and the log and restores the start's.
 //
 // Usage: node s3-proxy.mjs --listen PORT --backend http://127.0.0.1:PORT2 --region us-east-1
 //   --key ACCESS=SECRET [--key ...] [--session ACCESS=SECRET=TOKEN] [--expired ACCESS=SECRET=TOKEN]
@@ -44,6 +45,7 @@ for (let i = 0; i < args.length; i++) {
 
 let rules = [];
 let log = [];
+let conditional = opt.conditional;
 const uploads = new Map();  // uploadId -> {key, state: open|completed|aborted}
 
 const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
@@ -171,7 +173,7 @@ async function handle(req, res, body) {
   }
   const creates = (req.method === 'PUT' && uploadId === null) || (req.method === 'POST' && uploadId !== null);
   if (creates && req.headers['if-none-match'] !== undefined) {
-    if (!opt.conditional) { entry.status = s3Error(res, 501, 'NotImplemented', 'A header you provided implies functionality that is not implemented'); return; }
+    if (!conditional) { entry.status = s3Error(res, 501, 'NotImplemented', 'A header you provided implies functionality that is not implemented'); return; }
     const head = await backend('HEAD', `/${enc(bucket)}/${key.split('/').map(enc).join('/')}`, '', {}, undefined);
     if (head.status === 200) {
       entry.status = s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
@@ -219,7 +221,14 @@ function control(req, res, path, body) {
     return json({ open: [...uploads].filter(([, u]) => u.state === 'open').map(([id, u]) => ({ key: u.key, uploadId: id })) });
   }
   if (path === '/__rivet/requests') return json(log);
-  if (path === '/__rivet/reset' && req.method === 'POST') { rules = []; log = []; return json({ ok: true }); }
+  if (path === '/__rivet/conditional' && req.method === 'POST') {
+    conditional = body.toString() === 'on';
+    return json({ conditional });
+  }
+  if (path === '/__rivet/reset' && req.method === 'POST') {
+    rules = []; log = []; conditional = opt.conditional;
+    return json({ ok: true });
+  }
   res.writeHead(404); res.end();
 }
 

@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 #include "rivet/net/http_client.h"
 #include "rivet/state/state.h"
 #include "support/pg_client.h"
+#include "support/s3_server.h"
 #include "support/test_env.h"
 
 namespace rivet::testing {
@@ -48,43 +48,25 @@ class S3Test : public ::testing::Test {
               "-" + std::to_string(::getpid()) + "/";
     ASSERT_EQ(Control("POST", "/__rivet/reset", "").status, 200);
   }
-  void TearDown() override { (void)Control("POST", "/__rivet/reset", ""); }
+  void TearDown() override {
+    if (!endpoint_.empty()) (void)Control("POST", "/__rivet/reset", "");
+  }
 
   net::HttpResponse Control(const std::string& method, const std::string& path,
                             const std::string& body) {
-    auto client = net::HttpClient::Create();
-    EXPECT_TRUE(client.has_value());
-    auto r = client->Send({method, endpoint_ + path, {}, body});
-    EXPECT_TRUE(r.has_value()) << r.error().message();
-    return r.has_value() ? *r : net::HttpResponse{};
+    return Server().Control(method, path, body);
   }
   void Faults(const std::string& json) {
     ASSERT_EQ(Control("POST", "/__rivet/faults", json).status, 200);
   }
   std::string OpenUploads() { return Control("GET", "/__rivet/uploads", "").body; }
   std::string Requests() { return Control("GET", "/__rivet/requests", "").body; }
-
-  // Keys under `prefix`, from s3rver itself (unsigned).
-  std::set<std::string> Keys(const std::string& prefix) {
-    auto client = net::HttpClient::Create();
-    auto r = client->Send({"GET", backend_ + "/rivet-test?prefix=" + prefix, {}, {}});
-    EXPECT_TRUE(r.has_value());
-    std::set<std::string> keys;
-    const std::regex key("<Key>([^<]+)</Key>");
-    for (auto it = std::sregex_iterator(r->body.begin(), r->body.end(), key);
-         it != std::sregex_iterator(); ++it) {
-      keys.insert((*it)[1]);
-    }
-    return keys;
-  }
+  S3Server Server() const { return S3Server(endpoint_, backend_, "rivet-test"); }
+  std::set<std::string> Keys(const std::string& prefix) { return Server().Keys(prefix); }
   // Downloads `key` into the test's folder; returns the local path.
   std::string Download(const std::string& key) {
-    auto client = net::HttpClient::Create();
-    auto r = client->Send({"GET", backend_ + "/rivet-test/" + key, {}, {}});
-    EXPECT_TRUE(r.has_value());
-    EXPECT_EQ(r->status, 200) << key;
     const std::string path = dir_ + "/" + fs::path(key).filename().string();
-    WriteFile(path, r->body);
+    WriteFile(path, Server().Object(key));
     return path;
   }
 

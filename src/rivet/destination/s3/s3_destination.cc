@@ -97,11 +97,13 @@ class S3Destination final : public Destination {
     return client_->Url(prefix_ + file_name);
   }
 
-  // The bucket answers, and a marker object can be written and deleted.
+  // The bucket answers, and a marker object can be written and deleted. A one-key listing
+  // rather than HEAD bucket (the same s3:ListBucket permission): its error answers carry the
+  // store's code (SignatureDoesNotMatch, AccessDenied, NoSuchBucket), a HEAD's have no body.
   Status Probe() override {
-    S3Request head;
-    head.method = "HEAD";
-    RIVET_RETURN_IF_ERROR(client_->Send(head).status());
+    S3Request list;
+    list.query = {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", prefix_}};
+    RIVET_RETURN_IF_ERROR(client_->Send(list).status());
     const std::string marker =
         fmt::format("{}.rivet-probe-{}-{}", prefix_, getpid(),
                     std::chrono::system_clock::now().time_since_epoch().count());
