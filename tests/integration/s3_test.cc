@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <regex>
 #include <set>
+#include <thread>
 
 #include "rivet/net/http_client.h"
 #include "rivet/state/state.h"
@@ -288,6 +292,55 @@ TEST_F(S3Test, ChunkedParallelAndASplitFirstFileGetTheirNames) {
   }
   EXPECT_EQ(DuckDigest("read_csv([" + list + "])"), SourceDigest());
   EXPECT_EQ(OpenUploads(), "{\"open\":[]}");
+}
+
+TEST_F(S3Test, ALargeExportStreamsWithFlatMemoryAndNoLocalCopy) {
+  // ~300 MB of CSV: a multipart upload of ~35 parts. While it runs, the test watches the
+  // run's folder (its TMPDIR, config and state DB) for any file larger than one part.
+  PgClient client(pg_);
+  ASSERT_EQ(client.Exec("DROP TABLE IF EXISTS rivet_s3.events; CREATE TABLE rivet_s3.events AS "
+                        "SELECT g AS id, md5(g::text) AS v, repeat(md5((g * 7)::text), 2) AS w, "
+                        "timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second' AS seen_at "
+                        "FROM generate_series(1, 2200000) g"),
+            "");
+  const std::string config = WriteConfig(
+      "    query: \"SELECT id, v, w, seen_at FROM rivet_s3.events\"\n    format: csv\n", Keys());
+
+  std::atomic<bool> done = false;
+  std::atomic<uintmax_t> largest_local = 0;
+  std::thread watcher([&] {
+    while (!done) {
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(dir_, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code size_ec;
+        const uintmax_t size = it->is_regular_file(size_ec) ? it->file_size(size_ec) : 0;
+        if (!size_ec && size > largest_local) largest_local = size;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  CommandResult r = Rivet("run -c " + config);
+  done = true;
+  watcher.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(largest_local.load(), 16u << 20) << "a local file grew with the export";
+
+  std::smatch rss;
+  ASSERT_TRUE(std::regex_search(r.err, rss, std::regex("peak RSS: +([0-9]+)MB"))) << r.err;
+  // Flat memory: batches, two parts in flight and the part being filled, whatever the size.
+  EXPECT_LT(std::stoi(rss[1]), 96) << r.err;
+
+  std::set<std::string> keys = Keys(prefix_);
+  ASSERT_EQ(keys.size(), 1u);
+  const std::string local = Download(*keys.begin());
+  EXPECT_GT(fs::file_size(local), 280u << 20);
+  EXPECT_EQ(DuckDigest("read_csv('" + local + "')"), SourceDigest());
+  const std::string log = Requests();
+  EXPECT_GT(std::count(log.begin(), log.end(), '{'), 30) << "not a multipart upload";
+  EXPECT_EQ(OpenUploads(), "{\"open\":[]}");
+  fs::remove(local);  // 300 MB per run is not left behind, here or in the store
+  Server().Remove(*keys.begin());
 }
 
 }  // namespace

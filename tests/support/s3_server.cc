@@ -38,4 +38,9 @@ std::string S3Server::Object(const std::string& key) const {
   return r.body;
 }
 
+void S3Server::Remove(const std::string& key) const {
+  const auto r = Send("DELETE", backend_ + "/" + bucket_ + "/" + key, "");
+  EXPECT_EQ(r.status, 204) << key;
+}
+
 }  // namespace rivet::testing

@@ -23,6 +23,8 @@ class S3Server {
   std::set<std::string> Keys(const std::string& prefix) const;
   // The bytes of object `key` (the test fails when it is missing).
   std::string Object(const std::string& key) const;
+  // Deletes object `key`.
+  void Remove(const std::string& key) const;
 
  private:
   net::HttpResponse Send(const std::string& method, const std::string& url,
