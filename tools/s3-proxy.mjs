@@ -11,8 +11,10 @@
 //
 // Control (unsigned): POST /__rivet/faults with a JSON list of rules
 //   {"method": "PUT", "query": "partNumber", "key": "prefix/", "skip": 0, "count": 1,
-//    "action": "reset" | "status" | "slow" | "error-in-200", "status": 503, "code": "SlowDown",
-//    "delay_ms": 2000}
+//    "action": "reset" | "reset-mid" | "status" | "slow" | "error-in-200", "status": 503,
+//    "code": "SlowDown", "delay_ms": 2000}
+// ("reset" cuts the connection once the request arrived, logged with status -1; "reset-mid"
+// half-way through its body, logged with status -2)
 // (every match field optional; a rule fires `count` times after skipping `skip` matches);
 // GET /__rivet/uploads -> {"open": [{"key", "uploadId"}]}; GET /__rivet/requests -> [{method,
 // key, query, status, conditional, md5, token}] (never a secret, a token or a signature);
@@ -110,9 +112,12 @@ function checkSignature(req, rawPath, rawQuery, body) {
   return null;
 }
 
-function matchingRule(req, key, rawQuery) {
+// The first live rule for this request; `midBody` selects the "reset-mid" rules, which act while
+// the body is still arriving, the others act once it is complete.
+function matchingRule(req, key, rawQuery, midBody = false) {
   for (const r of rules) {
     if (r.count <= 0) continue;
+    if ((r.action === 'reset-mid') !== midBody) continue;
     if (r.method && r.method !== req.method) continue;
     if (r.query && !rawQuery.split('&').some((p) => p.split('=')[0] === r.query)) continue;
     if (r.key && !key.startsWith(r.key)) continue;
@@ -234,8 +239,21 @@ function control(req, res, path, body) {
 
 const server = http.createServer((req, res) => {
   const chunks = [];
-  req.on('data', (c) => chunks.push(c));
+  const [rawPath, rawQuery = ''] = req.url.split('?');
+  const key = decodeURIComponent(rawPath.split('/').slice(2).join('/'));
+  const cut = rawPath.startsWith('/__rivet/') ? null : matchingRule(req, key, rawQuery, true);
+  const half = (Number(req.headers['content-length']) || 0) / 2;
+  let received = 0;
+  req.on('data', (c) => {
+    chunks.push(c);
+    received += c.length;
+    if (cut && received >= half && !req.socket.destroyed) {
+      log.push({ method: req.method, key, query: [...new URLSearchParams(rawQuery).keys()].join('&'), status: -2 });
+      req.socket.destroy();
+    }
+  });
   req.on('end', () => {
+    if (req.socket.destroyed) return;
     handle(req, res, Buffer.concat(chunks)).catch((e) => {
       if (!res.headersSent) s3Error(res, 500, 'InternalError', String(e.message || e));
       else res.destroy();

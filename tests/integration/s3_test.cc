@@ -162,11 +162,14 @@ TEST_F(S3Test, ParquetAndCsvPartsReadBackExactAndTheManifestNamesThem) {
 }
 
 TEST_F(S3Test, MultipartSurvivesResetsAndServerErrorsOnParts) {
-  // ~13 MB of CSV: two parts; the first part's first try is cut, the second gets 503 SlowDown
-  // then 500, and the completion answers an error inside a 200 once.
-  Faults(R"([{"method":"PUT","query":"partNumber","action":"reset","count":1},
+  // ~13 MB of CSV: two parts. A part's connection is cut half-way through its body, another's
+  // once it arrived; parts get 503 SlowDown and 500; the upload's start is answered late and
+  // its completion with an error inside a 200.
+  Faults(R"([{"method":"PUT","query":"partNumber","action":"reset-mid","count":1},
+             {"method":"PUT","query":"partNumber","action":"reset","count":1},
              {"method":"PUT","query":"partNumber","action":"status","status":503,"code":"SlowDown","count":1},
              {"method":"PUT","query":"partNumber","action":"status","status":500,"count":1},
+             {"method":"POST","query":"uploads","action":"slow","delay_ms":1500,"count":1},
              {"method":"POST","query":"uploadId","action":"error-in-200","count":1}])");
   const std::string config = WriteConfig(std::string(kQuery) + "    format: csv\n", Keys());
   CommandResult r = Rivet("run -c " + config);
@@ -175,6 +178,7 @@ TEST_F(S3Test, MultipartSurvivesResetsAndServerErrorsOnParts) {
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(DuckDigest("read_csv('" + Download(*keys.begin()) + "')"), SourceDigest());
   const std::string log = Requests();
+  EXPECT_NE(log.find("\"status\":-2"), std::string::npos) << "the cut mid-body never fired";
   EXPECT_NE(log.find("\"status\":-1"), std::string::npos) << "the reset never fired";
   EXPECT_NE(log.find("\"status\":503"), std::string::npos);
   EXPECT_EQ(OpenUploads(), "{\"open\":[]}");
