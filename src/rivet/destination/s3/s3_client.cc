@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
-#include "rivet/common/interrupt.h"
 #include "rivet/common/secrets.h"
 #include "rivet/net/http_errors.h"
 #include "rivet/net/sigv4.h"
@@ -28,8 +26,7 @@ std::string StoreMessage(std::string_view body) {
 
 // What to tell the user beyond the store's words (a HEAD answer has none: 400 and 403 there
 // are most often credentials).
-std::string Hint(ErrorCode code, long status, std::string_view store_code,
-                 const S3Client& client) {
+std::string Hint(ErrorCode code, long status, std::string_view store_code, const S3Client& client) {
   if (store_code == "NoSuchBucket" || store_code == "InvalidBucketName") {
     return fmt::format("; check destination.bucket ('{}')", client.endpoint().bucket);
   }
@@ -96,28 +93,14 @@ std::string S3Client::Url(std::string_view key) const {
 }
 
 Result<net::HttpResponse> S3Client::Send(const S3Request& request) {
-  int64_t delay_ms = retry_.first_delay_ms;
-  for (int attempt = 1;; ++attempt) {
-    Result<net::HttpResponse> response = SendOnce(request);
-    Status failure = response.has_value() ? ResponseError(request, *response) : response.status();
-    if (failure.ok()) return response;
-    const bool last = attempt >= retry_.max_attempts;
-    if (!IsRetryable(failure.code()) || last || (Interrupted() && !request.cleanup)) {
-      if (last && IsRetryable(failure.code())) {
-        return failure.WithContext(fmt::format("after {} tries", attempt));
-      }
-      return failure;
-    }
-    const int64_t wait = delay_ms + (failure.code() == ErrorCode::kCapacity ? 1000 : 0);
-    spdlog::debug("{} {}: {}; try {} of {} in {} ms", request.method, Url(request.key),
-                  failure.message(), attempt + 1, retry_.max_attempts, wait);
-    if (request.cleanup) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-    } else if (!SleepUnlessInterrupted(std::chrono::milliseconds(wait))) {
-      return InterruptedError();
-    }
-    delay_ms = std::min(delay_ms * 2, retry_.max_delay_ms);
-  }
+  return net::SendRetrying(retry_, request.cleanup,
+                           fmt::format("{} {}", request.method, Url(request.key)),
+                           [&]() -> Result<net::HttpResponse> {
+                             Result<net::HttpResponse> response = SendOnce(request);
+                             if (!response.has_value()) return response;
+                             RIVET_RETURN_IF_ERROR(ResponseError(request, *response));
+                             return response;
+                           });
 }
 
 Result<net::HttpResponse> S3Client::SendOnce(const S3Request& request) {
@@ -147,31 +130,7 @@ Result<net::HttpResponse> S3Client::SendOnce(const S3Request& request) {
   http.headers.emplace_back("Host", endpoint_.host);
   http.body = request.body;
 
-  if (request.cleanup) {
-    net::HttpOptions options;
-    options.interruptible = false;
-    options.low_speed_time_s = 20;
-    RIVET_ASSIGN_OR_RETURN(net::HttpClient client, net::HttpClient::Create(options));
-    return client.Send(http);
-  }
-  std::optional<net::HttpClient> client;
-  {
-    std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      client.emplace(std::move(idle_.back()));
-      idle_.pop_back();
-    }
-  }
-  if (!client) {
-    RIVET_ASSIGN_OR_RETURN(net::HttpClient fresh, net::HttpClient::Create());
-    client.emplace(std::move(fresh));
-  }
-  Result<net::HttpResponse> response = client->Send(http);
-  if (response.has_value()) {  // a failed transfer's connection is not worth keeping
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(*client));
-  }
-  return response;
+  return pool_.Send(http, request.cleanup);
 }
 
 Status S3Client::ResponseError(const S3Request& request, const net::HttpResponse& response) const {

@@ -20,6 +20,7 @@
 #include "rivet/common/result.h"
 #include "rivet/net/aws_credential_provider.h"
 #include "rivet/net/http_client.h"
+#include "rivet/net/http_pool.h"
 
 namespace rivet::destination::s3 {
 
@@ -53,11 +54,7 @@ struct S3Request {
   bool cleanup = false;
 };
 
-struct RequestRetry {
-  int max_attempts = 5;
-  int64_t first_delay_ms = 500;  // doubles after each failure, up to max_delay_ms
-  int64_t max_delay_ms = 8000;
-};
+using net::RequestRetry;
 
 class S3Client {
  public:
@@ -81,8 +78,7 @@ class S3Client {
   S3Endpoint endpoint_;
   std::shared_ptr<net::AwsCredentialProvider> credentials_;
   RequestRetry retry_;
-  std::mutex mu_;
-  std::vector<net::HttpClient> idle_;  // kept-alive connections; one per request in flight
+  net::HttpPool pool_;
 };
 
 // base64(MD5(data)), the Content-MD5 header S3 checks every body against.
