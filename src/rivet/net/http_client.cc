@@ -151,4 +151,16 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   return response;
 }
 
+Result<HttpResponse> SendRetried(HttpClient& http, const HttpRequest& request,
+                                 const HttpRetry& retry, HttpResponseClassifier classify) {
+  std::chrono::milliseconds wait = retry.backoff;
+  for (int attempt = 1;; ++attempt) {
+    Result<HttpResponse> response = http.Send(request);
+    const ErrorCode code = response.has_value() ? classify(*response) : response.error().code();
+    if (code == ErrorCode::kOk || !IsRetryable(code) || attempt >= retry.attempts) return response;
+    if (!SleepUnlessInterrupted(wait)) return response;
+    wait *= 2;
+  }
+}
+
 }  // namespace rivet::net

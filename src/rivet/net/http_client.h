@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,5 +71,21 @@ class HttpClient {
   std::unique_ptr<CURL, EasyCloser> curl_;
   HttpOptions options_;
 };
+
+// How many times a small request (a credential or token fetch) is sent at most, and the wait
+// before the second try (doubled before each later one).
+struct HttpRetry {
+  int attempts = 3;
+  std::chrono::milliseconds backoff{100};
+};
+
+// What a response means as an error class (kOk for success), for SendRetried.
+using HttpResponseClassifier = ErrorCode (*)(const HttpResponse&);
+
+// Sends `request` up to retry.attempts times while the failure (no response, or a response
+// `classify` finds retryable: IsRetryable of its class) may pass, waiting between tries unless
+// SIGINT/SIGTERM came; the last response or error otherwise.
+Result<HttpResponse> SendRetried(HttpClient& http, const HttpRequest& request,
+                                 const HttpRetry& retry, HttpResponseClassifier classify);
 
 }  // namespace rivet::net
