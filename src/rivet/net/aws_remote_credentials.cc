@@ -551,30 +551,10 @@ Result<AwsCredentials> FetchImdsCredentials(HttpClient& http, const ImdsSettings
   return credentials;
 }
 
-HttpOptions StsHttpOptions() {
-  HttpOptions options;
-  options.connect_timeout_s = 5;
-  options.low_speed_time_s = 20;
-  options.total_timeout_ms = 30'000;
-  return options;
-}
+HttpOptions StsHttpOptions() { return CredentialHttpOptions(5, 20, 30'000, /*local=*/false); }
 
-HttpOptions ContainerHttpOptions() {
-  HttpOptions options;
-  options.connect_timeout_s = 2;
-  options.low_speed_time_s = 5;
-  options.total_timeout_ms = 5'000;
-  options.bypass_proxy = true;
-  return options;
-}
+HttpOptions ContainerHttpOptions() { return CredentialHttpOptions(2, 5, 5'000, /*local=*/true); }
 
-HttpOptions ImdsHttpOptions() {
-  HttpOptions options;
-  options.connect_timeout_s = 1;
-  options.low_speed_time_s = 2;
-  options.total_timeout_ms = 2'000;
-  options.bypass_proxy = true;
-  return options;
-}
+HttpOptions ImdsHttpOptions() { return CredentialHttpOptions(1, 2, 2'000, /*local=*/true); }
 
 }  // namespace rivet::net

@@ -72,6 +72,12 @@ class HttpClient {
   HttpOptions options_;
 };
 
+// The options of a small credential or token request: a connect timeout, a low-speed limit and
+// a limit on the whole request (where nothing answers, the caller must learn it quickly);
+// `local` endpoints (instance metadata, containers) are reached without the proxy.
+HttpOptions CredentialHttpOptions(long connect_timeout_s, long low_speed_time_s,
+                                  long total_timeout_ms, bool local);
+
 // How many times a small request (a credential or token fetch) is sent at most, and the wait
 // before the second try (doubled before each later one).
 struct HttpRetry {

@@ -71,7 +71,8 @@ class RefreshingCache {
     } else if (std::optional<SystemTime> expires = expiration_of_(*fetched);
                expires && *expires <= now) {
       failure = Error(ErrorCode::kAuth,
-                      "{}: the {} it gave had expired at {} (is this machine's clock right?)",
+                      "{}: the {} fetched had already expired at {} (is this machine's clock "
+                      "right?)",
                       source_, what_, FormatIsoSeconds(*expires));
     } else {
       cached_ = std::move(*fetched);
@@ -82,7 +83,7 @@ class RefreshingCache {
     }
     if (StillUsable(now)) {
       last_failure_ = now;
-      spdlog::warn("{}: fetching new {} failed; the cached {} are used until {}: {}", source_,
+      spdlog::warn("{}: fetching new {} failed; keeping the cached {}, valid until {}: {}", source_,
                    what_, what_, FormatIsoSeconds(*expiration_), failure.message());
       return *cached_;
     }
