@@ -217,6 +217,20 @@ TEST_F(GcsCredentialsTest, MetadataServer) {
   EXPECT_EQ(Requests("/computeMetadata/v1/instance/service-accounts/default/token"), 1);
 }
 
+TEST_F(GcsCredentialsTest, AServerThatIsNotAMetadataServerIsNotUsed) {
+  // The storage API answers there, without "Metadata-Flavor: Google".
+  env_.erase("METADATA_SERVER_DETECTION");
+  env_["GCE_METADATA_HOST"] = endpoint_ + "/storage/v1";
+  auto provider = Chain();
+  ASSERT_FALSE(provider.has_value());
+  EXPECT_EQ(provider.error().code(), ErrorCode::kAuth);
+  const std::string& message = provider.error().message();
+  EXPECT_NE(message.find("no Google credentials found"), std::string::npos) << message;
+  EXPECT_NE(message.find("without the header Metadata-Flavor: Google"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("gcloud auth application-default login"), std::string::npos) << message;
+}
+
 TEST_F(GcsCredentialsTest, TheFirstConfiguredSourceWins) {
   UseMetadataServer();
   env_["CLOUDSDK_CONFIG"] = CloudSdkConfig();

@@ -10,6 +10,14 @@
 // token_uri, default https://oauth2.googleapis.com/token). Other types (external_account,
 // impersonated_service_account, ...) are refused by name.
 //
+// The metadata server is the last resort: one short try (1.5 s at most, no proxy) of
+// GET /computeMetadata/v1/instance/service-accounts/default/email with "Metadata-Flavor: Google",
+// whose answer must carry that header too; where it does not answer, the chain ends in an auth
+// error naming every source tried and how to configure one. Once found, its
+// .../default/token gives the tokens. A credentials file that is named or exists but fails
+// (unreadable, malformed, an unsupported type, a refused key) is the chain's error: the chain
+// does not go on to the next source, as in Google's libraries.
+//
 // Tokens are cached and fetched again before they expire; token requests are retried on
 // retryable failures. Errors name the file, the key and the identity (a service account's
 // client_email), never a private key, an access token, a refresh token or a client secret.
@@ -34,13 +42,14 @@ inline constexpr const char* kGcsScope = "https://www.googleapis.com/auth/devsto
 class GoogleTokenProvider {
  public:
   virtual ~GoogleTokenProvider() = default;
-  // A bearer access token valid for at least the next few minutes; "" for anonymous access.
+  // A bearer access token valid for at least the next few minutes (a short-lived one: for at
+  // least half of its life; see kGoogleRefreshBeforeExpiry); "" for anonymous access.
   // Thread-safe.
   virtual Result<std::string> Token() = 0;
   // Who the requests run as, for messages: "service account rivet@p.iam.gserviceaccount.com
   // (credentials_file /etc/rivet/sa.json)", "authorized user (application default credentials
-  // ~/.config/gcloud/...)", "metadata server (default service account)", "anonymous". Never a
-  // secret.
+  // ~/.config/gcloud/...)", "metadata server metadata.google.internal (default service account
+  // vm@p.iam.gserviceaccount.com)", "anonymous". Never a secret.
   virtual std::string Identity() const = 0;
 };
 
@@ -59,9 +68,9 @@ inline constexpr const char* kGoogleTokenUri = "https://oauth2.googleapis.com/to
 // A service account key file ("type": "service_account").
 struct GoogleServiceAccount {
   std::string client_email;
-  std::string private_key;  // PEM (PKCS#8 "BEGIN PRIVATE KEY", or PKCS#1 "BEGIN RSA ...")
-  std::string private_key_id;
-  std::string token_uri;  // kGoogleTokenUri when the file has none
+  std::string private_key;     // PEM (PKCS#8 "BEGIN PRIVATE KEY", or PKCS#1 "BEGIN RSA ...")
+  std::string private_key_id;  // the JWT's kid; "" when the file has none (no kid then)
+  std::string token_uri;       // kGoogleTokenUri when the file has none
 };
 
 // gcloud's application default credentials after `gcloud auth application-default login`
@@ -129,7 +138,8 @@ struct GoogleCredentialsLocation {
 Result<std::optional<GoogleCredentialsLocation>> FindGoogleCredentialsFile(
     const GoogleCredentialOptions& options, const AwsEnvironment& env);
 
-// The metadata server's address: GCE_METADATA_HOST (host or host:port), else
+// The metadata server's address: GCE_METADATA_HOST (host or host:port; a base URL
+// "http://host:port/prefix" too, as Google's Node.js library takes it), else
 // metadata.google.internal, as Google's client libraries resolve it; nullopt when
 // METADATA_SERVER_DETECTION is "none".
 std::optional<std::string> GoogleMetadataHost(const AwsEnvironment& env);
