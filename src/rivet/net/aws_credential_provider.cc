@@ -1,13 +1,11 @@
 #include "rivet/net/aws_credential_provider.h"
 
-#include <spdlog/spdlog.h>
-
-#include <mutex>
 #include <utility>
 
 #include "rivet/common/clock.h"
 #include "rivet/net/aws_remote_credentials.h"
 #include "rivet/net/http_client.h"
+#include "rivet/net/refreshing_cache.h"
 
 namespace rivet::net {
 
@@ -26,56 +24,17 @@ class StaticProvider final : public AwsCredentialProvider {
 class RefreshingProvider final : public AwsCredentialProvider {
  public:
   RefreshingProvider(std::string source, AwsCredentialFetch fetch, AwsClock now)
-      : source_(std::move(source)), fetch_(std::move(fetch)), now_(std::move(now)) {}
+      : cache_(
+            "AWS credentials", std::move(source), std::move(fetch),
+            [](const AwsCredentials& c) { return c.expiration; }, std::move(now),
+            RefreshPolicy{kAwsRefreshBeforeExpiry, kAwsUsableAfterFailedRefresh,
+                          kAwsRefreshRetryAfter, /*half_life_for_short_lived=*/false}) {}
 
-  Result<AwsCredentials> Current() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const SystemTime now = now_();
-    if (cached_ && (!cached_->expiration || *cached_->expiration - now > kAwsRefreshBeforeExpiry)) {
-      return *cached_;
-    }
-    if (StillUsable(now) && last_failure_ && now - *last_failure_ < kAwsRefreshRetryAfter) {
-      return *cached_;
-    }
-    Result<AwsCredentials> fetched = fetch_();
-    Status failure;
-    if (!fetched.has_value()) {
-      failure = fetched.error();
-    } else if (fetched->expiration && *fetched->expiration <= now) {
-      failure = Error(ErrorCode::kAuth,
-                      "{}: the credentials it gave had expired at {} (is this machine's clock "
-                      "right?)",
-                      source_, FormatIsoSeconds(*fetched->expiration));
-    } else {
-      cached_ = std::move(*fetched);
-      last_failure_.reset();
-      return *cached_;
-    }
-    if (StillUsable(now)) {
-      last_failure_ = now;
-      spdlog::warn(
-          "new AWS credentials from {} could not be fetched; the current ones stay valid "
-          "until {}: {}",
-          source_, FormatIsoSeconds(*cached_->expiration), failure.message());
-      return *cached_;
-    }
-    return failure;
-  }
-
-  std::string Source() const override { return source_; }
+  Result<AwsCredentials> Current() override { return cache_.Get(); }
+  std::string Source() const override { return cache_.source(); }
 
  private:
-  bool StillUsable(SystemTime now) const {
-    return cached_ && cached_->expiration &&
-           *cached_->expiration - now > kAwsUsableAfterFailedRefresh;
-  }
-
-  const std::string source_;
-  const AwsCredentialFetch fetch_;
-  const AwsClock now_;
-  std::mutex mutex_;
-  std::optional<AwsCredentials> cached_;
-  std::optional<SystemTime> last_failure_;
+  RefreshingCache<AwsCredentials> cache_;
 };
 
 SystemTime SystemNow() { return std::chrono::system_clock::now(); }

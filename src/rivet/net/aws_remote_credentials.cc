@@ -105,8 +105,6 @@ Status Hidden(const Status& status, const std::vector<std::string>& secrets) {
   return Status(status.code(), HideSecrets(status.message(), secrets));
 }
 
-using Classifier = ErrorCode (*)(const HttpResponse&);
-
 ErrorCode ClassifyStatus(const HttpResponse& response) {
   return ClassifyHttp(CURLE_OK, response.status, "");
 }
@@ -124,20 +122,6 @@ ErrorCode ClassifySts(long status, std::string_view code) {
 
 ErrorCode ClassifyStsResponse(const HttpResponse& response) {
   return ClassifySts(response.status, S3ErrorCode(response.body));
-}
-
-// Sends `request` up to retry.attempts times while the failure (no response, or a response
-// `classify` finds retryable) may pass; the last response or error otherwise.
-Result<HttpResponse> SendRetried(HttpClient& http, const HttpRequest& request,
-                                 const AwsFetchRetry& retry, Classifier classify) {
-  std::chrono::milliseconds wait = retry.backoff;
-  for (int attempt = 1;; ++attempt) {
-    Result<HttpResponse> response = http.Send(request);
-    const ErrorCode code = response.has_value() ? classify(*response) : response.error().code();
-    if (code == ErrorCode::kOk || !IsRetryable(code) || attempt >= retry.attempts) return response;
-    if (!SleepUnlessInterrupted(wait)) return response;
-    wait *= 2;
-  }
 }
 
 Status AnsweredStatus(ErrorCode code, std::string_view where, long status) {
@@ -567,30 +551,10 @@ Result<AwsCredentials> FetchImdsCredentials(HttpClient& http, const ImdsSettings
   return credentials;
 }
 
-HttpOptions StsHttpOptions() {
-  HttpOptions options;
-  options.connect_timeout_s = 5;
-  options.low_speed_time_s = 20;
-  options.total_timeout_ms = 30'000;
-  return options;
-}
+HttpOptions StsHttpOptions() { return CredentialHttpOptions(5, 20, 30'000, /*local=*/false); }
 
-HttpOptions ContainerHttpOptions() {
-  HttpOptions options;
-  options.connect_timeout_s = 2;
-  options.low_speed_time_s = 5;
-  options.total_timeout_ms = 5'000;
-  options.bypass_proxy = true;
-  return options;
-}
+HttpOptions ContainerHttpOptions() { return CredentialHttpOptions(2, 5, 5'000, /*local=*/true); }
 
-HttpOptions ImdsHttpOptions() {
-  HttpOptions options;
-  options.connect_timeout_s = 1;
-  options.low_speed_time_s = 2;
-  options.total_timeout_ms = 2'000;
-  options.bypass_proxy = true;
-  return options;
-}
+HttpOptions ImdsHttpOptions() { return CredentialHttpOptions(1, 2, 2'000, /*local=*/true); }
 
 }  // namespace rivet::net

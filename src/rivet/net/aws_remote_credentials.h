@@ -32,13 +32,8 @@ namespace rivet::net {
 // optional fraction of a second and "Z" or a "+hh:mm" / "-hh:mm" offset. nullopt when malformed.
 std::optional<SystemTime> ParseIso8601(std::string_view text);
 
-// How many times a credential request is sent at most, and the wait before the second try
-// (doubled before each later one). Only retryable failures (IsRetryable of their class) are
-// tried again.
-struct AwsFetchRetry {
-  int attempts = 3;
-  std::chrono::milliseconds backoff{100};
-};
+// How many times a credential request is sent at most (SendRetried, http_client.h).
+using AwsFetchRetry = HttpRetry;
 // Instance metadata: two tries at most (where nothing answers, every try costs a timeout).
 inline constexpr AwsFetchRetry kImdsFetchRetry{2, std::chrono::milliseconds(100)};
 

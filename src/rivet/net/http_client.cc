@@ -151,4 +151,26 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   return response;
 }
 
+HttpOptions CredentialHttpOptions(long connect_timeout_s, long low_speed_time_s,
+                                  long total_timeout_ms, bool local) {
+  HttpOptions options;
+  options.connect_timeout_s = connect_timeout_s;
+  options.low_speed_time_s = low_speed_time_s;
+  options.total_timeout_ms = total_timeout_ms;
+  options.bypass_proxy = local;
+  return options;
+}
+
+Result<HttpResponse> SendRetried(HttpClient& http, const HttpRequest& request,
+                                 const HttpRetry& retry, HttpResponseClassifier classify) {
+  std::chrono::milliseconds wait = retry.backoff;
+  for (int attempt = 1;; ++attempt) {
+    Result<HttpResponse> response = http.Send(request);
+    const ErrorCode code = response.has_value() ? classify(*response) : response.error().code();
+    if (code == ErrorCode::kOk || !IsRetryable(code) || attempt >= retry.attempts) return response;
+    if (!SleepUnlessInterrupted(wait)) return response;
+    wait *= 2;
+  }
+}
+
 }  // namespace rivet::net

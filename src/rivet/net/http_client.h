@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,5 +71,27 @@ class HttpClient {
   std::unique_ptr<CURL, EasyCloser> curl_;
   HttpOptions options_;
 };
+
+// The options of a small credential or token request: a connect timeout, a low-speed limit and
+// a limit on the whole request (where nothing answers, the caller must learn it quickly);
+// `local` endpoints (instance metadata, containers) are reached without the proxy.
+HttpOptions CredentialHttpOptions(long connect_timeout_s, long low_speed_time_s,
+                                  long total_timeout_ms, bool local);
+
+// How many times a small request (a credential or token fetch) is sent at most, and the wait
+// before the second try (doubled before each later one).
+struct HttpRetry {
+  int attempts = 3;
+  std::chrono::milliseconds backoff{100};
+};
+
+// What a response means as an error class (kOk for success), for SendRetried.
+using HttpResponseClassifier = ErrorCode (*)(const HttpResponse&);
+
+// Sends `request` up to retry.attempts times while the failure (no response, or a response
+// `classify` finds retryable: IsRetryable of its class) may pass, waiting between tries unless
+// SIGINT/SIGTERM came; the last response or error otherwise.
+Result<HttpResponse> SendRetried(HttpClient& http, const HttpRequest& request,
+                                 const HttpRetry& retry, HttpResponseClassifier classify);
 
 }  // namespace rivet::net
