@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for every test: installs what is needed, builds, starts throwaway PostgreSQL and
-# MariaDB servers and an S3-compatible server on 127.0.0.1, runs ctest (unit, integration, interop), stops the servers.
+# MariaDB servers, an S3-compatible server and a Google Cloud Storage stand-in on 127.0.0.1, runs
+# ctest (unit, integration, interop), stops the servers.
 # Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,20 +15,26 @@ stop_servers() {
   bash scripts/servers/postgres.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
   bash scripts/servers/mariadb.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
   bash scripts/servers/s3.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
+  bash scripts/servers/gcs.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
 }
 trap stop_servers EXIT
 bash scripts/servers/postgres.sh start "$STATE_DIR" >&2
 bash scripts/servers/mariadb.sh start "$STATE_DIR" >&2
 bash scripts/servers/s3.sh start "$STATE_DIR" >&2
+bash scripts/servers/gcs.sh start "$STATE_DIR" >&2
 set -a
 . "$STATE_DIR/postgres.env"
 . "$STATE_DIR/mariadb.env"
 . "$STATE_DIR/s3.env"
+. "$STATE_DIR/gcs.env"
 set +a
 export RIVET_TEST_TOOLS="$ROOT/tools"
 # A run of rivet without AWS credentials ends its chain at EC2 instance metadata: the tests never
 # reach for 169.254.169.254 (the credential tests point it at 127.0.0.1 themselves).
 export AWS_EC2_METADATA_DISABLED=true
+# Likewise a run without Google credentials ends its chain at the GCE metadata server: this keeps
+# it from probing metadata.google.internal (the metadata tests point GCE_METADATA_HOST at the fake).
+export METADATA_SERVER_DETECTION=none
 
 # The Parquet footer reader's libFuzzer target needs clang: a small second build of that target
 # alone, run for a bounded time by its own ctest entry.
