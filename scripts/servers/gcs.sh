@@ -31,24 +31,7 @@ state_dir="$(cd "$2" && pwd)"
 env_file="$state_dir/gcs.env"
 pid_file="$state_dir/gcsfake.pid"
 
-alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
-port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
-free_port() {
-  local port
-  for ((port = ${PORT_RANGE%-*}; port <= ${PORT_RANGE#*-}; port++)); do
-    port_in_use "$port" || { echo "$port"; return 0; }
-  done
-  echo "no free port in $PORT_RANGE" >&2
-  return 1
-}
-wait_port() {
-  for _ in $(seq 1 100); do
-    port_in_use "$1" && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$1; see $state_dir/gcsfake.log" >&2
-  return 1
-}
+. "$ROOT/scripts/servers/ports.sh"
 
 # service_account FILE TOKEN_URI: a key file around a fresh RSA 2048 key (PKCS#8 PEM).
 service_account() {
@@ -92,7 +75,7 @@ start() {
     --metadata-email "$METADATA_EMAIL" --bucket "$BUCKET" --public-bucket "$PUBLIC_BUCKET" \
     --denied-bucket "$DENIED_BUCKET" >"$state_dir/gcsfake.log" 2>&1 &
   echo $! >"$pid_file"
-  wait_port "$port"
+  wait_port "$port" gcsfake
   cat >"$env_file" <<ENV
 RIVET_TEST_GCS_ENDPOINT=http://127.0.0.1:$port
 RIVET_TEST_GCS_BUCKET=$BUCKET
