@@ -17,7 +17,8 @@
 //    every answer; its tokens open the storage API too.
 //  - The storage JSON API at storage.googleapis.com's paths: bucket get; object list (prefix,
 //    delimiter, maxResults, pageToken; "items" absent when nothing matches, as Google does);
-//    object get (resource, or ?alt=media honouring Range, also under /download/); delete; uploads
+//    object get (resource, or ?alt=media honouring Range, also under /download/); delete; rewriteTo
+//    (a server-side copy answered done in one call); uploads
 //    uploadType=media, multipart and resumable. Resumable: POST opens a session (Location header
 //    with upload_id), PUT with Content-Range "bytes S-E/T", "bytes S-E/*" or the status query
 //    "bytes */T" / "bytes */*" (308 with "Range: bytes=0-N" or no Range when nothing is persisted;
@@ -523,6 +524,24 @@ function upload(req, res, q, bucket, principal, body) {
   return send(res, 200, resource(putObject(bucket, name, tmp, { size: data.length, md5, crc, contentType })));
 }
 
+// objects.rewrite: a server-side copy, done in one call (objects here are small enough);
+// ifGenerationMatch applies to the destination.
+function rewriteObject(req, res, q, who, [srcBucket, srcName, dstBucket, dstName]) {
+  if (req.method !== 'POST') return apiError(res, 405, 'Method Not Allowed', 'methodNotAllowed');
+  if (who.auth !== 'valid' && !(who.auth === 'none' && srcBucket === opt.publicBucket && dstBucket === opt.publicBucket)) return unauthorized(res);
+  if (!store.has(srcBucket) || !store.has(dstBucket)) return noBucket(res);
+  const m = store.get(srcBucket).get(srcName);
+  if (!m) return apiError(res, 404, `No such object: ${srcBucket}/${srcName}`, 'notFound');
+  if (dstBucket === opt.deniedBucket) return forbidden(res, who.principal || 'Anonymous caller', 'create');
+  if (!preconditionHolds(q, dstBucket, dstName)) return preconditionFailed(res);
+  const tmp = path.join(sessionsDir, `copy-${crypto.randomBytes(8).toString('hex')}`);
+  fs.copyFileSync(`${fileOf(srcBucket, srcName)}.bin`, tmp);
+  const copy = putObject(dstBucket, dstName, tmp, { size: Number(m.size), md5: m.md5Hash,
+    crc: Buffer.from(m.crc32c, 'base64').readUInt32BE(0), contentType: m.contentType });
+  return send(res, 200, { kind: 'storage#rewriteResponse', totalBytesRewritten: m.size, objectSize: m.size,
+    done: true, resource: resource(copy) });
+}
+
 function storage(req, res, url, body) {
   const p = url.pathname;
   const q = url.searchParams;
@@ -532,6 +551,8 @@ function storage(req, res, url, body) {
     if (!['PUT', 'POST', 'DELETE'].includes(req.method)) return apiError(res, 405, 'Method Not Allowed', 'methodNotAllowed');
     return sessionRequest(req, res, q, body);
   }
+  const rewrite = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)\/rewriteTo\/b\/([^/]+)\/o\/([^/]+)$/.exec(p);
+  if (rewrite) return rewriteObject(req, res, q, who, rewrite.slice(1).map(decodeURIComponent));
   const route = /^\/storage\/v1\/b\/([^/]+)(?:\/o(?:\/(.+))?)?$/.exec(p) ||
     /^\/(download|upload)\/storage\/v1\/b\/([^/]+)\/o(?:\/(.+))?$/.exec(p);
   if (!route) return apiError(res, 404, 'Not Found', 'notFound');

@@ -6,6 +6,7 @@
 #include "rivet/common/byte_source.h"
 #include "rivet/common/bytes.h"
 #include "rivet/common/clock.h"
+#include "rivet/common/crc32c.h"
 #include "rivet/common/error.h"
 #include "rivet/common/result.h"
 #include "rivet/common/secrets.h"
@@ -39,6 +40,26 @@ TEST(Bytes, ParsesSizes) {
   EXPECT_FALSE(ParseByteSize("12XB").has_value());
   EXPECT_FALSE(ParseByteSize("-5MB").has_value());
   EXPECT_FALSE(ParseByteSize("0").has_value());
+}
+
+// RFC 3720 appendix B.4 test vectors, the check value of the catalogue of CRCs, and the
+// base64 GCS writes.
+TEST(Crc32c, MatchesPublishedVectors) {
+  EXPECT_EQ(Crc32c(0, "123456789"), 0xE3069283u);
+  EXPECT_EQ(Crc32c(0, std::string(32, '\0')), 0x8A9136AAu);
+  EXPECT_EQ(Crc32c(0, std::string(32, '\xFF')), 0x62A8AB43u);
+  std::string ascending;
+  for (int i = 0; i < 32; ++i) ascending += static_cast<char>(i);
+  EXPECT_EQ(Crc32c(0, ascending), 0x46DD794Eu);
+  EXPECT_EQ(Crc32c(0, ""), 0u);
+  // Continued over pieces of every alignment, the same as at once.
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += static_cast<char>(i * 31 + 7);
+  for (size_t cut : {0, 1, 7, 8, 9, 500, 999}) {
+    EXPECT_EQ(Crc32c(Crc32c(0, text.substr(0, cut)), text.substr(cut)), Crc32c(0, text)) << cut;
+  }
+  EXPECT_EQ(Crc32cBase64(0), "AAAAAA==");
+  EXPECT_EQ(Crc32cBase64(0xE3069283u), "4waSgw==");
 }
 
 TEST(Clock, FormatsUtc) {

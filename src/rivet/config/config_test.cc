@@ -1028,10 +1028,15 @@ TEST(CheckSupported, S3IsBuiltAndRefusesSplitFilesAboveFourGigabytes) {
   EXPECT_TRUE(Load(kSource + Cfg("    max_file_size: 4GB\n", s3, "")).has_value());
 }
 
-TEST(CheckSupported, NamesTheExportAndTheKey) {
+TEST(CheckSupported, GcsIsBuiltWithoutASizeCap) {
   const std::string gcs = "    destination:\n      type: gcs\n      bucket: b\n";
+  Result<Loaded> r = Load(kSource + Cfg("    max_file_size: 50GB\n", gcs, ""));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
+}
+
+TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::vector<UnsupportedCase> cases = {
-      {"", gcs, "", "exports[0] 'orders': destination.type: gcs is not supported yet (planned)"},
       {"    meta_columns:\n      row_hash: true\n", kLocal, "",
        "exports[0] 'orders': meta_columns is not supported yet (planned)"},
       {"    quality:\n      row_count_min: 1\n", kLocal, "",

@@ -1275,11 +1275,6 @@ struct NotBuiltYet {
 };
 
 constexpr NotBuiltYet kNotBuiltYet[] = {
-    {"destination.type: gcs",
-     [](const Config&, const ExportConfig& e) {
-       return e.destination.type == DestinationType::kGcs;
-     },
-     "use destination type: local, s3 or stdout"},
     {"meta_columns",
      [](const Config&, const ExportConfig& e) {
        return e.meta_columns.exported_at || e.meta_columns.row_hash;

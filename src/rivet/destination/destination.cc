@@ -1,12 +1,18 @@
 #include "rivet/destination/destination.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <vector>
 
+#include "rivet/destination/gcs/gcs_destination.h"
 #include "rivet/destination/local/local_destination.h"
 #include "rivet/destination/s3/s3_destination.h"
 #include "rivet/destination/stdout/stdout_destination.h"
@@ -68,7 +74,70 @@ class StagedObject final : public ObjectWriter {
   bool done_ = false;
 };
 
+class RangedSource final : public ByteSource {
+ public:
+  RangedSource(std::string description, uint64_t size, FetchRangeFn fetch)
+      : description_(std::move(description)), size_(size), fetch_(std::move(fetch)) {}
+  uint64_t size() const override { return size_; }
+  std::string Describe() const override { return description_; }
+  Status ReadAt(uint64_t offset, size_t length, uint8_t* out) override {
+    if (offset > size_ || length > size_ - offset) {
+      return Error(ErrorCode::kCorrupt, "{} ended at {} bytes while reading {} bytes at {}",
+                   description_, size_, length, offset);
+    }
+    if (length == 0) return Status::Ok();
+    RIVET_ASSIGN_OR_RETURN(std::string bytes, fetch_(offset, length));
+    if (bytes.size() != length) {
+      return Error(ErrorCode::kCorrupt, "GET {} bytes {}-{}: {} bytes came back", description_,
+                   offset, offset + length - 1, bytes.size());
+    }
+    std::copy(bytes.begin(), bytes.end(), out);
+    return Status::Ok();
+  }
+
+ private:
+  std::string description_;
+  uint64_t size_;
+  FetchRangeFn fetch_;
+};
+
 }  // namespace
+
+std::unique_ptr<ByteSource> MakeRangedSource(std::string description, uint64_t size,
+                                             FetchRangeFn fetch) {
+  return std::make_unique<RangedSource>(std::move(description), size, std::move(fetch));
+}
+
+Result<std::unique_ptr<ObjectWriter>> ObjectStoreDestination::Create(const std::string& file_name,
+                                                                     const ObjectOptions& options) {
+  if (!options.readable_before_commit) return NewUpload(file_name, options.name_may_change);
+  static std::atomic<uint64_t> counter{0};
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  if (ec) return Error(ErrorCode::kIo, "no temporary directory: {}", ec.message());
+  std::string staging =
+      (dir / fmt::format("{}{}-{}-{}", staging_prefix_, getpid(), counter++, file_name)).string();
+  return MakeStagedObject(
+      std::move(staging), [this](const std::string& staged, const std::string& name) -> Status {
+        RIVET_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> file, FileSource::Open(staged));
+        std::unique_ptr<ObjectWriter> upload = NewUpload(name, /*name_may_change=*/false);
+        std::vector<uint8_t> buf(size_t{1} << 20);
+        for (uint64_t offset = 0; offset < file->size();) {
+          const size_t n =
+              static_cast<size_t>(std::min<uint64_t>(buf.size(), file->size() - offset));
+          RIVET_RETURN_IF_ERROR(file->ReadAt(offset, n, buf.data()));
+          RIVET_RETURN_IF_ERROR(upload->Append(buf.data(), n));
+          offset += n;
+        }
+        return upload->Commit(name);
+      });
+}
+
+int ObjectStoreDestination::SweepAbandoned(const std::string& file_base_prefix) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  return ec ? 0 : SweepAbandonedStaging(dir.string(), staging_prefix_, file_base_prefix);
+}
 
 Result<std::unique_ptr<ObjectWriter>> MakeStagedObject(std::string staging_path,
                                                        DeliverFn deliver) {
@@ -114,9 +183,9 @@ Result<std::unique_ptr<Destination>> MakeDestination(const config::DestinationCo
     case config::DestinationType::kS3:
       return MakeS3Destination(config);
     case config::DestinationType::kGcs:
-      break;
+      return MakeGcsDestination(config);
   }
-  return Error(ErrorCode::kNotSupported, "destination.type: {} is not supported yet",
+  return Error(ErrorCode::kInternal, "destination.type {} has no destination",
                config::ToString(config.type));
 }
 

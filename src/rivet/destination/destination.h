@@ -88,6 +88,37 @@ using DeliverFn =
     std::function<Status(const std::string& staging_path, const std::string& file_name)>;
 Result<std::unique_ptr<ObjectWriter>> MakeStagedObject(std::string staging_path, DeliverFn deliver);
 
+// The shape of the object stores (S3, GCS): uploads stream while the file is written; an
+// object that must be readable before Commit is staged in the temporary folder as
+// "{staging_prefix}{pid}-{counter}-{file name}" and streamed into an upload at Commit;
+// delivered objects are read back by ranges.
+class ObjectStoreDestination : public Destination {
+ public:
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
+                                               const ObjectOptions& options) final;
+  // Unfinished uploads of killed runs are the store's to expire (README); staged copies of
+  // --validate runs are local and swept here.
+  int SweepAbandoned(const std::string& file_base_prefix) final;
+  bool ReadsBackDelivered() const final { return true; }
+
+ protected:
+  explicit ObjectStoreDestination(std::string staging_prefix)
+      : staging_prefix_(std::move(staging_prefix)) {}
+  // An upload of `file_name` (under the destination's prefix).
+  virtual std::unique_ptr<ObjectWriter> NewUpload(const std::string& file_name,
+                                                  bool name_may_change) = 0;
+
+ private:
+  std::string staging_prefix_;
+};
+
+// A delivered object read back by ranged requests (--validate): `fetch` returns the `length`
+// bytes at `offset`, which this source has checked lie within `size`; an answer of another
+// length is an error naming `description`.
+using FetchRangeFn = std::function<Result<std::string>(uint64_t offset, size_t length)>;
+std::unique_ptr<ByteSource> MakeRangedSource(std::string description, uint64_t size,
+                                             FetchRangeFn fetch);
+
 // `config_dir` resolves relative local paths.
 Result<std::unique_ptr<Destination>> MakeDestination(const config::DestinationConfig& config,
                                                      const std::string& config_dir);

@@ -89,12 +89,24 @@ TEST(LocalDestination, ProbeLeavesNothingBehind) {
   EXPECT_TRUE(fs::is_empty(base));
 }
 
-TEST(Destination, GcsIsNotSupportedYet) {
+TEST(Destination, GcsNeedsABucketAndAPlainEndpoint) {
   config::DestinationConfig cfg;
   cfg.type = config::DestinationType::kGcs;
-  auto dest = MakeDestination(cfg, "/");
-  ASSERT_FALSE(dest.has_value());
-  EXPECT_EQ(dest.error().code(), ErrorCode::kNotSupported);
+  cfg.allow_anonymous = true;
+  auto no_bucket = MakeDestination(cfg, "/");
+  ASSERT_FALSE(no_bucket.has_value());
+  EXPECT_EQ(no_bucket.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(no_bucket.error().message().find("destination.bucket"), std::string::npos);
+  cfg.bucket = "b";
+  cfg.endpoint = "http://user@127.0.0.1:1";
+  auto bad = MakeDestination(cfg, "/");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("destination.endpoint"), std::string::npos);
+  cfg.endpoint = "http://127.0.0.1:1/";
+  auto ok = MakeDestination(cfg, "/");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ((*ok)->Describe(), "GCS(b)");
+  EXPECT_EQ((*ok)->Location("x/y.csv"), "gs://b/x/y.csv");
 }
 
 }  // namespace
