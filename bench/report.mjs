@@ -27,6 +27,8 @@ const CASES = {
   rivet_pq_chunked_p4: '(h) rivet chunked (10 chunks) → Parquet zstd, fast, parallel 4',
   rivet_pq_fast_s3: '(i) rivet → Parquet zstd, fast, to the local S3 test server',
   rivet_csv_fast_s3: '(i) rivet → CSV, fast, to the local S3 test server',
+  rivet_pq_fast_gcs: '(j) rivet → Parquet zstd, fast, to the local GCS test server',
+  rivet_csv_fast_gcs: '(j) rivet → CSV, fast, to the local GCS test server',
   rivet_pq_fast_20m: '(d) on the big table: rivet → Parquet zstd, fast',
   rivet_pq_balanced_20m: '(f) on the big table: rivet → Parquet zstd, balanced',
 };
@@ -216,6 +218,10 @@ function main() {
   p(ratioRow(cases, 'rivet CSV (fast) to S3 / to local disk', 'rivet_csv_fast_s3', 'rivet_csv_fast', null, '<='));
   // Two 8 MiB parts in flight and the one being filled come on top of the local budget.
   p(rssRow(cases, 'peak RSS, rivet CSV fast to S3', 'rivet_csv_fast_s3', 96));
+  p(ratioRow(cases, 'rivet Parquet (fast) to GCS / to local disk', 'rivet_pq_fast_gcs', 'rivet_pq_fast', null, '<='));
+  p(ratioRow(cases, 'rivet CSV (fast) to GCS / to local disk', 'rivet_csv_fast_gcs', 'rivet_csv_fast', null, '<='));
+  // One 8 MiB chunk in flight and the one being filled come on top of the local budget.
+  p(rssRow(cases, 'peak RSS, rivet CSV fast to GCS', 'rivet_csv_fast_gcs', 96));
   if (meta.big_rows) {
     p(rssRow(cases, `peak RSS, rivet Parquet fast, ${int(meta.big_rows)} rows`, 'rivet_pq_fast_20m', 64));
     p(rssRow(cases, `peak RSS, rivet Parquet default, ${int(meta.big_rows)} rows`, 'rivet_pq_balanced_20m', 64));

@@ -33,11 +33,14 @@
 #   (i) rivet_pq_fast_s3     rivet -> Parquet zstd, fast, to the S3 test server of
 #                            scripts/servers/s3.sh (s3rver behind the SigV4-checking proxy)
 #       rivet_csv_fast_s3    rivet -> CSV, fast, to the same server
+#   (j) rivet_pq_fast_gcs    rivet -> Parquet zstd, fast, to the GCS test server of
+#                            scripts/servers/gcs.sh (resumable uploads, service-account tokens)
+#       rivet_csv_fast_gcs   rivet -> CSV, fast, to the same server
 #   with --rows-20m: rivet_pq_fast_20m, rivet_pq_balanced_20m on `events_20m` (memory stays flat)
 # A case that fails (non-zero exit, wrong row count, timeout) is reported as FAILED with the
 # tail of its stderr; the others still run. Without scripts/servers/mariadb.sh, or when MariaDB
 # does not start, the MySQL cases are skipped with a message and the PostgreSQL part goes on;
-# the S3 cases likewise when the S3 test server does not start.
+# the S3 and GCS cases likewise when their test server does not start.
 #
 # Options:
 #   --runs N          rounds (default 3; at least 3 for a result worth publishing)
@@ -62,7 +65,7 @@ set -euo pipefail
 if [ -n "${RIVET_BIN:-}" ] && [[ "$RIVET_BIN" != /* ]]; then RIVET_BIN="$PWD/$RIVET_BIN"; fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_balanced mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_s3 rivet_csv_fast_s3 rivet_pq_chunked_p1 rivet_pq_chunked_p2 rivet_pq_chunked_p4 rivet_pq_fast_20m rivet_pq_balanced_20m"
+KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_balanced mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_s3 rivet_csv_fast_s3 rivet_pq_fast_gcs rivet_csv_fast_gcs rivet_pq_chunked_p1 rivet_pq_chunked_p2 rivet_pq_chunked_p4 rivet_pq_fast_20m rivet_pq_balanced_20m"
 
 RUNS=3
 ROWS=5000000
@@ -142,6 +145,7 @@ stop_servers() {
     bash scripts/servers/mariadb.sh stop "$STATE" >/dev/null 2>&1 || true
   fi
   bash scripts/servers/s3.sh stop "$STATE" >/dev/null 2>&1 || true
+  bash scripts/servers/gcs.sh stop "$STATE" >/dev/null 2>&1 || true
   rm -rf "$SCRATCH"
 }
 trap stop_servers EXIT
@@ -180,6 +184,22 @@ else
   HAVE_S3=1
 fi
 ((HAVE_S3)) || say "S3 cases skipped: $S3_SKIP_REASON"
+
+HAVE_GCS=0
+GCS_SKIP_REASON=""
+if ! bash scripts/servers/gcs.sh start "$STATE" >&2; then
+  GCS_SKIP_REASON="the GCS test server did not start (see $STATE/gcsfake.log)"
+elif ! { set -a && . "$STATE/gcs.env" && set +a; }; then
+  GCS_SKIP_REASON="$STATE/gcs.env could not be read"
+else
+  HAVE_GCS=1
+fi
+((HAVE_GCS)) || say "GCS cases skipped: $GCS_SKIP_REASON"
+# The objects of the GCS cases (prefix bench/ of the test bucket), through the server's control API.
+gcs_bench_objects() {
+  curl -sf "$RIVET_TEST_GCS_ENDPOINT/__rivet/list?bucket=$RIVET_TEST_GCS_BUCKET&prefix=bench/" |
+    node -e 'for (const n of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(n)'
+}
 
 # ---------------------------------------------------------------------------------------------
 # 3. Data, created once and reused while the row count matches.
@@ -313,8 +333,8 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 4. Cases: each is a script in $STATE/cases, measured as `/usr/bin/time ... bash case.sh`.
 # rivet_config NAME SOURCE_TYPE URL_ENV PROFILE FORMAT TABLE [PARALLEL [DEST]]: writes
-# $STATE/configs/NAME.yaml; with PARALLEL, a chunked export by id in 10 chunks; DEST s3 sends
-# the files to the S3 test server under prefix bench/ instead of $SCRATCH/out.
+# $STATE/configs/NAME.yaml; with PARALLEL, a chunked export by id in 10 chunks; DEST s3 or gcs
+# sends the files to that test server under prefix bench/ instead of $SCRATCH/out.
 rivet_config() {
   local name=$1 type=$2 url_env=$3 profile=$4 format=$5 table=$6 parallel=${7:-} dest=${8:-local}
   local file="$STATE/configs/$1.yaml"
@@ -346,6 +366,12 @@ rivet_config() {
       echo "      endpoint: $RIVET_TEST_S3_ENDPOINT"
       echo "      access_key_env: RIVET_TEST_S3_ACCESS_KEY"
       echo "      secret_key_env: RIVET_TEST_S3_SECRET_KEY"
+    elif [ "$dest" = gcs ]; then
+      echo "      type: gcs"
+      echo "      bucket: $RIVET_TEST_GCS_BUCKET"
+      echo "      prefix: bench/"
+      echo "      endpoint: $RIVET_TEST_GCS_ENDPOINT"
+      echo "      credentials_file: $RIVET_TEST_GCS_SA_FILE"
     else
       echo "      type: local"
       echo "      path: $SCRATCH/out"
@@ -356,7 +382,7 @@ rivet_config() {
 
 CASES=()          # ids, in run order
 declare -A ROWS_OF # id -> expected rows
-declare -A CHECK   # id -> how to check the row count: rivet | rivet-s3 | file:PATH | stderr | none
+declare -A CHECK   # id -> how to check the row count: rivet | rivet-s3 | rivet-gcs | file:PATH | stderr | none
 # Where s3rver keeps the objects of the S3 cases (prefix bench/ of the test bucket).
 S3_BENCH_DIR="$STATE/s3/${RIVET_TEST_S3_BUCKET:-rivet-test}/bench"
 SKIPPED=()         # "id<TAB>reason"
@@ -425,6 +451,15 @@ else
   skip_case rivet_pq_fast_s3 "$S3_SKIP_REASON"
   skip_case rivet_csv_fast_s3 "$S3_SKIP_REASON"
 fi
+if ((HAVE_GCS)); then
+  add_case rivet_pq_fast_gcs "$ROWS" rivet-gcs \
+    "exec $RIVET_Q run --config $(rivet_config rivet_pq_fast_gcs postgres RIVET_BENCH_PG_URL fast parquet "$TABLE" "" gcs)"
+  add_case rivet_csv_fast_gcs "$ROWS" rivet-gcs \
+    "exec $RIVET_Q run --config $(rivet_config rivet_csv_fast_gcs postgres RIVET_BENCH_PG_URL fast csv "$TABLE" "" gcs)"
+else
+  skip_case rivet_pq_fast_gcs "$GCS_SKIP_REASON"
+  skip_case rivet_csv_fast_gcs "$GCS_SKIP_REASON"
+fi
 if ((BIG)); then
   add_case rivet_pq_fast_20m "$BIG_ROWS" rivet \
     "exec $RIVET_Q run --config $(rivet_config rivet_pq_fast_20m postgres RIVET_BENCH_PG_URL fast parquet "$BIG_TABLE")"
@@ -436,6 +471,13 @@ fi
 # Empties the scratch directory and flushes the last run's writes, outside any measurement.
 reset_scratch() {
   rm -rf "$SCRATCH" "$S3_BENCH_DIR"
+  if ((HAVE_GCS)); then
+    local name
+    while read -r name; do
+      curl -sf -X DELETE -G "$RIVET_TEST_GCS_ENDPOINT/__rivet/object" \
+        --data-urlencode "bucket=$RIVET_TEST_GCS_BUCKET" --data-urlencode "name=$name" >/dev/null || true
+    done < <(gcs_bench_objects || true)
+  fi
   mkdir -p "$SCRATCH/out"
   sync
 }
@@ -465,6 +507,11 @@ run_case() {
   else
     got=""
     case "${CHECK[$id]}" in
+      rivet-gcs)
+        got=$(sed -n 's/^ *rows: *\([0-9][0-9]*\).*/\1/p' "$efile" | tail -n 1)
+        if [ -z "$(gcs_bench_objects 2>/dev/null | head -n 1)" ]; then
+          status=failed reason="rivet exited 0 but wrote no object"
+        fi ;;
       rivet | rivet-s3)
         got=$(sed -n 's/^ *rows: *\([0-9][0-9]*\).*/\1/p' "$efile" | tail -n 1)
         # s3rver keeps each object as a file of its own next to its metadata.
