@@ -5,17 +5,24 @@
 #   scripts/servers/mariadb.sh stop STATE_DIR
 #
 # Needs mariadb-server (scripts/install-deps.sh); installs nothing. The server listens on
-# 127.0.0.1 on a free port, keeps its data in STATE_DIR/mysql, and is set up with:
+# 127.0.0.1 (and 127.0.0.2, for TLS host-name tests) on a free port, keeps its data in
+# STATE_DIR/mysql, offers TLS with the test certificates of tls.sh while still accepting plain
+# connections, and is set up with:
 #   - database rivet_test (and rivet_demo, filled by scripts/demo/mysql.sql when asked);
 #   - root@127.0.0.1 without a password (tests connect over TCP: libmariadb would take the Unix
 #     socket for host "localhost");
 #   - rivet_pw@127.0.0.1 identified by 's3cret-pw', all privileges on rivet_test and rivet_demo
-#     (for the password and authentication-failure tests).
+#     (for the password and authentication-failure tests);
+#   - rivet_cert@127.0.0.1, no password but REQUIRE X509: only with the client certificate of
+#     tls.sh, all privileges on rivet_test.
 # STATE_DIR/mariadb.env then holds, ready for `set -a; . STATE_DIR/mariadb.env`:
 #   RIVET_TEST_MYSQL_URL, RIVET_TEST_MYSQL_PORT, RIVET_TEST_MYSQL_PW_URL, RIVET_TEST_MYSQL_SOCKET
+#   and the RIVET_TEST_TLS_* paths of tls.sh.
 # The server runs as the `mysql` user, so STATE_DIR and its parents must be traversable by it; the
 # socket path (STATE_DIR/mysqld.sock) must stay under 108 bytes.
 set -euo pipefail
+# shellcheck source=tls.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 
 usage() {
   echo "usage: $0 start|stop STATE_DIR" >&2
@@ -65,6 +72,7 @@ RIVET_TEST_MYSQL_PORT=$port
 RIVET_TEST_MYSQL_PW_URL=mysql://rivet_pw:s3cret-pw@127.0.0.1:$port/rivet_test
 RIVET_TEST_MYSQL_SOCKET=$socket
 EOF
+  tls_env "$state_dir" >>"$envfile"
 }
 
 setup_sql() {
@@ -76,6 +84,8 @@ GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
 CREATE USER IF NOT EXISTS 'rivet_pw'@'127.0.0.1' IDENTIFIED BY 's3cret-pw';
 GRANT ALL PRIVILEGES ON rivet_test.* TO 'rivet_pw'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON rivet_demo.* TO 'rivet_pw'@'127.0.0.1';
+CREATE USER IF NOT EXISTS 'rivet_cert'@'127.0.0.1' REQUIRE X509;
+GRANT ALL PRIVILEGES ON rivet_test.* TO 'rivet_cert'@'127.0.0.1';
 FLUSH PRIVILEGES;
 EOF
 }
@@ -83,7 +93,12 @@ EOF
 start() {
   mkdir -p "$state_dir"
   chmod 755 "$state_dir"
+  tls_make "$state_dir"
+  local tls_dir
+  tls_dir=$(tls_server_files "$state_dir" mysql)
   if server_alive; then
+    # Certificates made again (expired) take effect without a restart.
+    admin_sql -e "FLUSH SSL"
     setup_sql
     write_env "$(cat "$portfile")"
     echo "mariadb.sh: already running on port $(cat "$portfile")" >&2
@@ -110,7 +125,9 @@ start() {
     echo "$port" >"$portfile"
     # --no-defaults first keeps /etc/mysql out; as root, --user=mysql is required.
     mariadbd --no-defaults --datadir="$datadir" --socket="$socket" --pid-file="$pidfile" \
-      --port="$port" --bind-address=127.0.0.1 --user=mysql --log-error="$logfile" \
+      --port="$port" --bind-address="127.0.0.1,$TLS_OTHER_HOST" --user=mysql \
+      --log-error="$logfile" \
+      --ssl-cert="$tls_dir/server.pem" --ssl-key="$tls_dir/server.key" --ssl-ca="$tls_dir/ca.pem" \
       --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=256M \
       </dev/null >/dev/null 2>&1 &

@@ -4,15 +4,20 @@
 #   scripts/servers/postgres.sh start STATE_DIR   # start (or reuse) a server, write STATE_DIR/postgres.env
 #   scripts/servers/postgres.sh stop STATE_DIR    # stop it
 #
-# The server listens on 127.0.0.1 only, on the first free port of RIVET_PG_PORT_RANGE
-# (default 15432-15631), with fsync off (test data is disposable). Access:
+# The server listens on 127.0.0.1 (and 127.0.0.2, for TLS host-name tests) only, on the first
+# free port of RIVET_PG_PORT_RANGE (default 15432-15631), with fsync off (test data is
+# disposable). TLS is on with the test certificates of tls.sh, and plain connections are still
+# accepted. Access:
 #   - user postgres, trust (no password), from 127.0.0.1 and the socket in STATE_DIR/pg;
 #   - role rivet_pw / password s3cret-pw, scram-sha-256 (to test password logins);
+#   - role rivet_cert, over TLS with the client certificate of tls.sh only (cert);
 #   - database rivet_test.
-# STATE_DIR/postgres.env holds RIVET_TEST_PG_URL, RIVET_TEST_PG_PORT and RIVET_TEST_PG_PW_URL;
-# load it with `set -a; . STATE_DIR/postgres.env; set +a`.
+# STATE_DIR/postgres.env holds RIVET_TEST_PG_URL, RIVET_TEST_PG_PORT, RIVET_TEST_PG_PW_URL and
+# the RIVET_TEST_TLS_* paths of tls.sh; load it with `set -a; . STATE_DIR/postgres.env; set +a`.
 # Works as root (initdb and pg_ctl run as the postgres user) and as the postgres user itself.
 set -euo pipefail
+# shellcheck source=tls.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 
 PG_BIN="${RIVET_PG_BIN:-/usr/lib/postgresql/15/bin}"
 PORT_RANGE="${RIVET_PG_PORT_RANGE:-15432-15631}"
@@ -62,6 +67,18 @@ RIVET_TEST_PG_URL=postgresql://postgres@127.0.0.1:$port/$TEST_DB
 RIVET_TEST_PG_PORT=$port
 RIVET_TEST_PG_PW_URL=postgresql://$PW_ROLE:$PW_PASSWORD@127.0.0.1:$port/$TEST_DB
 ENV
+  tls_env "$state_dir" >>"$env_file"
+}
+
+# The certificate-only role's line must come before the trust lines, and data directories made
+# before it existed lack it: added once, at the top.
+ensure_cert_hba() {
+  local line="hostssl all $TLS_CLIENT_USER 127.0.0.1/32 cert"
+  grep -qxF "$line" "$data_dir/pg_hba.conf" && return 0
+  { echo "$line"; cat "$data_dir/pg_hba.conf"; } >"$data_dir/pg_hba.conf.new"
+  mv "$data_dir/pg_hba.conf.new" "$data_dir/pg_hba.conf"
+  [[ "$(id -u)" -eq 0 ]] && chown postgres:postgres "$data_dir/pg_hba.conf"
+  return 0
 }
 
 # Sets up roles and the test database; safe to run again on a running server.
@@ -69,18 +86,26 @@ provision() {
   local port="$1"
   psql_admin "$port" -d postgres <<SQL
 SELECT 'CREATE ROLE $PW_ROLE' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PW_ROLE')\gexec
+SELECT 'CREATE ROLE $TLS_CLIENT_USER LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$TLS_CLIENT_USER')\gexec
 SET password_encryption = 'scram-sha-256';
 ALTER ROLE $PW_ROLE WITH LOGIN PASSWORD '$PW_PASSWORD';
 SELECT 'CREATE DATABASE $TEST_DB' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$TEST_DB')\gexec
 GRANT ALL ON DATABASE $TEST_DB TO $PW_ROLE;
+GRANT ALL ON DATABASE $TEST_DB TO $TLS_CLIENT_USER;
 SQL
   psql_admin "$port" -d "$TEST_DB" -c "GRANT ALL ON SCHEMA public TO $PW_ROLE"
 }
 
 start() {
+  tls_make "$state_dir"
+  local tls_dir
+  tls_dir="$(tls_server_files "$state_dir" postgres)"
   if running; then
     local port
     port="$(sed -n 4p "$data_dir/postmaster.pid")"
+    # Certificates made again (expired) and a pg_hba.conf line added take effect on reload.
+    ensure_cert_hba
+    as_pg "$PG_BIN/pg_ctl" -D "$data_dir" reload >/dev/null
     provision "$port"
     write_env "$port"
     echo "PostgreSQL already running on 127.0.0.1:$port ($env_file)"
@@ -106,6 +131,7 @@ start() {
     mv "$data_dir/pg_hba.conf.new" "$data_dir/pg_hba.conf"
     [[ "$(id -u)" -eq 0 ]] && chown postgres:postgres "$data_dir/pg_hba.conf"
   fi
+  ensure_cert_hba
   [[ "$(id -u)" -eq 0 ]] && { touch "$log_file"; chown postgres:postgres "$log_file"; }
 
   local first last port
@@ -115,7 +141,7 @@ start() {
     port_in_use "$port" && continue
     # Another process may take the port between the check and the bind: then try the next one.
     if as_pg "$PG_BIN/pg_ctl" -D "$data_dir" -l "$log_file" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$data_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-c listen_addresses=127.0.0.1,$TLS_OTHER_HOST -c port=$port -c unix_socket_directories=$data_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$tls_dir/server.pem -c ssl_key_file=$tls_dir/server.key -c ssl_ca_file=$tls_dir/ca.pem" \
       start >/dev/null; then
       provision "$port"
       write_env "$port"

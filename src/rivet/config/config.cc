@@ -48,6 +48,22 @@ std::string_view ToString(DestinationType v) {
   return "local";
 }
 
+std::string_view ToString(TlsMode v) {
+  switch (v) {
+    case TlsMode::kDisable:
+      return "disable";
+    case TlsMode::kPrefer:
+      return "prefer";
+    case TlsMode::kRequire:
+      return "require";
+    case TlsMode::kVerifyCa:
+      return "verify-ca";
+    case TlsMode::kVerifyFull:
+      return "verify-full";
+  }
+  return "disable";
+}
+
 namespace {
 Tuning ProfileDefaults(Profile p) {
   Tuning t;

@@ -30,6 +30,8 @@ enum class Format { kParquet, kCsv };
 enum class Compression { kZstd, kSnappy, kGzip, kLz4, kNone };
 enum class DestinationType { kLocal, kS3, kGcs, kStdout };
 enum class TimeColumnType { kTimestamp, kUnix };
+// In order of strength: each mode checks everything the one before it does.
+enum class TlsMode { kDisable, kPrefer, kRequire, kVerifyCa, kVerifyFull };
 
 // Tuning as written in one place (source.tuning or exports[].tuning): every field optional.
 struct TuningOverrides {
@@ -56,6 +58,24 @@ struct Tuning {
   int64_t retry_backoff_ms = 2000;      // base of the exponential backoff
 };
 
+// source.tls (reference §6; README "TLS to the source" says what each mode checks per engine).
+// Every field may be absent: the connection URL's own TLS parameters fill what this block leaves
+// out (a setting given in both with different values is an error, see tls.h), and a connection
+// that neither configures keeps the client library's default (PostgreSQL: libpq's, `prefer`
+// unless PGSSLMODE says otherwise; MySQL: unencrypted).
+struct TlsConfig {
+  std::optional<TlsMode> mode;
+  // PEM files; absolute once loaded (a relative path is resolved against the config's folder
+  // and must exist). cert_file and key_file go together (a client certificate).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+
+  bool configured() const {
+    return mode || !ca_file.empty() || !cert_file.empty() || !key_file.empty();
+  }
+};
+
 struct SourceConfig {
   SourceType type = SourceType::kPostgres;
   // Exactly one way to connect: a URL (from url or url_env) or the structured fields.
@@ -65,6 +85,7 @@ struct SourceConfig {
   std::string user;
   std::optional<Secret> password;
   std::string database;
+  TlsConfig tls;
   TuningOverrides tuning;
 
   int effective_port() const { return port.value_or(type == SourceType::kPostgres ? 5432 : 3306); }
@@ -144,6 +165,7 @@ std::string_view ToString(Mode v);
 std::string_view ToString(Format v);
 std::string_view ToString(Compression v);
 std::string_view ToString(DestinationType v);
+std::string_view ToString(TlsMode v);  // "disable", ..., "verify-full", as written in source.tls
 
 // Profile defaults, then `source`, then `overrides`, field by field (reference §1).
 Tuning MergeTuning(const TuningOverrides& source, const TuningOverrides& overrides);

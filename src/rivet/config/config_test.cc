@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rivet/config/loader.h"
+#include "rivet/config/tls.h"
 
 namespace rivet::config {
 namespace {
@@ -54,6 +55,17 @@ Result<Loaded> Load(const std::string& yaml, const LoadOptions& options = Option
 
 const std::string kSource = "source:\n  type: postgres\n  url_env: DB_URL\n";
 const std::string kLocal = "    destination:\n      type: local\n      path: ./out\n";
+
+// A file that exists wherever the tests run, standing in for a PEM file (the loader only checks
+// that TLS files exist; the client libraries read them).
+const std::string kExistingFile = std::string(RIVET_SOURCE_DIR) + "/README.md";
+const std::string kStructuredSource =
+    "source:\n  type: postgres\n  host: db\n  user: u\n  database: d\n";
+
+// kSource (a URL) or `source` with a tls: block of `lines` (indented four spaces).
+std::string TlsSource(const std::string& lines, const std::string& source = kSource) {
+  return source + "  tls:\n" + lines;
+}
 
 // One export named orders with `lines` (indented four spaces) between its query and destination.
 std::string Cfg(const std::string& lines, const std::string& destination = kLocal,
@@ -399,6 +411,71 @@ std::vector<BadCase> BadCases() {
       {"unknown_key_holding_the_password",
        Cfg("    tuning:\n      " + std::string(kEnvPassword) + ": 1\n"),
        {"exports[0] 'orders': tuning: unknown key '***'"}},
+      {"tls_unknown_key",
+       Cfg("", kLocal, TlsSource("    mode: require\n    ca_fle: x.pem\n")),
+       {"rivet.yaml: source.tls: unknown key 'ca_fle' (did you mean 'ca_file'?)", "(line 6)"}},
+      {"tls_key_named_like_the_url",
+       Cfg("", kLocal, TlsSource("    sslrootcert: ca.pem\n")),
+       {"source.tls: unknown key 'sslrootcert' (write ca_file: here)"}},
+      {"tls_key_directly_under_source",
+       Cfg("", kLocal, kSource + "  ca_file: ca.pem\n"),
+       {"rivet.yaml: source: unknown key 'ca_file' (it belongs under source.tls:)"}},
+      {"url_tls_parameter_directly_under_source",
+       Cfg("", kLocal, kSource + "  sslmode: require\n"),
+       {"source: unknown key 'sslmode' (TLS settings go under source.tls:)"}},
+      {"tls_mode_typo",
+       Cfg("", kLocal, TlsSource("    mode: verify_full\n")),
+       {"source.tls.mode: 'verify_full' is not valid (did you mean 'verify-full'?); use one of: "
+        "disable, prefer, require, verify-ca, verify-full"}},
+      {"tls_not_a_mapping",
+       Cfg("", kLocal, kSource + "  tls: require\n"),
+       {"source.tls: must be a mapping of keys"}},
+      {"tls_empty_path",
+       Cfg("", kLocal, TlsSource("    mode: verify-full\n    ca_file: ''\n")),
+       {"source.tls.ca_file: is empty; write ca_file: <value> or remove the line"}},
+      {"tls_missing_file",
+       Cfg("", kLocal, TlsSource("    mode: verify-full\n    ca_file: certs/missing-ca.pem\n")),
+       {"source.tls.ca_file: file 'certs/missing-ca.pem' not found (looked for ",
+        "/certs/missing-ca.pem); check the path (a relative path is relative to the config's "
+        "folder)"}},
+      {"tls_not_a_file",
+       Cfg("", kLocal,
+           TlsSource("    mode: verify-full\n    ca_file: " + std::string(RIVET_SOURCE_DIR) +
+                     "\n")),
+       {"source.tls.ca_file: '", "' is not a regular file; give a PEM file"}},
+      {"tls_cert_without_key",
+       Cfg("", kLocal, TlsSource("    mode: require\n    cert_file: " + kExistingFile + "\n")),
+       {"source.tls.key_file: is missing while cert_file is set; a client certificate is a "
+        "certificate and its key: set source.tls.key_file or the URL's sslkey too"}},
+      {"tls_key_without_cert_mysql",
+       Cfg("", kLocal,
+           TlsSource("    mode: require\n    key_file: " + kExistingFile + "\n",
+                     "source:\n  type: mysql\n  url_env: MYSQL_URL\n")),
+       {"source.tls.cert_file: is missing while key_file is set", "the URL's ssl-cert too"}},
+      {"tls_disable_with_a_ca",
+       Cfg("", kLocal, TlsSource("    mode: disable\n    ca_file: " + kExistingFile + "\n")),
+       {"source.tls.mode: is disable, which uses no certificate, yet source.tls.ca_file or the "
+        "URL's sslrootcert is given; remove it"}},
+      {"tls_prefer_with_a_ca",
+       Cfg("", kLocal, TlsSource("    mode: prefer\n    ca_file: " + kExistingFile + "\n")),
+       {"source.tls.ca_file: is given with mode prefer, which connects unencrypted when the "
+        "certificate does not verify",
+        "use mode verify-full (or verify-ca)"}},
+      {"tls_verify_without_a_ca",
+       Cfg("", kLocal, TlsSource("    mode: verify-full\n", kStructuredSource)),
+       {"source.tls.ca_file: is missing: mode verify-full checks the server's certificate "
+        "against a CA you name; set source.tls.ca_file or the URL's sslrootcert to the PEM file",
+        "/etc/ssl/certs/ca-certificates.crt"}},
+      {"tls_verify_ca_without_a_ca_mysql",
+       Cfg("", kLocal,
+           TlsSource("    mode: verify-ca\n",
+                     "source:\n  type: mysql\n  host: db\n  user: u\n  database: d\n")),
+       {"source.tls.ca_file: is missing: mode verify-ca",
+        "source.tls.ca_file or the URL's ssl-ca"}},
+      {"tls_files_without_a_mode",
+       Cfg("", kLocal, TlsSource("    ca_file: " + kExistingFile + "\n", kStructuredSource)),
+       {"source.tls.mode: is missing; with certificate files, say what to check: mode: "
+        "verify-full"}},
       {"yaml_error_quoting_a_url",
        "%YAML postgresql://app:" + std::string(kFilePassword) + "@db/prod\n---\n" + Cfg(""),
        {"rivet.yaml: invalid YAML at line 1, column 1: bad YAML version: "
@@ -1115,6 +1192,180 @@ TEST(CheckSupported, NamesTheRightExportIndex) {
 
 namespace rivet::config {
 namespace {
+
+// ---------------------------------------------------------------------------------------------
+// source.tls
+
+TEST(LoaderTls, NoBlockKeepsTheLibraryDefault) {
+  Result<Loaded> r = Load(Cfg(""));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_FALSE(r->config.source.tls.configured());
+  EXPECT_FALSE(r->config.source.tls.mode.has_value());
+}
+
+TEST(LoaderTls, PathsAreResolvedAgainstTheConfigsFolderAndAbsolutePathsKept) {
+  TempDir dir;
+  dir.Write("conf/certs/ca.pem", "CA");
+  dir.Write("conf/certs/client.pem", "CERT");
+  dir.Write("conf/client.key", "KEY");
+  dir.Write("conf/rivet.yaml",
+            Cfg("", kLocal,
+                TlsSource("    mode: verify-full\n    ca_file: certs/ca.pem\n"
+                          "    cert_file: ./certs/../certs/client.pem\n    key_file: " +
+                              (dir.path() / "conf/client.key").string() + "\n",
+                          kStructuredSource)));
+  Result<Loaded> r = LoadConfigFile((dir.path() / "conf/rivet.yaml").string(), Options());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  const TlsConfig& tls = r->config.source.tls;
+  EXPECT_EQ(tls.mode, TlsMode::kVerifyFull);
+  EXPECT_EQ(tls.ca_file, (dir.path() / "conf/certs/ca.pem").string());
+  EXPECT_EQ(tls.cert_file, (dir.path() / "conf/certs/client.pem").string());
+  EXPECT_EQ(tls.key_file, (dir.path() / "conf/client.key").string());
+}
+
+TEST(LoaderTls, EveryModeIsAccepted) {
+  const std::pair<std::string, TlsMode> modes[] = {{"disable", TlsMode::kDisable},
+                                                   {"prefer", TlsMode::kPrefer},
+                                                   {"require", TlsMode::kRequire},
+                                                   {"verify-ca", TlsMode::kVerifyCa},
+                                                   {"verify-full", TlsMode::kVerifyFull}};
+  for (const auto& [text, mode] : modes) {
+    std::string ca = mode >= TlsMode::kRequire ? "    ca_file: " + kExistingFile + "\n" : "";
+    Result<Loaded> r = Load(Cfg("", kLocal, TlsSource("    mode: " + text + "\n" + ca)));
+    ASSERT_TRUE(r.has_value()) << text << ": " << r.error().message();
+    EXPECT_EQ(r->config.source.tls.mode, mode) << text;
+    EXPECT_EQ(ToString(mode), text);
+  }
+}
+
+// With a URL, the URL may still give the CA or the mode (the source combines them).
+TEST(LoaderTls, AUrlSourceMayLeaveTheCaOrTheModeToTheUrl) {
+  Result<Loaded> r = Load(Cfg("", kLocal, TlsSource("    mode: verify-full\n")));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->config.source.tls.mode, TlsMode::kVerifyFull);
+  r = Load(Cfg("", kLocal, TlsSource("    ca_file: " + kExistingFile + "\n")));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_FALSE(r->config.source.tls.mode.has_value());
+}
+
+TEST(LoaderTls, StateCommandsLoadWithoutTheFiles) {
+  LoadOptions o = Options();
+  o.require_secrets = false;
+  Result<Loaded> r =
+      Load(Cfg("", kLocal, TlsSource("    mode: verify-full\n    ca_file: /nowhere/ca.pem\n")), o);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->config.source.tls.ca_file, "/nowhere/ca.pem");
+}
+
+// CombineTls: the block with the URL's own parameters (tls.h).
+
+UrlTls PgUrl(std::optional<std::string> mode, std::optional<std::string> ca = std::nullopt) {
+  UrlTls url = PostgresUrlTlsNames();
+  url.mode.value = mode;
+  if (mode == "disable") url.parsed_mode = TlsMode::kDisable;
+  if (mode == "require") url.parsed_mode = TlsMode::kRequire;
+  if (mode == "verify-ca") url.parsed_mode = TlsMode::kVerifyCa;
+  if (mode == "verify-full") url.parsed_mode = TlsMode::kVerifyFull;
+  url.ca_file.value = std::move(ca);
+  return url;
+}
+
+TlsConfig Block(std::optional<TlsMode> mode, std::string ca = "") {
+  TlsConfig tls;
+  tls.mode = mode;
+  tls.ca_file = std::move(ca);
+  return tls;
+}
+
+TEST(CombineTls, NeitherSaysAnythingLeavesTheLibraryDefault) {
+  Result<TlsConfig> tls = CombineTls(TlsConfig{}, PostgresUrlTlsNames());
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+  EXPECT_FALSE(tls->configured());
+}
+
+TEST(CombineTls, EachSettingMayComeFromEitherPlace) {
+  Result<TlsConfig> tls = CombineTls(Block(std::nullopt, kExistingFile), PgUrl("verify-full"));
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+  EXPECT_EQ(tls->mode, TlsMode::kVerifyFull);
+  EXPECT_EQ(tls->ca_file, kExistingFile);
+
+  tls = CombineTls(Block(TlsMode::kVerifyCa), PgUrl(std::nullopt, "root.crt"));
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+  EXPECT_EQ(tls->mode, TlsMode::kVerifyCa);
+  EXPECT_EQ(tls->ca_file, "root.crt");  // as written: libpq resolves it
+
+  UrlTls url = MysqlUrlTlsNames();
+  url.mode.value = "VERIFY_IDENTITY";
+  url.parsed_mode = TlsMode::kVerifyFull;
+  url.ca_file.value = "ca.pem";
+  url.cert_file.value = "client.pem";
+  url.key_file.value = "client.key";
+  tls = CombineTls(TlsConfig{}, url);
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+  EXPECT_EQ(tls->mode, TlsMode::kVerifyFull);
+  EXPECT_EQ(tls->cert_file, "client.pem");
+  EXPECT_EQ(tls->key_file, "client.key");
+}
+
+TEST(CombineTls, TheSameSettingTwiceMustAgree) {
+  Result<TlsConfig> tls = CombineTls(Block(TlsMode::kVerifyFull, kExistingFile), PgUrl("require"));
+  ASSERT_FALSE(tls.has_value());
+  EXPECT_EQ(tls.error().code(), ErrorCode::kConfig);
+  EXPECT_EQ(tls.error().message(),
+            "source.tls.mode: is verify-full but the URL sets sslmode=require; give each TLS "
+            "setting in one place (remove it from the URL or from source.tls), or make both "
+            "agree");
+
+  tls = CombineTls(Block(TlsMode::kVerifyFull, kExistingFile),
+                   PgUrl("verify-full", "/elsewhere/ca.pem"));
+  ASSERT_FALSE(tls.has_value());
+  EXPECT_NE(tls.error().message().find("source.tls.ca_file: is '" + kExistingFile +
+                                       "' but the URL sets sslrootcert='/elsewhere/ca.pem', "
+                                       "another file"),
+            std::string::npos)
+      << tls.error().message();
+
+  // Agreeing values are fine, also a relative path naming the same file.
+  const std::string relative =
+      std::filesystem::relative(kExistingFile, std::filesystem::current_path()).string();
+  tls = CombineTls(Block(TlsMode::kVerifyFull, kExistingFile), PgUrl("verify-full", relative));
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+  EXPECT_EQ(tls->ca_file, kExistingFile);
+}
+
+// libpq's sslmode=allow has no Rivet name: alone it stays libpq's; beside a mode it conflicts.
+TEST(CombineTls, AUrlModeWithoutARivetNameStaysTheLibrarys) {
+  Result<TlsConfig> tls = CombineTls(TlsConfig{}, PgUrl("allow"));
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+  EXPECT_FALSE(tls->mode.has_value());
+  tls = CombineTls(Block(TlsMode::kRequire), PgUrl("allow"));
+  ASSERT_FALSE(tls.has_value());
+  EXPECT_NE(tls.error().message().find("is require but the URL sets sslmode=allow"),
+            std::string::npos)
+      << tls.error().message();
+}
+
+TEST(CombineTls, TheRulesHoldWhereverEachPartCameFrom) {
+  // A verify mode from the URL with no CA anywhere.
+  Result<TlsConfig> tls = CombineTls(TlsConfig{}, PgUrl("verify-full"));
+  ASSERT_FALSE(tls.has_value());
+  EXPECT_NE(tls.error().message().find("source.tls.ca_file: is missing: mode verify-full"),
+            std::string::npos)
+      << tls.error().message();
+  // disable from the URL, a CA from the block.
+  tls = CombineTls(Block(std::nullopt, kExistingFile), PgUrl("disable"));
+  ASSERT_FALSE(tls.has_value());
+  EXPECT_NE(tls.error().message().find("source.tls.mode: is disable"), std::string::npos)
+      << tls.error().message();
+  // A CA from the URL without any mode.
+  tls = CombineTls(TlsConfig{}, PgUrl(std::nullopt, "root.crt"));
+  ASSERT_FALSE(tls.has_value());
+  EXPECT_NE(tls.error().message().find("source.tls.mode: is missing"), std::string::npos)
+      << tls.error().message();
+  // require with a CA is allowed (both libraries then verify the chain).
+  tls = CombineTls(Block(TlsMode::kRequire), PgUrl(std::nullopt, "root.crt"));
+  ASSERT_TRUE(tls.has_value()) << tls.error().message();
+}
 
 TEST(Loader, StateCommandsLoadWithoutTheSecretsExported) {
   LoadOptions o;

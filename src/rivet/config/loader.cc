@@ -33,6 +33,7 @@
 #include "rivet/common/bytes.h"
 #include "rivet/common/secrets.h"
 #include "rivet/common/url.h"
+#include "rivet/config/tls.h"
 
 namespace rivet::config {
 
@@ -54,9 +55,10 @@ using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kRootKeys[] = {"source", "parallel_exports", "parallel_export_processes",
                                           "notifications", "exports"};
-constexpr std::string_view kSourceKeys[] = {"type",     "url",   "url_env",  "host",
-                                            "port",     "user",  "password", "password_env",
-                                            "database", "tuning"};
+constexpr std::string_view kSourceKeys[] = {"type",     "url",  "url_env",  "host",
+                                            "port",     "user", "password", "password_env",
+                                            "database", "tls",  "tuning"};
+constexpr std::string_view kTlsKeys[] = {"mode", "ca_file", "cert_file", "key_file"};
 constexpr std::string_view kTuningKeys[] = {
     "profile",        "batch_size",  "batch_size_memory_mb", "throttle_ms", "statement_timeout_s",
     "lock_timeout_s", "max_retries", "retry_backoff_ms"};
@@ -121,6 +123,11 @@ struct EnumName {
 };
 constexpr EnumName<SourceType> kSourceTypes[] = {{"postgres", SourceType::kPostgres},
                                                  {"mysql", SourceType::kMysql}};
+constexpr EnumName<TlsMode> kTlsModes[] = {{"disable", TlsMode::kDisable},
+                                           {"prefer", TlsMode::kPrefer},
+                                           {"require", TlsMode::kRequire},
+                                           {"verify-ca", TlsMode::kVerifyCa},
+                                           {"verify-full", TlsMode::kVerifyFull}};
 constexpr EnumName<Profile> kProfiles[] = {
     {"fast", Profile::kFast}, {"balanced", Profile::kBalanced}, {"safe", Profile::kSafe}};
 constexpr EnumName<Mode> kModes[] = {{"full", Mode::kFull},
@@ -282,6 +289,36 @@ struct Section {
   bool Has(std::string_view key) const { return Get(key).IsDefined(); }
 };
 
+// TLS settings written with the names of a connection URL or one level too high.
+const std::vector<KeyHint>& TlsHints() {
+  static const std::vector<KeyHint> hints = {
+      {"sslmode", "write mode: here"},       {"ssl-mode", "write mode: here"},
+      {"ssl_mode", "write mode: here"},      {"sslrootcert", "write ca_file: here"},
+      {"ssl-ca", "write ca_file: here"},     {"ssl_ca", "write ca_file: here"},
+      {"ca", "write ca_file: here"},         {"sslcert", "write cert_file: here"},
+      {"ssl-cert", "write cert_file: here"}, {"ssl_cert", "write cert_file: here"},
+      {"cert", "write cert_file: here"},     {"sslkey", "write key_file: here"},
+      {"ssl-key", "write key_file: here"},   {"ssl_key", "write key_file: here"},
+      {"key", "write key_file: here"},
+  };
+  return hints;
+}
+
+const std::vector<KeyHint>& SourceHints() {
+  static const std::vector<KeyHint> hints = [] {
+    std::vector<KeyHint> h;
+    for (std::string_view k : kTlsKeys) {
+      h.emplace_back(k, k == "mode" ? "TLS's mode belongs under source.tls:; an export's mode goes "
+                                      "inside an item of exports:"
+                                    : "it belongs under source.tls:");
+    }
+    for (const auto& [k, hint] : TlsHints()) h.emplace_back(k, "TLS settings go under source.tls:");
+    h.emplace_back("ssl", "TLS settings go under source.tls: (mode: ...)");
+    return h;
+  }();
+  return hints;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The loader.
 
@@ -335,6 +372,10 @@ class Loader {
 
   // --- sections
   Status ReadSource(const Section& root, SourceConfig& source);
+  Status ReadTls(const Section& source_section, SourceType type, bool has_url, TlsConfig& tls);
+  // A file the config names: absolute as written, or resolved against the config's folder;
+  // it must be a regular file (unless only the state DB is needed, see require_secrets).
+  Result<std::string> ExistingFile(const Section& s, std::string_view key, const std::string& path);
   Result<TuningOverrides> ReadTuning(const Section& s);
   Status ReadNotifications(const Section& root, Config& config);
   Status ReadExport(const YAML::Node& node, size_t index, const Config& config,
@@ -584,7 +625,7 @@ void Loader::WarnPasswordInFile(std::string_view key) {
 Status Loader::ReadSource(const Section& root, SourceConfig& source) {
   RIVET_ASSIGN_OR_RETURN(Section s, SubSection(root, "source", true));
   RIVET_RETURN_IF_ERROR(CheckMisplacedTuning(s, false, ""));
-  RIVET_RETURN_IF_ERROR(CheckKeys(s, kSourceKeys));
+  RIVET_RETURN_IF_ERROR(CheckKeys(s, kSourceKeys, SourceHints()));
 
   RIVET_ASSIGN_OR_RETURN(std::optional<SourceType> type, Enum(s, "type", kSourceTypes));
   if (!type) return Missing(s, "type", "write type: postgres or type: mysql");
@@ -664,6 +705,7 @@ Status Loader::ReadSource(const Section& root, SourceConfig& source) {
       RIVET_ASSIGN_OR_RETURN(source.password, EnvSecret(s, "password_env"));
     }
   }
+  RIVET_RETURN_IF_ERROR(ReadTls(s, *type, has_url || has_url_env, source.tls));
   RIVET_ASSIGN_OR_RETURN(Section tuning, SubSection(s, "tuning", false));
   RIVET_ASSIGN_OR_RETURN(source.tuning, ReadTuning(tuning));
   if (source.tuning.batch_size && source.tuning.batch_size_memory_mb) {
@@ -671,6 +713,48 @@ Status Loader::ReadSource(const Section& root, SourceConfig& source) {
                 "batch_size and batch_size_memory_mb are exclusive; keep only one");
   }
   return Status::Ok();
+}
+
+Status Loader::ReadTls(const Section& source_section, SourceType type, bool has_url,
+                       TlsConfig& tls) {
+  RIVET_ASSIGN_OR_RETURN(Section ts, SubSection(source_section, "tls", false));
+  if (!ts.node.IsMap()) return Status::Ok();
+  RIVET_RETURN_IF_ERROR(CheckKeys(ts, kTlsKeys, TlsHints()));
+  RIVET_ASSIGN_OR_RETURN(tls.mode, Enum(ts, "mode", kTlsModes));
+  for (auto [key, field] :
+       {std::pair{"ca_file", &tls.ca_file}, std::pair{"cert_file", &tls.cert_file},
+        std::pair{"key_file", &tls.key_file}}) {
+    RIVET_ASSIGN_OR_RETURN(std::optional<std::string> path, String(ts, key));
+    if (path) {
+      RIVET_ASSIGN_OR_RETURN(*field, ExistingFile(ts, key, *path));
+    }
+  }
+  // The rules of tls.h; the URL's own parameters are combined by the source, which can read
+  // them (a CA or mode may still come from there).
+  const UrlTls names = type == SourceType::kPostgres ? PostgresUrlTlsNames() : MysqlUrlTlsNames();
+  if (std::optional<TlsProblem> problem = CheckTls(tls, names, has_url)) {
+    return Fail(ts, problem->key, problem->problem);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Loader::ExistingFile(const Section& s, std::string_view key,
+                                         const std::string& path) {
+  fs::path full = fs::path(path).is_absolute() ? fs::path(path) : fs::path(directory_) / path;
+  full = full.lexically_normal();
+  if (!options_.require_secrets) return full.string();
+  std::error_code ec;
+  const std::string quoted = Echo(path, kEchoPathChars);
+  if (!fs::exists(full, ec)) {
+    return Fail(s, key,
+                fmt::format("file '{}' not found (looked for {}); check the path (a relative path "
+                            "is relative to the config's folder)",
+                            quoted, Echo(full.string(), kEchoPathChars)));
+  }
+  if (!fs::is_regular_file(full, ec)) {
+    return Fail(s, key, fmt::format("'{}' is not a regular file; give a PEM file", quoted));
+  }
+  return full.string();
 }
 
 Result<TuningOverrides> Loader::ReadTuning(const Section& s) {

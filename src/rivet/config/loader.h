@@ -19,6 +19,11 @@
 // - An s3/gcs prefix loses leading '/' and gains a trailing '/'.
 // - notifications.slack.on defaults to [failure].
 // - Numbers must be written unquoted; booleans are true/false.
+// - source.tls follows the rules of tls.h. Its files are resolved against the config's folder
+//   (absolute paths allowed, unlike query_file: a CA bundle lives in /etc) and must exist,
+//   except for the commands that only read the state DB. With url/url_env the URL's own TLS
+//   parameters are not known yet: the source combines them (tls.h CombineTls) before it
+//   connects, and a verify mode may take its CA from there.
 #pragma once
 
 #include <functional>
