@@ -1235,6 +1235,7 @@ TEST(LoaderTls, EveryModeIsAccepted) {
     ASSERT_TRUE(r.has_value()) << text << ": " << r.error().message();
     EXPECT_EQ(r->config.source.tls.mode, mode) << text;
     EXPECT_EQ(ToString(mode), text);
+    EXPECT_EQ(ParseTlsMode(text), mode);
   }
 }
 
@@ -1262,10 +1263,7 @@ TEST(LoaderTls, StateCommandsLoadWithoutTheFiles) {
 UrlTls PgUrl(std::optional<std::string> mode, std::optional<std::string> ca = std::nullopt) {
   UrlTls url = PostgresUrlTlsNames();
   url.mode.value = mode;
-  if (mode == "disable") url.parsed_mode = TlsMode::kDisable;
-  if (mode == "require") url.parsed_mode = TlsMode::kRequire;
-  if (mode == "verify-ca") url.parsed_mode = TlsMode::kVerifyCa;
-  if (mode == "verify-full") url.parsed_mode = TlsMode::kVerifyFull;
+  if (mode) url.parsed_mode = ParseTlsMode(*mode);
   url.ca_file.value = std::move(ca);
   return url;
 }
@@ -1365,6 +1363,26 @@ TEST(CombineTls, TheRulesHoldWhereverEachPartCameFrom) {
   // require with a CA is allowed (both libraries then verify the chain).
   tls = CombineTls(Block(TlsMode::kRequire), PgUrl(std::nullopt, "root.crt"));
   ASSERT_TRUE(tls.has_value()) << tls.error().message();
+}
+
+TEST(TlsFailure, CodesAndHintsNameEachEnginesParameters) {
+  EXPECT_EQ(TlsFailureCode(TlsFailure::kLocalFile), ErrorCode::kConfig);
+  for (TlsFailure f : {TlsFailure::kUntrustedCertificate, TlsFailure::kHostMismatch,
+                       TlsFailure::kNoServerTls, TlsFailure::kClientCertificate}) {
+    EXPECT_EQ(TlsFailureCode(f), ErrorCode::kAuth);
+    EXPECT_EQ(TlsFailureHint(f, PostgresUrlTlsNames()).rfind("TLS: ", 0), 0u);
+  }
+  EXPECT_EQ(TlsFailureHint(TlsFailure::kNone, PostgresUrlTlsNames()), "");
+  EXPECT_NE(TlsFailureHint(TlsFailure::kUntrustedCertificate, PostgresUrlTlsNames())
+                .find("source.tls.ca_file or the URL's sslrootcert"),
+            std::string::npos);
+  EXPECT_NE(TlsFailureHint(TlsFailure::kUntrustedCertificate, MysqlUrlTlsNames())
+                .find("source.tls.ca_file or the URL's ssl-ca"),
+            std::string::npos);
+  EXPECT_NE(TlsFailureHint(TlsFailure::kClientCertificate, MysqlUrlTlsNames())
+                .find("source.tls.cert_file or the URL's ssl-cert and source.tls.key_file or the "
+                      "URL's ssl-key"),
+            std::string::npos);
 }
 
 TEST(Loader, StateCommandsLoadWithoutTheSecretsExported) {

@@ -31,6 +31,14 @@ std::string EitherName(std::string_view key, const UrlTlsParam& url) {
 
 }  // namespace
 
+std::optional<TlsMode> ParseTlsMode(std::string_view name) {
+  for (TlsMode mode : {TlsMode::kDisable, TlsMode::kPrefer, TlsMode::kRequire, TlsMode::kVerifyCa,
+                       TlsMode::kVerifyFull}) {
+    if (name == ToString(mode)) return mode;
+  }
+  return std::nullopt;
+}
+
 UrlTls PostgresUrlTlsNames() {
   return UrlTls{{"sslmode", {}}, {"sslrootcert", {}}, {"sslcert", {}}, {"sslkey", {}}, {}};
 }
@@ -129,6 +137,40 @@ Result<TlsConfig> CombineTls(const TlsConfig& block, const UrlTls& url) {
     return fail(problem->key, problem->problem);
   }
   return tls;
+}
+
+ErrorCode TlsFailureCode(TlsFailure failure) {
+  return failure == TlsFailure::kLocalFile ? ErrorCode::kConfig : ErrorCode::kAuth;
+}
+
+std::string TlsFailureHint(TlsFailure failure, const UrlTls& url) {
+  switch (failure) {
+    case TlsFailure::kNone:
+      return "";
+    case TlsFailure::kUntrustedCertificate:
+      return fmt::format(
+          "TLS: the server's certificate is not signed by the CA rivet was given; set {} to the "
+          "CA certificate that issued the server's certificate",
+          EitherName("ca_file", url.ca_file));
+    case TlsFailure::kHostMismatch:
+      return "TLS: the server's certificate does not name the host rivet connects to; connect "
+             "by a name or address the certificate holds, or use mode verify-ca to check the "
+             "chain only";
+    case TlsFailure::kNoServerTls:
+      return "TLS: the server does not offer TLS; enable TLS on the server, or set "
+             "source.tls.mode to prefer or disable to connect unencrypted";
+    case TlsFailure::kClientCertificate:
+      return fmt::format(
+          "TLS: the server refused the client certificate or requires one; check {} and {} and "
+          "that the server trusts the CA that issued the certificate",
+          EitherName("cert_file", url.cert_file), EitherName("key_file", url.key_file));
+    case TlsFailure::kLocalFile:
+      return fmt::format(
+          "TLS: a certificate or key file cannot be used; check source.tls.ca_file, cert_file "
+          "and key_file (or the URL's {}, {}, {}): PEM files, a key readable by its owner only",
+          url.ca_file.name, url.cert_file.name, url.key_file.name);
+  }
+  return "";
 }
 
 }  // namespace rivet::config

@@ -46,6 +46,9 @@ struct UrlTls {
   std::optional<TlsMode> parsed_mode;
 };
 
+// Rivet's mode names, which are also libpq's sslmode values: "verify-full" -> kVerifyFull.
+std::optional<TlsMode> ParseTlsMode(std::string_view name);
+
 // The URL parameter names of each engine, with no value.
 UrlTls PostgresUrlTlsNames();
 UrlTls MysqlUrlTlsNames();
@@ -66,5 +69,24 @@ std::optional<TlsProblem> CheckTls(const TlsConfig& tls, const UrlTls& url,
 // mode the URL gives without a Rivet name leaves `mode` empty. kConfig errors read
 // "source.tls.<key>: <problem>".
 Result<TlsConfig> CombineTls(const TlsConfig& block, const UrlTls& url);
+
+// Why a TLS connection failed, as each engine's classifier reads its library's message.
+enum class TlsFailure {
+  kNone,                  // not a TLS failure
+  kUntrustedCertificate,  // the chain does not lead to the CA given (or none was given)
+  kHostMismatch,          // verify-full: the certificate does not name the host
+  kNoServerTls,           // TLS required, the server offers none
+  kClientCertificate,     // the server refused (or demanded) a client certificate
+  kLocalFile,             // a CA, certificate or key file that the client cannot use
+};
+
+// The error class of a TLS failure: kConfig for a local file (fix the config), else kAuth
+// (the server could not be authenticated, or refused us): never retried, since trying again
+// cannot change a certificate.
+ErrorCode TlsFailureCode(TlsFailure failure);
+
+// What to do about `failure`, naming the block's keys and the URL's (`url`): the text after
+// "; " in a connection error. Empty for kNone.
+std::string TlsFailureHint(TlsFailure failure, const UrlTls& url);
 
 }  // namespace rivet::config

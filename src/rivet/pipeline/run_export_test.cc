@@ -93,6 +93,7 @@ class ScriptedSource final : public source::Source {
     return *shared_->query_rows;
   }
   std::string ServerDescription() const override { return "scripted"; }
+  std::string TlsDescription() const override { return ""; }
   std::string QuoteIdentifier(std::string_view name) const override {
     return "\"" + std::string(name) + "\"";
   }

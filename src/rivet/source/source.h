@@ -56,6 +56,10 @@ class Source {
       const std::string& sql) = 0;
   // "PostgreSQL 15.18", "MariaDB 10.11.6", ...
   virtual std::string ServerDescription() const = 0;
+  // The TLS protocol and cipher the last connection negotiated, "TLSv1.3 TLS_AES_256_GCM_SHA384",
+  // or "" when it is not encrypted (or Connect() has not succeeded yet). For `rivet doctor`,
+  // which warns when it is empty.
+  virtual std::string TlsDescription() const = 0;
   // Quotes an identifier for this engine ("col" / `col`).
   virtual std::string QuoteIdentifier(std::string_view name) const = 0;
   // A string literal holding exactly `text` for this session ('it''s' on PostgreSQL with

@@ -34,6 +34,9 @@ ErrorCode ClassifyMysqlError(unsigned int errnum) {
     case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR
     case 1370:  // ER_PROCACCESS_DENIED_ERROR
     case 1698:  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+    // The server could not be authenticated (certificate, host name) or TLS was required and
+    // not offered: trying again cannot change a certificate.
+    case kSslConnectionError:
       return ErrorCode::kAuth;
     case 1046:  // ER_NO_DB_ERROR
     case 1049:  // ER_BAD_DB_ERROR
@@ -48,6 +51,37 @@ ErrorCode ClassifyMysqlError(unsigned int errnum) {
     default:
       return ErrorCode::kSource;
   }
+}
+
+config::TlsFailure ClassifyMysqlTlsFailure(unsigned int errnum, std::string_view message) {
+  using config::TlsFailure;
+  if (errnum != kSslConnectionError) return TlsFailure::kNone;
+  auto has = [message](std::string_view needle) {
+    return message.find(needle) != std::string_view::npos;
+  };
+  // ma_tls_verify_server_cert: the host-name check of MYSQL_OPT_SSL_VERIFY_SERVER_CERT.
+  if (has("Validation of SSL server certificate failed")) return TlsFailure::kHostMismatch;
+  if (has("SSL is required, but the server does not support it")) {
+    return TlsFailure::kNoServerTls;
+  }
+  // The server refusing our certificate during the handshake.
+  if (has("alert unknown ca") || has("alert bad certificate") ||
+      has("alert certificate required") || has("alert certificate unknown")) {
+    return TlsFailure::kClientCertificate;
+  }
+  // X509_verify_cert_error_string of the chain check against the CA.
+  if (has("certificate verify failed") || has("unable to get local issuer certificate") ||
+      has("self-signed certificate") || has("self signed certificate") ||
+      has("unable to verify the first certificate") || has("unable to get issuer certificate") ||
+      has("certificate has expired") || has("certificate signature failure")) {
+    return TlsFailure::kUntrustedCertificate;
+  }
+  // ma_tls_set_certs: OpenSSL could not load a CA, certificate or key.
+  if (has("No such file") || has("PEM") || has("private key") || has("system lib") ||
+      has("no certificate or crl found") || has("key values mismatch")) {
+    return TlsFailure::kLocalFile;
+  }
+  return TlsFailure::kNone;
 }
 
 }  // namespace rivet::source::mysql

@@ -83,6 +83,39 @@ Status StmtError(MYSQL_STMT* stmt, std::string_view what) {
   return ServerError(mysql_stmt_errno(stmt), mysql_stmt_error(stmt), what);
 }
 
+// source.tls on MariaDB Connector/C 3.3 (mariadb_lib.c, plugins/auth/my_auth.c,
+// secure/openssl.c):
+//   - MYSQL_OPT_SSL_ENFORCE, despite its name, only turns TLS on, as any CA, certificate or key
+//     option does; a server that offers no TLS then gets a plain connection unless the host
+//     name is checked too, so OpenConnection checks require and verify-ca after connecting;
+//   - with a CA, OpenSSL verifies the chain during the handshake (SSL_VERIFY_PEER), and
+//     MYSQL_OPT_SSL_VERIFY_SERVER_CERT adds the host-name check (X509_check_host, or
+//     X509_check_ip_asc for an address) against the host connected to: verify-ca is a CA
+//     without that option, verify-full a CA with it;
+//   - disable turns TLS off explicitly (Connector/C 3.4 turns it on by default); with no mode
+//     anywhere nothing is set, which on 3.3 means no TLS, as before source.tls existed.
+void ApplyTls(MYSQL* conn, const config::TlsConfig& tls) {
+  if (!tls.mode) return;  // CombineTls allows no file without a mode
+  my_bool use_tls = *tls.mode != config::TlsMode::kDisable;
+  my_bool check_host = *tls.mode == config::TlsMode::kVerifyFull;
+  mysql_options(conn, MYSQL_OPT_SSL_ENFORCE, &use_tls);
+  mysql_options(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &check_host);
+  if (!tls.ca_file.empty()) mysql_options(conn, MYSQL_OPT_SSL_CA, tls.ca_file.c_str());
+  if (!tls.cert_file.empty()) mysql_options(conn, MYSQL_OPT_SSL_CERT, tls.cert_file.c_str());
+  if (!tls.key_file.empty()) mysql_options(conn, MYSQL_OPT_SSL_KEY, tls.key_file.c_str());
+}
+
+// "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" when the connection is not encrypted.
+std::string DescribeTls(MYSQL* conn) {
+  const char* cipher = mysql_get_ssl_cipher(conn);
+  if (cipher == nullptr) return "";
+  const char* version = nullptr;
+  if (mariadb_get_infov(conn, MARIADB_CONNECTION_TLS_VERSION, &version) != 0 || !version) {
+    version = "TLS";
+  }
+  return fmt::format("{} {}", version, cipher);
+}
+
 Result<MysqlPtr> OpenConnection(const ConnectParams& params, unsigned connect_timeout_s,
                                 unsigned read_timeout_s) {
   RIVET_RETURN_IF_ERROR(InitLibrary());
@@ -93,11 +126,25 @@ Result<MysqlPtr> OpenConnection(const ConnectParams& params, unsigned connect_ti
   mysql_options(conn.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
   unsigned int local_infile = 0;  // an export never needs LOAD DATA LOCAL
   mysql_options(conn.get(), MYSQL_OPT_LOCAL_INFILE, &local_infile);
+  ApplyTls(conn.get(), params.tls);
   auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  const std::string what = fmt::format("cannot connect to {}:{}", params.host, params.port);
   if (!mysql_real_connect(conn.get(), params.host.c_str(), or_null(params.user),
                           or_null(params.password), or_null(params.database),
                           static_cast<unsigned>(params.port), nullptr, 0)) {
-    return ConnError(conn.get(), fmt::format("cannot connect to {}:{}", params.host, params.port));
+    const unsigned int errnum = mysql_errno(conn.get());
+    const config::TlsFailure tls = ClassifyMysqlTlsFailure(errnum, mysql_error(conn.get()));
+    Status status = ConnError(conn.get(), what);
+    if (tls == config::TlsFailure::kNone) return status;
+    return Error(config::TlsFailureCode(tls), "{}; {}", status.message(),
+                 config::TlsFailureHint(tls, config::MysqlUrlTlsNames()));
+  }
+  if (params.tls.mode >= config::TlsMode::kRequire && mysql_get_ssl_cipher(conn.get()) == nullptr) {
+    return Error(
+        ErrorCode::kAuth,
+        "mysql: {}: the connection is not encrypted although the TLS mode is {}; {}", what,
+        config::ToString(*params.tls.mode),
+        config::TlsFailureHint(config::TlsFailure::kNoServerTls, config::MysqlUrlTlsNames()));
   }
   return conn;
 }
@@ -449,6 +496,7 @@ class MysqlSource final : public Source {
     }
     RIVET_ASSIGN_OR_RETURN(conn_, OpenConnection(params_, kConnectTimeoutS, read_timeout));
     if (description_.empty()) description_ = DescribeServer(mysql_get_server_info(conn_.get()));
+    tls_description_ = DescribeTls(conn_.get());
     connection_id_.store(mysql_thread_id(conn_.get()));
     if (options_.statement_timeout_s > 0 && !watchdog_) {
       watchdog_ = std::make_unique<Watchdog>(std::chrono::seconds(options_.statement_timeout_s),
@@ -509,6 +557,8 @@ class MysqlSource final : public Source {
   std::string ServerDescription() const override {
     return description_.empty() ? "MySQL (not connected)" : description_;
   }
+
+  std::string TlsDescription() const override { return tls_description_; }
 
   std::string QuoteIdentifier(std::string_view name) const override {
     std::string quoted = "`";
@@ -667,6 +717,8 @@ class MysqlSource final : public Source {
   MysqlPtr conn_;
   std::atomic<unsigned long> connection_id_{0};
   std::string description_;
+  // The last connection's protocol and cipher (TlsDescription), "" when it was not encrypted.
+  std::string tls_description_;
   bool stream_open_ = false;
   // Set by Cancel() (any thread), cleared when a Stream or QueryText starts: a KILL QUERY
   // that reaches the server between two statements of one call still stops it, and a

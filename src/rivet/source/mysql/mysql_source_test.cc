@@ -105,8 +105,113 @@ TEST(MysqlUrl, RejectsMalformedUrlsWithoutEchoingSecrets) {
   }
   auto query = ParseMysqlUrl("mysql://u:topsecret@h/db?ssl-mode=REQUIRED&x=1");
   ASSERT_FALSE(query.has_value());
-  EXPECT_NE(query.error().message().find("'ssl-mode'"), std::string::npos)
+  EXPECT_NE(query.error().message().find("query parameter 'x' is not supported by the mysql "
+                                         "source (it takes ssl-mode, ssl-ca, ssl-cert and "
+                                         "ssl-key)"),
+            std::string::npos)
       << query.error().message();
+}
+
+TEST(MysqlUrl, TlsParameters) {
+  auto params = ParseMysqlUrl(
+      "mysql://u:pw@h/db?ssl-mode=verify_identity&ssl-ca=/etc/ca%20dir/ca.pem"
+      "&ssl-cert=client.pem&ssl-key=client.key");
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_EQ(params->database, "db");
+  EXPECT_EQ(params->url_tls.mode.value, "verify_identity");
+  EXPECT_EQ(params->url_tls.parsed_mode, config::TlsMode::kVerifyFull);
+  EXPECT_EQ(params->url_tls.ca_file.value, "/etc/ca dir/ca.pem");
+  EXPECT_EQ(params->url_tls.cert_file.value, "client.pem");
+  EXPECT_EQ(params->url_tls.key_file.value, "client.key");
+  // Parsing does not combine: ConnectParamsFrom does.
+  EXPECT_FALSE(params->tls.configured());
+
+  const std::pair<const char*, config::TlsMode> modes[] = {
+      {"DISABLED", config::TlsMode::kDisable},
+      {"preferred", config::TlsMode::kPrefer},
+      {"Required", config::TlsMode::kRequire},
+      {"VERIFY_CA", config::TlsMode::kVerifyCa},
+      {"VERIFY_IDENTITY", config::TlsMode::kVerifyFull},
+      {"verify-full", config::TlsMode::kVerifyFull},
+      {"require", config::TlsMode::kRequire},
+  };
+  for (const auto& [text, mode] : modes) {
+    auto p = ParseMysqlUrl(std::string("mysql://h/?ssl-mode=") + text);
+    ASSERT_TRUE(p.has_value()) << text << ": " << p.error().message();
+    EXPECT_EQ(p->url_tls.parsed_mode, mode) << text;
+    EXPECT_EQ(p->database, "");
+  }
+  // Without a database too.
+  auto no_db = ParseMysqlUrl("mysql://h?ssl-mode=REQUIRED");
+  ASSERT_TRUE(no_db.has_value()) << no_db.error().message();
+  EXPECT_EQ(no_db->url_tls.parsed_mode, config::TlsMode::kRequire);
+
+  struct Bad {
+    const char* url;
+    const char* part;
+  };
+  const Bad bad[] = {
+      {"mysql://u:topsecret@h/db?ssl-mode=STRICT", "ssl-mode 'STRICT' is not valid; use DISABLED"},
+      {"mysql://u:topsecret@h/db?ssl-mode=REQUIRED&ssl-mode=DISABLED",
+       "query parameter 'ssl-mode' is given twice"},
+      {"mysql://u:topsecret@h/db?ssl-ca=", "query parameter 'ssl-ca' needs a value"},
+      {"mysql://u:topsecret@h/db?ssl-ca", "query parameter 'ssl-ca' needs a value"},
+      {"mysql://u:topsecret@h/db?ssl-ca=%zz", "query parameter 'ssl-ca' needs a value"},
+      {"mysql://u:topsecret@h/db?", "an empty query string is not allowed"},
+      {"mysql://u:topsecret@h/db?=x", "a query parameter without a name"},
+      {"mysql://u:topsecret@h/db?sslmode=require", "query parameter 'sslmode' is not supported"},
+  };
+  for (const Bad& b : bad) {
+    auto p = ParseMysqlUrl(b.url);
+    ASSERT_FALSE(p.has_value()) << b.url;
+    EXPECT_EQ(p.error().code(), ErrorCode::kConfig) << b.url;
+    EXPECT_NE(p.error().message().find(b.part), std::string::npos) << p.error().message();
+    EXPECT_EQ(p.error().message().find("topsecret"), std::string::npos) << p.error().message();
+  }
+}
+
+// source.tls and the URL's parameters meet in ConnectParamsFrom (config/tls.h rules).
+TEST(MysqlUrl, TlsBlockCombinesWithTheUrl) {
+  config::SourceConfig config;
+  config.type = config::SourceType::kMysql;
+  config.url = config::Secret("mysql://u:topsecret@h/db?ssl-ca=/etc/ca.pem");
+  config.tls.mode = config::TlsMode::kVerifyFull;
+  auto params = ConnectParamsFrom(config);
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_EQ(params->tls.mode, config::TlsMode::kVerifyFull);
+  EXPECT_EQ(params->tls.ca_file, "/etc/ca.pem");
+
+  config.url = config::Secret("mysql://u:topsecret@h/db?ssl-mode=REQUIRED&ssl-ca=/etc/ca.pem");
+  auto conflict = ConnectParamsFrom(config);
+  ASSERT_FALSE(conflict.has_value());
+  EXPECT_EQ(conflict.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(conflict.error().message().find(
+                "source.tls.mode: is verify-full but the URL sets ssl-mode=REQUIRED"),
+            std::string::npos)
+      << conflict.error().message();
+  EXPECT_EQ(conflict.error().message().find("topsecret"), std::string::npos);
+
+  // VERIFY_CA with no CA anywhere would check nothing on Connector/C: refused.
+  config.tls = {};
+  config.url = config::Secret("mysql://u@h/db?ssl-mode=VERIFY_CA");
+  auto no_ca = ConnectParamsFrom(config);
+  ASSERT_FALSE(no_ca.has_value());
+  EXPECT_NE(no_ca.error().message().find("source.tls.ca_file: is missing: mode verify-ca"),
+            std::string::npos)
+      << no_ca.error().message();
+  EXPECT_NE(no_ca.error().message().find("the URL's ssl-ca"), std::string::npos);
+
+  // Structured fields take the block alone; nothing at all keeps Connector/C's default.
+  config::SourceConfig structured;
+  structured.type = config::SourceType::kMysql;
+  structured.host = "db";
+  params = ConnectParamsFrom(structured);
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_FALSE(params->tls.configured());
+  structured.tls.mode = config::TlsMode::kRequire;
+  params = ConnectParamsFrom(structured);
+  ASSERT_TRUE(params.has_value()) << params.error().message();
+  EXPECT_EQ(params->tls.mode, config::TlsMode::kRequire);
 }
 
 TEST(MysqlUrl, StructuredConfig) {
@@ -153,14 +258,43 @@ TEST(MysqlErrors, ClassifierTable) {
       {1205, ErrorCode::kTimeout},  {3024, ErrorCode::kTimeout},  {1969, ErrorCode::kTimeout},
       {1317, ErrorCode::kTimeout},  {1213, ErrorCode::kDeadlock}, {1040, ErrorCode::kCapacity},
       {1203, ErrorCode::kCapacity}, {1044, ErrorCode::kAuth},     {1045, ErrorCode::kAuth},
-      {1142, ErrorCode::kAuth},     {1227, ErrorCode::kAuth},     {1698, ErrorCode::kAuth},
-      {1064, ErrorCode::kQuery},    {1146, ErrorCode::kQuery},    {1054, ErrorCode::kQuery},
-      {1049, ErrorCode::kQuery},    {1149, ErrorCode::kQuery},    {1062, ErrorCode::kSource},
-      {1366, ErrorCode::kSource},   {0, ErrorCode::kSource},      {2000, ErrorCode::kSource},
-      {99999, ErrorCode::kSource},
+      {2026, ErrorCode::kAuth},     {1142, ErrorCode::kAuth},     {1227, ErrorCode::kAuth},
+      {1698, ErrorCode::kAuth},     {1064, ErrorCode::kQuery},    {1146, ErrorCode::kQuery},
+      {1054, ErrorCode::kQuery},    {1049, ErrorCode::kQuery},    {1149, ErrorCode::kQuery},
+      {1062, ErrorCode::kSource},   {1366, ErrorCode::kSource},   {0, ErrorCode::kSource},
+      {2000, ErrorCode::kSource},   {99999, ErrorCode::kSource},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ClassifyMysqlError(c.errnum), c.code) << "errno " << c.errnum;
+  }
+}
+
+TEST(MysqlErrors, TlsFailureTable) {
+  using config::TlsFailure;
+  struct Case {
+    unsigned int errnum;
+    const char* message;
+    TlsFailure failure;
+  };
+  const Case cases[] = {
+      {2026, "TLS/SSL error: Validation of SSL server certificate failed",
+       TlsFailure::kHostMismatch},
+      {2026, "TLS/SSL error: SSL is required, but the server does not support it",
+       TlsFailure::kNoServerTls},
+      {2026, "TLS/SSL error: unable to get local issuer certificate",
+       TlsFailure::kUntrustedCertificate},
+      {2026, "TLS/SSL error: self-signed certificate in certificate chain",
+       TlsFailure::kUntrustedCertificate},
+      {2026, "TLS/SSL error: certificate verify failed", TlsFailure::kUntrustedCertificate},
+      {2026, "TLS/SSL error: tlsv1 alert unknown ca", TlsFailure::kClientCertificate},
+      {2026, "TLS/SSL error: No such file or directory", TlsFailure::kLocalFile},
+      {2026, "TLS/SSL error: something new", TlsFailure::kNone},
+      // Only error 2026 is a TLS failure, whatever the words.
+      {1045, "Access denied for user 'x' (certificate verify failed)", TlsFailure::kNone},
+      {2013, "Lost connection to server during query", TlsFailure::kNone},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyMysqlTlsFailure(c.errnum, c.message), c.failure) << c.message;
   }
 }
 
@@ -471,6 +605,7 @@ TEST(MysqlSourceFactory, QuoteIdentifierAndOfflineDescription) {
   EXPECT_EQ((*source)->QuoteIdentifier("we`ird"), "`we``ird`");
   EXPECT_EQ((*source)->QuoteIdentifier(""), "``");
   EXPECT_NE((*source)->ServerDescription().find("MySQL"), std::string::npos);
+  EXPECT_EQ((*source)->TlsDescription(), "");  // not connected
 
   config.url = config::Secret("mysql://u:topsecret@h:99999/db");
   auto bad = MakeMysqlSource(config, ReadOptions{});

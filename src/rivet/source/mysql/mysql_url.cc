@@ -1,6 +1,9 @@
 #include "rivet/source/mysql/mysql_url.h"
 
+#include <cctype>
 #include <charconv>
+#include <optional>
+#include <utility>
 
 #include "rivet/common/url.h"
 
@@ -10,6 +13,74 @@ namespace {
 Status UrlError(std::string_view what) {
   return Error(ErrorCode::kConfig, "source.url: {} (expected mysql://user:password@host:3306/db)",
                what);
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ssl-mode as the mysql client spells it (any case), or Rivet's own names.
+std::optional<config::TlsMode> ParseSslMode(std::string_view text) {
+  using config::TlsMode;
+  const std::string upper = Upper(text);
+  const std::pair<std::string_view, TlsMode> names[] = {{"DISABLED", TlsMode::kDisable},
+                                                        {"PREFERRED", TlsMode::kPrefer},
+                                                        {"REQUIRED", TlsMode::kRequire},
+                                                        {"VERIFY_CA", TlsMode::kVerifyCa},
+                                                        {"VERIFY_IDENTITY", TlsMode::kVerifyFull}};
+  for (const auto& [name, mode] : names) {
+    if (upper == name) return mode;
+  }
+  return config::ParseTlsMode(text);
+}
+
+// The query string after '?': the TLS parameters, each at most once.
+Status ParseQuery(std::string_view query, config::UrlTls& tls) {
+  if (query.empty()) return UrlError("an empty query string is not allowed");
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    if (key.empty()) return UrlError("a query parameter without a name");
+    config::UrlTlsParam* param = nullptr;
+    for (config::UrlTlsParam* p : {&tls.mode, &tls.ca_file, &tls.cert_file, &tls.key_file}) {
+      if (p->name == key) param = p;
+    }
+    // Keys are not secret: naming the first unknown one helps the user.
+    if (!param) {
+      return Error(ErrorCode::kConfig,
+                   "source.url: query parameter '{}' is not supported by the mysql source (it "
+                   "takes ssl-mode, ssl-ca, ssl-cert and ssl-key)",
+                   std::string(key));
+    }
+    if (param->value) {
+      return Error(ErrorCode::kConfig, "source.url: query parameter '{}' is given twice",
+                   std::string(key));
+    }
+    std::string value;
+    if (eq == std::string_view::npos || !PercentDecode(pair.substr(eq + 1), &value) ||
+        value.empty()) {
+      return Error(ErrorCode::kConfig,
+                   "source.url: query parameter '{}' needs a value, e.g. {}=VERIFY_IDENTITY or "
+                   "ssl-ca=/path/ca.pem",
+                   std::string(key), std::string(key));
+    }
+    if (param == &tls.mode) {
+      tls.parsed_mode = ParseSslMode(value);
+      if (!tls.parsed_mode) {
+        return Error(ErrorCode::kConfig,
+                     "source.url: ssl-mode '{}' is not valid; use DISABLED, PREFERRED, REQUIRED, "
+                     "VERIFY_CA or VERIFY_IDENTITY",
+                     value);
+      }
+    }
+    param->value = std::move(value);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -86,20 +157,18 @@ Result<ConnectParams> ParseMysqlUrl(std::string_view url) {
     if (!PercentDecode(db, &params.database)) return UrlError("bad percent-escape in the database");
     tail = query == std::string_view::npos ? std::string_view() : tail.substr(query);
   }
-  if (!tail.empty()) {
-    // tail starts with '?': name the first parameter key (keys are not secret) to help the user.
-    std::string_view key = tail.substr(1, tail.find_first_of("=&", 1) - 1);
-    if (key.empty()) return UrlError("an empty query string is not allowed");
-    return Error(ErrorCode::kConfig,
-                 "source.url: query parameter '{}' is not supported by the mysql source",
-                 std::string(key));
-  }
+  if (!tail.empty()) RIVET_RETURN_IF_ERROR(ParseQuery(tail.substr(1), params.url_tls));
   return params;
 }
 
 Result<ConnectParams> ConnectParamsFrom(const config::SourceConfig& config) {
-  if (config.url) return ParseMysqlUrl(config.url->reveal());
+  if (config.url) {
+    RIVET_ASSIGN_OR_RETURN(ConnectParams params, ParseMysqlUrl(config.url->reveal()));
+    RIVET_ASSIGN_OR_RETURN(params.tls, config::CombineTls(config.tls, params.url_tls));
+    return params;
+  }
   ConnectParams params;
+  RIVET_ASSIGN_OR_RETURN(params.tls, config::CombineTls(config.tls, params.url_tls));
   if (config.host.empty()) {
     return Error(ErrorCode::kConfig, "source: set either url or host for the mysql source");
   }

@@ -18,6 +18,7 @@
 
 #include "rivet/common/secrets.h"
 #include "rivet/common/url.h"
+#include "rivet/config/tls.h"
 #include "rivet/source/postgres/copy_parser.h"
 #include "rivet/source/postgres/pg_types.h"
 #include "rivet/source/postgres/sqlstate.h"
@@ -94,6 +95,34 @@ std::vector<std::string> UrlSecrets(const std::string& url) {
   return secrets;
 }
 
+// The TLS parameters the URL gives itself (libpq reads them from the URL too; Rivet needs them
+// to combine with source.tls). A URL libpq cannot parse has none here: Connect reports it.
+config::UrlTls UrlTlsParams(const std::string& url) {
+  config::UrlTls tls = config::PostgresUrlTlsNames();
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (error) PQfreemem(error);
+  if (!options) return tls;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    for (config::UrlTlsParam* param : {&tls.mode, &tls.ca_file, &tls.cert_file, &tls.key_file}) {
+      if (param->name == o->keyword) param->value = o->val;
+    }
+  }
+  PQconninfoFree(options);
+  // libpq's "allow" (plain first, TLS if refused) has no Rivet mode.
+  if (tls.mode.value) tls.parsed_mode = config::ParseTlsMode(*tls.mode.value);
+  return tls;
+}
+
+// "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" when the connection is not encrypted.
+std::string DescribeTls(PGconn* conn) {
+  if (!PQsslInUse(conn)) return "";
+  const char* protocol = PQsslAttribute(conn, "protocol");
+  const char* cipher = PQsslAttribute(conn, "cipher");
+  return fmt::format("{} {}", protocol ? protocol : "TLS", cipher ? cipher : "");
+}
+
 bool LooksLikeLostConnection(std::string_view message) {
   for (std::string_view needle :
        {"server closed the connection", "connection to server was lost", "could not send data",
@@ -156,14 +185,16 @@ class PostgresRowStream final : public RowStream {
 
 class PostgresSource final : public Source {
  public:
-  PostgresSource(config::SourceConfig config, ReadOptions options)
-      : config_(std::move(config)), options_(options) {}
+  // `tls`: source.tls combined with the URL's own parameters (config/tls.h CombineTls).
+  PostgresSource(config::SourceConfig config, config::TlsConfig tls, ReadOptions options)
+      : config_(std::move(config)), tls_(std::move(tls)), options_(options) {}
 
   Status Connect() override;
   Result<std::unique_ptr<RowStream>> Stream(const std::string& query) override;
   Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
       const std::string& sql) override;
   std::string ServerDescription() const override;
+  std::string TlsDescription() const override { return tls_description_; }
   std::string QuoteIdentifier(std::string_view name) const override {
     return QuotePgIdentifier(name);
   }
@@ -223,9 +254,12 @@ class PostgresSource final : public Source {
   bool coordinating() const { return !exported_snapshot_.empty(); }
 
   config::SourceConfig config_;
+  config::TlsConfig tls_;
   ReadOptions options_;
   ConnPtr conn_;
   int server_version_ = 0;
+  // The last connection's protocol and cipher (TlsDescription), "" when it was not encrypted.
+  std::string tls_description_;
   // The connection's cancel key, refreshed on every connect. Cancel() may run on any thread,
   // so it is only touched under cancel_mu_; conn_ itself belongs to the calling thread.
   std::mutex cancel_mu_;
@@ -286,6 +320,13 @@ Status PostgresSource::Connect() {
     }
     if (!config_.database.empty()) add("dbname", config_.database);
   }
+  // After the URL, which they agree with (CombineTls refused any conflict). Nothing at all when
+  // neither the block nor the URL set anything: libpq's default (prefer, or PGSSLMODE) stays.
+  // Rivet's mode names are libpq's sslmode values.
+  if (tls_.mode) add("sslmode", std::string(config::ToString(*tls_.mode)));
+  if (!tls_.ca_file.empty()) add("sslrootcert", tls_.ca_file);
+  if (!tls_.cert_file.empty()) add("sslcert", tls_.cert_file);
+  if (!tls_.key_file.empty()) add("sslkey", tls_.key_file);
   add("application_name", "rivet");
   add("client_encoding", "UTF8");
 
@@ -302,8 +343,22 @@ Status PostgresSource::Connect() {
   if (!conn) return Error(ErrorCode::kInternal, "libpq could not allocate a connection");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     std::string message = HideSecrets(TrimMessage(PQerrorMessage(conn.get())), secrets);
-    return Error(ClassifyConnectionFailure(message), "cannot connect to PostgreSQL: {}", message);
+    std::string hint =
+        config::TlsFailureHint(ClassifyTlsFailure(message), config::PostgresUrlTlsNames());
+    return Error(ClassifyConnectionFailure(message), "cannot connect to PostgreSQL: {}{}", message,
+                 hint.empty() ? "" : "; " + hint);
   }
+  // libpq enforces this itself; checked again because an unencrypted connection where TLS was
+  // required is the one failure the setting exists to prevent.
+  if (tls_.mode >= config::TlsMode::kRequire && !PQsslInUse(conn.get())) {
+    return Error(
+        ErrorCode::kAuth,
+        "cannot connect to PostgreSQL: the connection is not "
+        "encrypted although source.tls.mode is {}; {}",
+        config::ToString(*tls_.mode),
+        config::TlsFailureHint(config::TlsFailure::kNoServerTls, config::PostgresUrlTlsNames()));
+  }
+  tls_description_ = DescribeTls(conn.get());
   PQsetNoticeReceiver(conn.get(), ForwardNotice, nullptr);
   CancelPtr cancel(PQgetCancel(conn.get()));
   if (!cancel) return Error(ErrorCode::kInternal, "libpq could not allocate a cancel handle");
@@ -902,7 +957,10 @@ Result<std::unique_ptr<Source>> MakePostgresSource(const config::SourceConfig& c
   if (!config.url && config.host.empty()) {
     return Error(ErrorCode::kConfig, "source: PostgreSQL needs url, url_env or host");
   }
-  return std::unique_ptr<Source>(std::make_unique<PostgresSource>(config, options));
+  const config::UrlTls url_tls =
+      config.url ? UrlTlsParams(config.url->reveal()) : config::PostgresUrlTlsNames();
+  RIVET_ASSIGN_OR_RETURN(config::TlsConfig tls, config::CombineTls(config.tls, url_tls));
+  return std::unique_ptr<Source>(std::make_unique<PostgresSource>(config, std::move(tls), options));
 }
 
 }  // namespace rivet::source::postgres

@@ -15,10 +15,38 @@ ErrorCode ClassifySqlState(std::string_view sqlstate) {
   return ErrorCode::kSource;
 }
 
+config::TlsFailure ClassifyTlsFailure(std::string_view message) {
+  using config::TlsFailure;
+  auto has = [message](std::string_view needle) {
+    return message.find(needle) != std::string_view::npos;
+  };
+  if (has("does not match host name")) return TlsFailure::kHostMismatch;
+  if (has("certificate verify failed")) return TlsFailure::kUntrustedCertificate;
+  if (has("server does not support SSL, but SSL was required")) return TlsFailure::kNoServerTls;
+  // The server refusing our certificate: auth.c's FATALs, or an alert during the handshake.
+  if (has("connection requires a valid client certificate") ||
+      has("certificate authentication failed") || has("alert unknown ca") ||
+      has("alert bad certificate") || has("alert certificate required") ||
+      has("alert certificate unknown")) {
+    return TlsFailure::kClientCertificate;
+  }
+  if (has("root certificate file") || has("certificate present, but not private key") ||
+      has("could not open certificate file") || has("could not read certificate file") ||
+      has("could not load private key file") || has("private key file")) {
+    return TlsFailure::kLocalFile;
+  }
+  return TlsFailure::kNone;
+}
+
 ErrorCode ClassifyConnectionFailure(std::string_view message) {
   auto has = [message](std::string_view needle) {
     return message.find(needle) != std::string_view::npos;
   };
+  // Before the rest: "certificate authentication failed" is a TLS matter, and a certificate that
+  // does not verify would otherwise pass for a network failure and be retried.
+  if (config::TlsFailure tls = ClassifyTlsFailure(message); tls != config::TlsFailure::kNone) {
+    return config::TlsFailureCode(tls);
+  }
   // The server's FATAL texts for SQLSTATE 28P01 / 28000 (src/backend/libpq/auth.c) and the
   // client's own refusals when a password is needed but none was given.
   if (has("password authentication failed") || has("no pg_hba.conf entry") ||

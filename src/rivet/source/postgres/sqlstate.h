@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "rivet/common/error.h"
+#include "rivet/config/tls.h"
 
 namespace rivet::source::postgres {
 
@@ -21,7 +22,13 @@ ErrorCode ClassifySqlState(std::string_view sqlstate);
 // A connection that failed before any SQLSTATE could be read (PQstatus bad): classified from
 // libpq's message. Refused, reset, unknown host and the like are kNetwork; rejected
 // credentials and pg_hba refusals kAuth; "too many clients" / "starting up" kCapacity;
-// invalid connection option values (sslmode, port) kConfig.
+// invalid connection option values (sslmode, port) kConfig; TLS failures as
+// ClassifyTlsFailure says (config::TlsFailureCode).
 ErrorCode ClassifyConnectionFailure(std::string_view message);
+
+// Which TLS failure libpq's message (or the server's refusal it carries) describes, kNone when
+// it is not one; from libpq 15's fe-secure-openssl.c, fe-secure-common.c and fe-connect.c, the
+// server's auth.c, and OpenSSL's alert texts.
+config::TlsFailure ClassifyTlsFailure(std::string_view message);
 
 }  // namespace rivet::source::postgres

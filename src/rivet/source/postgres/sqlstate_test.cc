@@ -79,11 +79,67 @@ TEST(ClassifyConnectionFailure, Table) {
       {"connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"nope\" does "
        "not exist",
        ErrorCode::kSource},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: SSL error: certificate "
+       "verify failed",
+       ErrorCode::kAuth},
+      {"connection to server at \"127.0.0.2\", port 5432 failed: server certificate for "
+       "\"localhost\" (and 1 other name) does not match host name \"127.0.0.2\"",
+       ErrorCode::kAuth},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: server does not support SSL, "
+       "but SSL was required",
+       ErrorCode::kAuth},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  connection requires a "
+       "valid client certificate",
+       ErrorCode::kAuth},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: root certificate file "
+       "\"/root/.postgresql/root.crt\" does not exist\nEither provide the file or change sslmode "
+       "to disable server certificate verification.",
+       ErrorCode::kConfig},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: SSL SYSCALL error: EOF "
+       "detected",
+       ErrorCode::kNetwork},
       {"invalid sslmode value: \"bogus\"", ErrorCode::kConfig},
       {"invalid integer value \"x\" for connection option \"port\"", ErrorCode::kConfig},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ClassifyConnectionFailure(c.message), c.code) << c.message;
+  }
+}
+
+TEST(ClassifyTlsFailure, Table) {
+  using config::TlsFailure;
+  struct Case {
+    const char* message;
+    TlsFailure failure;
+  };
+  const Case cases[] = {
+      {"SSL error: certificate verify failed", TlsFailure::kUntrustedCertificate},
+      {"server certificate for \"localhost\" does not match host name \"db\"",
+       TlsFailure::kHostMismatch},
+      {"server certificate for \"localhost\" (and 1 other name) does not match host name "
+       "\"127.0.0.2\"",
+       TlsFailure::kHostMismatch},
+      {"server does not support SSL, but SSL was required", TlsFailure::kNoServerTls},
+      {"FATAL:  connection requires a valid client certificate", TlsFailure::kClientCertificate},
+      {"FATAL:  certificate authentication failed for user \"rivet_cert\"",
+       TlsFailure::kClientCertificate},
+      {"SSL error: tlsv1 alert unknown ca", TlsFailure::kClientCertificate},
+      {"SSL error: sslv3 alert bad certificate", TlsFailure::kClientCertificate},
+      {"SSL error: tlsv13 alert certificate required", TlsFailure::kClientCertificate},
+      {"could not read root certificate file \"x\": no certificate or crl found",
+       TlsFailure::kLocalFile},
+      {"certificate present, but not private key file \"/root/.postgresql/postgresql.key\"",
+       TlsFailure::kLocalFile},
+      {"private key file \"k\" has group or world access; file must have permissions u=rw "
+       "(0600) or less if owned by the current user",
+       TlsFailure::kLocalFile},
+      {"could not load private key file \"k\": unsupported", TlsFailure::kLocalFile},
+      {"SSL SYSCALL error: Connection reset by peer", TlsFailure::kNone},
+      {"FATAL:  password authentication failed for user \"rivet_pw\"", TlsFailure::kNone},
+      {"Connection refused", TlsFailure::kNone},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyTlsFailure(c.message), c.failure) << c.message;
   }
 }
 
