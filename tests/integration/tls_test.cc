@@ -189,6 +189,13 @@ TEST_P(TlsTest, RequireWithoutACaConnectsEncrypted) {
   ExpectEncrypted(Config(Url(paths_.other_host), Tls(TlsMode::kRequire)));
 }
 
+// Both libraries verify the chain whenever a CA is given, also with require (README table).
+TEST_P(TlsTest, RequireWithACaVerifiesTheChain) {
+  ExpectFailure(Config(Url(), Tls(TlsMode::kRequire, paths_.wrong_ca)), ErrorCode::kAuth,
+                {"TLS: the server's certificate is not signed by the CA"});
+  ExpectEncrypted(Config(Url(paths_.other_host), Tls(TlsMode::kRequire, paths_.ca)));
+}
+
 TEST_P(TlsTest, PreferConnectsEncryptedToAServerThatOffersTls) {
   ExpectEncrypted(Config(Url(), Tls(TlsMode::kPrefer)));
 }
