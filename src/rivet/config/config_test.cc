@@ -420,6 +420,10 @@ std::vector<BadCase> BadCases() {
       {"tls_key_directly_under_source",
        Cfg("", kLocal, kSource + "  ca_file: ca.pem\n"),
        {"rivet.yaml: source: unknown key 'ca_file' (it belongs under source.tls:)"}},
+      {"tls_mode_directly_under_source",
+       Cfg("", kLocal, kSource + "  mode: verify-full\n"),
+       {"source: unknown key 'mode' (the TLS mode belongs under source.tls:, an export's mode "
+        "inside an item of exports:)"}},
       {"url_tls_parameter_directly_under_source",
        Cfg("", kLocal, kSource + "  sslmode: require\n"),
        {"source: unknown key 'sslmode' (TLS settings go under source.tls:)"}},

@@ -308,7 +308,7 @@ const std::vector<KeyHint>& SourceHints() {
   static const std::vector<KeyHint> hints = [] {
     std::vector<KeyHint> h;
     for (std::string_view k : kTlsKeys) {
-      h.emplace_back(k, k == "mode" ? "TLS's mode belongs under source.tls:; an export's mode goes "
+      h.emplace_back(k, k == "mode" ? "the TLS mode belongs under source.tls:, an export's mode "
                                       "inside an item of exports:"
                                     : "it belongs under source.tls:");
     }

@@ -66,7 +66,7 @@ std::optional<TlsProblem> CheckTls(const TlsConfig& tls, const UrlTls& url,
     return TlsProblem{"mode",
                       fmt::format("is missing; with certificate files, say what to check: "
                                   "mode: verify-full (the chain and the host name) or verify-ca "
-                                  "(the chain only), or require, prefer (or the URL's {})",
+                                  "(the chain only), here or as the URL's {}",
                                   url.mode.name)};
   }
   switch (*tls.mode) {
