@@ -95,15 +95,6 @@ Status RecordRun(RunContext& ctx, SystemTime started) {
   return ctx.state.RecordRun(r);
 }
 
-plan::Dialect DialectOf(const config::Config& config, const source::Source& src) {
-  plan::Dialect d;
-  d.engine = config.source.type == config::SourceType::kMysql ? plan::Engine::kMysql
-                                                              : plan::Engine::kPostgres;
-  d.quote_identifier = [&src](std::string_view name) { return src.QuoteIdentifier(name); };
-  d.quote_literal = [&src](std::string_view text) { return src.QuoteLiteral(text); };
-  return d;
-}
-
 // The sources of one run: `count` workers, plus for chunked exports a coordinator that holds
 // the shared snapshot and answers MIN/MAX. All are connected.
 struct Sources {
@@ -439,6 +430,15 @@ std::string_view ToString(ExportStatus status) {
       return "skipped";
   }
   return "failed";
+}
+
+plan::Dialect DialectOf(const config::Config& config, const source::Source& src) {
+  plan::Dialect d;
+  d.engine = config.source.type == config::SourceType::kMysql ? plan::Engine::kMysql
+                                                              : plan::Engine::kPostgres;
+  d.quote_identifier = [&src](std::string_view name) { return src.QuoteIdentifier(name); };
+  d.quote_literal = [&src](std::string_view text) { return src.QuoteLiteral(text); };
+  return d;
 }
 
 ExportSummary RunExport(const config::Config& config, const config::ExportConfig& e,

@@ -17,6 +17,7 @@
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
 #include "rivet/destination/destination.h"
+#include "rivet/plan/sql.h"
 #include "rivet/source/source.h"
 #include "rivet/state/state.h"
 
@@ -69,6 +70,9 @@ struct ExportSummary {
   std::string resumed;      // --resume: how much of the plan earlier runs had done
   Status error;             // redacted: never holds a secret
 };
+
+// How `src` spells SQL for the config's engine (quoting by the live session).
+plan::Dialect DialectOf(const config::Config& config, const source::Source& src);
 
 ExportSummary RunExport(const config::Config& config, const config::ExportConfig& e,
                         state::StateStore& state, const RunOptions& options);

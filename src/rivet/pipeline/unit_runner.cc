@@ -17,36 +17,7 @@ namespace {
 // Batches in flight: one being read while one is encoded (see batch_queue.h).
 constexpr size_t kBatchesInFlight = 2;
 
-bool IsInteger(const columnar::DataType& type) {
-  switch (type.id) {
-    case columnar::TypeId::kInt8:
-    case columnar::TypeId::kInt16:
-    case columnar::TypeId::kInt32:
-    case columnar::TypeId::kInt64:
-    case columnar::TypeId::kUInt8:
-    case columnar::TypeId::kUInt16:
-    case columnar::TypeId::kUInt32:
-    case columnar::TypeId::kUInt64:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
-
-Result<size_t> UnitRunner::FindColumn(const columnar::Schema& schema, std::string_view key,
-                                      const std::string& name) const {
-  std::string names;
-  for (size_t i = 0; i < schema.size(); ++i) {
-    if (schema[i].name == name) return i;
-    names += (i == 0 ? "" : ", ") + schema[i].name;
-  }
-  return Error(ErrorCode::kConfig,
-               "export '{}': {} '{}' is not a column of the query's result (columns: {}); the "
-               "name must match exactly, case included",
-               ctx_.e.name, key, name, names);
-}
 
 source::ReadOptions ReadOptionsFor(const config::Tuning& t) {
   source::ReadOptions o;
@@ -61,23 +32,9 @@ Status UnitRunner::Run(source::Source& src) {
   const config::ExportConfig& e = ctx_.e;
   RIVET_ASSIGN_OR_RETURN(auto stream, src.Stream(unit_.sql));
   columnar::SchemaPtr schema = stream->schema();
-  std::optional<size_t> cursor_index;
-  if (!unit_.cursor_column.empty()) {
-    RIVET_ASSIGN_OR_RETURN(cursor_index, FindColumn(*schema, "cursor_column", unit_.cursor_column));
-    RIVET_RETURN_IF_ERROR(
-        plan::CursorKindOf(unit_.cursor_column, (*schema)[*cursor_index].type).status());
-  }
-  if (!unit_.chunk_column.empty()) {
-    RIVET_ASSIGN_OR_RETURN(size_t chunk_index,
-                           FindColumn(*schema, "chunk_column", unit_.chunk_column));
-    const columnar::DataType& type = (*schema)[chunk_index].type;
-    if (!IsInteger(type)) {
-      return Error(ErrorCode::kConfig,
-                   "export '{}': chunk_column '{}' has type {}; chunking needs an integer "
-                   "column, e.g. an id or ROW_NUMBER() OVER (ORDER BY ...) in the query",
-                   e.name, unit_.chunk_column, type.ToString());
-    }
-  }
+  RIVET_ASSIGN_OR_RETURN(
+      const std::optional<size_t> cursor_index,
+      plan::CheckKeyColumns(*schema, e.name, unit_.cursor_column, unit_.chunk_column));
 
   const source::ReadOptions read = ReadOptionsFor(e.tuning);
   const int64_t rows_per_batch = source::RowsPerBatch(read, *schema);

@@ -72,9 +72,6 @@ class UnitRunner {
     uint64_t rows = 0;
   };
 
-  // The index of the column `name` (named by config key `key`), or an error listing the columns.
-  Result<size_t> FindColumn(const columnar::Schema& schema, std::string_view key,
-                            const std::string& name) const;
   Status Open(const columnar::SchemaPtr& schema);
   Status FinishAndCommit(bool last);
   // --validate: `count` reads the file back; its rows must be `rows`.

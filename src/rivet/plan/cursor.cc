@@ -111,4 +111,62 @@ Result<std::optional<CursorValue>> LastCursorValue(std::string_view column_name,
   return std::optional<CursorValue>(CursorValue{kind, std::move(text)});
 }
 
+namespace {
+
+bool IsInteger(const columnar::DataType& type) {
+  switch (type.id) {
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+    case TypeId::kUInt32:
+    case TypeId::kUInt64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The index of the column `name` (named by config key `key`), or an error listing the columns.
+Result<size_t> FindColumn(const columnar::Schema& schema, std::string_view export_name,
+                          std::string_view key, std::string_view name) {
+  std::string names;
+  for (size_t i = 0; i < schema.size(); ++i) {
+    if (schema[i].name == name) return i;
+    names += (i == 0 ? "" : ", ") + schema[i].name;
+  }
+  return Error(ErrorCode::kConfig,
+               "export '{}': {} '{}' is not a column of the query's result (columns: {}); the "
+               "name must match exactly, case included",
+               export_name, key, name, names);
+}
+
+}  // namespace
+
+Result<std::optional<size_t>> CheckKeyColumns(const columnar::Schema& schema,
+                                              std::string_view export_name,
+                                              std::string_view cursor_column,
+                                              std::string_view chunk_column) {
+  std::optional<size_t> cursor_index;
+  if (!cursor_column.empty()) {
+    RIVET_ASSIGN_OR_RETURN(cursor_index,
+                           FindColumn(schema, export_name, "cursor_column", cursor_column));
+    RIVET_RETURN_IF_ERROR(CursorKindOf(cursor_column, schema[*cursor_index].type).status());
+  }
+  if (!chunk_column.empty()) {
+    RIVET_ASSIGN_OR_RETURN(size_t chunk_index,
+                           FindColumn(schema, export_name, "chunk_column", chunk_column));
+    const columnar::DataType& type = schema[chunk_index].type;
+    if (!IsInteger(type)) {
+      return Error(ErrorCode::kConfig,
+                   "export '{}': chunk_column '{}' has type {}; chunking needs an integer "
+                   "column, e.g. an id or ROW_NUMBER() OVER (ORDER BY ...) in the query",
+                   export_name, chunk_column, type.ToString());
+    }
+  }
+  return cursor_index;
+}
+
 }  // namespace rivet::plan

@@ -4,6 +4,7 @@
 // (collation included), which is the comparison the next run's ">" uses.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -20,5 +21,14 @@ Result<CursorKind> CursorKindOf(std::string_view column_name, const columnar::Da
 // The last non-NULL value of `column` as stored text, nullopt when every row is NULL.
 Result<std::optional<CursorValue>> LastCursorValue(std::string_view column_name,
                                                    const columnar::Column& column);
+
+// Checks the key columns of a query's result before any row is written: `cursor_column`
+// (when not empty) must be a column of a cursor type, `chunk_column` (when not empty) an
+// integer column (MIN/MAX of a text column can parse as numbers while its windows compare as
+// text). Returns the cursor column's index; errors name the export, the key and the columns.
+Result<std::optional<size_t>> CheckKeyColumns(const columnar::Schema& schema,
+                                              std::string_view export_name,
+                                              std::string_view cursor_column,
+                                              std::string_view chunk_column);
 
 }  // namespace rivet::plan

@@ -139,4 +139,8 @@ std::string NullChunkQuery(const Dialect& d, std::string_view query, std::string
   return Wrap(query, fmt::format("{} IS NULL", d.quote_identifier(column)));
 }
 
+std::string DescribeQuery(std::string_view query) {
+  return fmt::format("SELECT * FROM (\n{}\n) AS _rivet LIMIT 0", StripQuery(query));
+}
+
 }  // namespace rivet::plan

@@ -69,6 +69,9 @@ std::string ChunkQuery(const Dialect& d, std::string_view query, std::string_vie
                        int64_t lo, int64_t hi);
 std::string NullChunkQuery(const Dialect& d, std::string_view query, std::string_view column);
 
+// preflight: the query's result columns without a row read (LIMIT 0 on both engines).
+std::string DescribeQuery(std::string_view query);
+
 // Microseconds since the epoch of UTC midnight `days` days before the UTC day of `now`.
 int64_t UtcMidnightDaysAgo(SystemTime now, int64_t days);
 
