@@ -23,6 +23,23 @@ struct RunFlags {
 
 int RunCommand(const RunFlags& flags, const std::string& version);
 
+struct CheckFlags {
+  std::string config_path;
+  std::optional<std::string> export_name;
+  std::vector<std::string> params;  // KEY=VALUE
+  bool json = false;
+};
+// rivet check: EXPLAIN-based verdicts per export (reference §3); 0 when every export was
+// judged, whatever the verdicts.
+int CheckCommand(const CheckFlags& flags);
+
+struct DoctorFlags {
+  std::string config_path;
+  bool json = false;
+};
+// rivet doctor: source and destination credentials; non-zero when any check failed.
+int DoctorCommand(const DoctorFlags& flags);
+
 // Prints the completion script for bash | zsh | fish.
 int CompletionsCommand(const std::string& shell);
 
@@ -31,6 +48,14 @@ int CompletionsCommand(const std::string& shell);
 Result<config::Loaded> LoadForCommand(const std::string& config_path,
                                       const std::vector<std::string>& params,
                                       bool require_secrets = true);
+
+// The exports named by --export (all when not given); an unknown name is a config error that
+// lists the known ones.
+Result<std::vector<const config::ExportConfig*>> SelectExports(
+    const config::Config& config, const std::optional<std::string>& export_name);
+
+// Exit codes by severity when several exports fail: a bug, then usage, then data integrity.
+int Severity(ExitCode code);
 
 // Prints `message` as "error: ..." on stderr and returns the exit code for `code`.
 int ReportError(const Status& status);

@@ -24,9 +24,42 @@ std::string_view DropRepeatedContext(std::string_view message) {
 
 }  // namespace
 
+int Severity(ExitCode code) {
+  switch (code) {
+    case ExitCode::kSuccess:
+      return 0;
+    case ExitCode::kExportFailed:
+      return 1;
+    case ExitCode::kDataIntegrity:
+      return 2;
+    case ExitCode::kUsage:
+      return 3;
+    case ExitCode::kInternal:
+      return 4;
+  }
+  return 4;
+}
+
 int ReportError(const Status& status) {
   std::fputs(fmt::format("error: {}\n", DropRepeatedContext(status.message())).c_str(), stderr);
   return static_cast<int>(ExitCodeFor(status.code()));
+}
+
+Result<std::vector<const config::ExportConfig*>> SelectExports(
+    const config::Config& config, const std::optional<std::string>& export_name) {
+  std::vector<const config::ExportConfig*> selected;
+  for (const config::ExportConfig& e : config.exports) {
+    if (!export_name || e.name == *export_name) selected.push_back(&e);
+  }
+  if (selected.empty()) {
+    std::string known;
+    for (const config::ExportConfig& e : config.exports) {
+      known += (known.empty() ? "" : ", ") + e.name;
+    }
+    return Error(ErrorCode::kConfig, "{}: no export named '{}'; known exports: {}", config.path,
+                 export_name.value_or(""), known);
+  }
+  return selected;
 }
 
 Result<config::Loaded> LoadForCommand(const std::string& config_path,

@@ -12,7 +12,7 @@ _rivet() {
   local cur prev words cword
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local commands="run state metrics completions"
+  local commands="run check doctor state metrics completions"
   case "$prev" in
     -c|--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     completions) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
@@ -24,6 +24,8 @@ _rivet() {
   fi
   case "${COMP_WORDS[1]}" in
     run) COMPREPLY=($(compgen -W "-c --config -e --export --validate --resume --parallel-exports --parallel-export-processes -p --param --help" -- "$cur")) ;;
+    check) COMPREPLY=($(compgen -W "-c --config -e --export -p --param --json --help" -- "$cur")) ;;
+    doctor) COMPREPLY=($(compgen -W "-c --config --json --help" -- "$cur")) ;;
     state|metrics) COMPREPLY=($(compgen -W "-c --config -e --export -l --last --help" -- "$cur")) ;;
   esac
 }
@@ -35,6 +37,8 @@ _rivet() {
   local -a commands
   commands=(
     'run:run exports'
+    'check:judge how hard each export hits the source'
+    'doctor:verify the source and destination credentials'
     'state:show or reset export state'
     'metrics:show run history'
     'completions:print a shell completion script'
@@ -50,6 +54,12 @@ _rivet() {
         '(-e --export)'{-e,--export}'[export name]:name:' '--validate[read files back]' \
         '--resume[resume a checkpointed run]' '--parallel-exports[threads]' \
         '--parallel-export-processes[processes]' '*'{-p,--param}'[KEY=VALUE]:param:' ;;
+    check)
+      _arguments '(-c --config)'{-c,--config}'[config file]:file:_files' \
+        '(-e --export)'{-e,--export}'[export name]:name:' '*'{-p,--param}'[KEY=VALUE]:param:' \
+        '--json[one JSON document]' ;;
+    doctor)
+      _arguments '(-c --config)'{-c,--config}'[config file]:file:_files' '--json[one JSON document]' ;;
     state)
       _arguments '1:action:(show files reset chunks reset-chunks)' \
         '(-c --config)'{-c,--config}'[config file]:file:_files' \
@@ -66,20 +76,23 @@ _rivet "$@"
 constexpr const char* kFish = R"(# fish completion for rivet
 complete -c rivet -f
 complete -c rivet -n '__fish_use_subcommand' -a run -d 'Run exports'
+complete -c rivet -n '__fish_use_subcommand' -a check -d 'Judge how hard each export hits the source'
+complete -c rivet -n '__fish_use_subcommand' -a doctor -d 'Verify source and destination credentials'
 complete -c rivet -n '__fish_use_subcommand' -a state -d 'Show or reset export state'
 complete -c rivet -n '__fish_use_subcommand' -a metrics -d 'Show run history'
 complete -c rivet -n '__fish_use_subcommand' -a completions -d 'Print a shell completion script'
 complete -c rivet -n '__fish_use_subcommand' -l version -d 'Show version'
 complete -c rivet -n '__fish_seen_subcommand_from state' -a 'show files reset chunks reset-chunks'
 complete -c rivet -n '__fish_seen_subcommand_from completions' -a 'bash zsh fish'
-complete -c rivet -n '__fish_seen_subcommand_from run state metrics' -s c -l config -r -F -d 'Config file'
-complete -c rivet -n '__fish_seen_subcommand_from run state metrics' -s e -l export -r -d 'Export name'
+complete -c rivet -n '__fish_seen_subcommand_from run check doctor state metrics' -s c -l config -r -F -d 'Config file'
+complete -c rivet -n '__fish_seen_subcommand_from run check state metrics' -s e -l export -r -d 'Export name'
 complete -c rivet -n '__fish_seen_subcommand_from state metrics' -s l -l last -r -d 'Rows to show'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l validate -d 'Read each file back'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l resume -d 'Resume a checkpointed run'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l parallel-exports -d 'Run exports in threads'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l parallel-export-processes -d 'Run exports in processes'
-complete -c rivet -n '__fish_seen_subcommand_from run' -s p -l param -r -d 'KEY=VALUE'
+complete -c rivet -n '__fish_seen_subcommand_from run check' -s p -l param -r -d 'KEY=VALUE'
+complete -c rivet -n '__fish_seen_subcommand_from check doctor' -l json -d 'One JSON document'
 )";
 
 }  // namespace

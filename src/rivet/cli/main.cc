@@ -50,6 +50,25 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-p,--param", run.params,
                       "KEY=VALUE for ${KEY} in queries (wins over the environment); repeatable");
 
+  rivet::cli::CheckFlags check;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Judge how hard each export will hit the source (EXPLAIN, reads no data)");
+  check_cmd->add_option("-c,--config", check.config_path, "Config file (YAML)")->required();
+  check_cmd->add_option("-e,--export", check.export_name, "Check only this export");
+  check_cmd->add_option("-p,--param", check.params,
+                        "KEY=VALUE for ${KEY} in queries (wins over the environment); repeatable");
+  check_cmd->add_flag("--json", check.json, "Print one JSON document instead of the report");
+  check_cmd->footer(
+      "Exit 0 when every export could be judged, whatever the verdicts; non-zero when one\n"
+      "could not (authentication, syntax, a missing table or column).");
+
+  rivet::cli::DoctorFlags doctor;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Verify the source and every destination credential (leaves nothing behind)");
+  doctor_cmd->add_option("-c,--config", doctor.config_path, "Config file (YAML)")->required();
+  doctor_cmd->add_flag("--json", doctor.json, "Print one JSON document instead of the report");
+  doctor_cmd->footer("Exit 0 when every check passed, 1 when one failed, 2 for a config error.");
+
   // rivet state show|files|reset|chunks|reset-chunks, rivet metrics
   struct StateFlags {
     std::string config_path;
@@ -101,6 +120,8 @@ int main(int argc, char** argv) {
   }
 
   if (run_cmd->parsed()) return rivet::cli::RunCommand(run, version);
+  if (check_cmd->parsed()) return rivet::cli::CheckCommand(check);
+  if (doctor_cmd->parsed()) return rivet::cli::DoctorCommand(doctor);
   // The state commands read the config only to find the state DB and the export names.
   auto with_config = [](const StateFlags& f, auto command) {
     auto loaded = rivet::cli::LoadForCommand(f.config_path, {}, /*require_secrets=*/false);

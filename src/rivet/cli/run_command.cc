@@ -17,22 +17,6 @@ namespace rivet::cli {
 
 namespace {
 
-// Exit codes by severity when several exports fail: a bug, then usage, then data integrity.
-int Severity(ExitCode code) {
-  switch (code) {
-    case ExitCode::kSuccess:
-      return 0;
-    case ExitCode::kExportFailed:
-      return 1;
-    case ExitCode::kDataIntegrity:
-      return 2;
-    case ExitCode::kUsage:
-      return 3;
-    case ExitCode::kInternal:
-      return 4;
-  }
-  return 4;
-}
 
 // A live "rows, rows/s, bytes" line on stderr, only when stderr is a terminal.
 class ProgressLine {
@@ -77,17 +61,9 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
                              "--parallel-exports / --parallel-export-processes are not supported "
                              "yet; run without them (exports run one after another)"));
   }
-  std::vector<const config::ExportConfig*> selected;
-  for (const config::ExportConfig& e : config.exports) {
-    if (!flags.export_name || e.name == *flags.export_name) selected.push_back(&e);
-  }
-  if (selected.empty()) {
-    std::string known;
-    for (const config::ExportConfig& e : config.exports)
-      known += (known.empty() ? "" : ", ") + e.name;
-    return ReportError(Error(ErrorCode::kConfig, "{}: no export named '{}'; known exports: {}",
-                             config.path, *flags.export_name, known));
-  }
+  auto chosen = SelectExports(config, flags.export_name);
+  if (!chosen.has_value()) return ReportError(chosen.error());
+  const std::vector<const config::ExportConfig*>& selected = *chosen;
   // Every selected export must be runnable before any of them starts.
   for (const config::ExportConfig* e : selected) {
     Status s = config::CheckSupported(config, *e);

@@ -63,19 +63,6 @@ std::optional<int> CheckLimit(int64_t limit, std::ostream& err) {
   return std::nullopt;
 }
 
-// Opens the store when its file exists; nullopt when it does not, so that reading commands
-// neither fail nor leave an empty database behind.
-Result<std::optional<state::StateStore>> OpenExisting(const config::Config& config) {
-  const std::string path = StateDbPath(config);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (ec) return Error(ErrorCode::kIo, "cannot access state database {}: {}", path, ec.message());
-    return std::optional<state::StateStore>();
-  }
-  RIVET_ASSIGN_OR_RETURN(auto store, state::StateStore::Open(path));
-  return std::optional<state::StateStore>(std::move(store));
-}
-
 std::string FormatRss(int64_t bytes) {
   return fmt::format("{}MB", std::max<int64_t>(bytes, 0) / kMiB);
 }
@@ -142,6 +129,18 @@ std::string StateDbPath(const config::Config& config) {
   std::filesystem::path dir = config.directory.empty() ? "." : config.directory;
   return (dir / state::kStateFileName).string();
 }
+
+Result<std::optional<state::StateStore>> OpenExistingState(const config::Config& config) {
+  const std::string path = StateDbPath(config);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (ec) return Error(ErrorCode::kIo, "cannot access state database {}: {}", path, ec.message());
+    return std::optional<state::StateStore>();
+  }
+  RIVET_ASSIGN_OR_RETURN(auto store, state::StateStore::Open(path));
+  return std::optional<state::StateStore>(std::move(store));
+}
+
 
 void RenderMetrics(const std::vector<state::RunRecord>& runs, std::ostream& out) {
   if (runs.empty()) {
@@ -231,7 +230,7 @@ void RenderChunkPlan(const state::ChunkPlan& plan, const std::string& database, 
 int RunMetricsCommand(const config::Config& config, const std::optional<std::string>& export_name,
                       int64_t limit, std::ostream& out, std::ostream& err) {
   if (auto code = CheckLimit(limit, err)) return *code;
-  auto store = OpenExisting(config);
+  auto store = OpenExistingState(config);
   if (!store) return ReportError(store.error(), err);
   std::vector<state::RunRecord> runs;
   if (store->has_value()) {
@@ -245,7 +244,7 @@ int RunMetricsCommand(const config::Config& config, const std::optional<std::str
 
 int RunStateShowCommand(const config::Config& config, const std::optional<std::string>& export_name,
                         std::ostream& out, std::ostream& err) {
-  auto store = OpenExisting(config);
+  auto store = OpenExistingState(config);
   if (!store) return ReportError(store.error(), err);
   std::vector<state::CursorState> cursors;
   if (store->has_value()) {
@@ -263,7 +262,7 @@ int RunStateFilesCommand(const config::Config& config,
                          const std::optional<std::string>& export_name, int64_t limit,
                          std::ostream& out, std::ostream& err) {
   if (auto code = CheckLimit(limit, err)) return *code;
-  auto store = OpenExisting(config);
+  auto store = OpenExistingState(config);
   if (!store) return ReportError(store.error(), err);
   std::vector<state::FileRecord> files;
   if (store->has_value()) {
@@ -279,7 +278,7 @@ int RunStateResetCommand(const config::Config& config,
                          const std::optional<std::string>& export_name, std::ostream& out,
                          std::ostream& err) {
   if (auto code = CheckExportName(config, export_name, "reset", err)) return *code;
-  auto store = OpenExisting(config);
+  auto store = OpenExistingState(config);
   if (!store) return ReportError(store.error(), err);
   if (!store->has_value()) {
     out << fmt::format("No state recorded for export '{}'; nothing to reset.\n", *export_name);
@@ -308,7 +307,7 @@ int RunStateChunksCommand(const config::Config& config,
                           const std::optional<std::string>& export_name, std::ostream& out,
                           std::ostream& err) {
   if (auto code = CheckExportName(config, export_name, "chunks", err)) return *code;
-  auto store = OpenExisting(config);
+  auto store = OpenExistingState(config);
   if (!store) return ReportError(store.error(), err);
   std::optional<state::ChunkPlan> plan;
   if (store->has_value()) {
@@ -328,7 +327,7 @@ int RunStateResetChunksCommand(const config::Config& config,
                                const std::optional<std::string>& export_name, std::ostream& out,
                                std::ostream& err) {
   if (auto code = CheckExportName(config, export_name, "reset-chunks", err)) return *code;
-  auto store = OpenExisting(config);
+  auto store = OpenExistingState(config);
   if (!store) return ReportError(store.error(), err);
   bool removed = false;
   if (store->has_value()) {

@@ -25,6 +25,10 @@ inline constexpr int64_t kDefaultFilesLimit = 50;
 // `<config.directory>/.rivet_state.db`.
 std::string StateDbPath(const config::Config& config);
 
+// Opens the store when its file exists; nullopt when it does not, so that reading commands
+// neither fail nor leave an empty database behind.
+Result<std::optional<state::StateStore>> OpenExistingState(const config::Config& config);
+
 // rivet metrics [-e NAME] [--last N]: runs, newest first.
 int RunMetricsCommand(const config::Config& config, const std::optional<std::string>& export_name,
                       int64_t limit, std::ostream& out, std::ostream& err);

@@ -13,6 +13,7 @@
 #include "rivet/plan/cursor.h"
 #include "rivet/plan/plan.h"
 #include "rivet/plan/sql.h"
+#include "rivet/preflight/session.h"
 
 namespace rivet::preflight {
 namespace {
@@ -72,38 +73,6 @@ std::string ModeText(const config::ExportConfig& e) {
   }
   return "";
 }
-
-Result<PlanFacts> Explain(source::Source& src, bool postgres, const std::string& sql) {
-  const std::string statement = fmt::format(
-      "{} {}", postgres ? "EXPLAIN (FORMAT JSON)" : "EXPLAIN FORMAT=JSON", plan::StripQuery(sql));
-  RIVET_ASSIGN_OR_RETURN(auto rows, src.QueryText(statement));
-  if (rows.empty() || rows[0].empty() || !rows[0][0]) {
-    return Error(ErrorCode::kSource, "EXPLAIN returned no plan");
-  }
-  return postgres ? ParsePostgresPlan(*rows[0][0]) : ParseMysqlPlan(*rows[0][0]);
-}
-
-// Ends check's read-only transaction whatever happened inside it.
-class ReadOnlyTransaction {
- public:
-  explicit ReadOnlyTransaction(source::Source& src) : src_(src) {}
-  ReadOnlyTransaction(const ReadOnlyTransaction&) = delete;
-  ReadOnlyTransaction& operator=(const ReadOnlyTransaction&) = delete;
-  ~ReadOnlyTransaction() {
-    if (open_) (void)src_.QueryText("ROLLBACK");
-  }
-  Status Begin(bool postgres) {
-    RIVET_RETURN_IF_ERROR(
-        src_.QueryText(postgres ? "BEGIN TRANSACTION READ ONLY" : "START TRANSACTION READ ONLY")
-            .status());
-    open_ = true;
-    return Status::Ok();
-  }
-
- private:
-  source::Source& src_;
-  bool open_ = false;
-};
 
 // The first window [min, min + size - 1] clamped to max, without overflow.
 plan::ChunkWindow FirstWindow(int64_t min, int64_t max, int64_t size) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <vector>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -58,17 +59,32 @@ class LocalDestination final : public Destination {
     return SweepAbandonedStaging(directory_.string(), kStagingPrefix, file_base_prefix);
   }
 
+  // The folder may not exist yet (a run creates it); the probe creates what is missing and
+  // removes it again, so doctor proves the run could write without leaving anything behind.
   Status Probe() override {
-    RIVET_RETURN_IF_ERROR(EnsureDirectory());
-    fs::path probe = directory_ / fmt::format("{}probe-{}", kStagingPrefix, getpid());
-    int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return Error(ErrorCode::kIo, "directory '{}' is not writable: {}", directory_.string(),
-                   std::strerror(errno));
+    std::vector<fs::path> created;
+    for (fs::path p = directory_; !p.empty(); p = p.parent_path()) {
+      std::error_code ec;
+      if (fs::exists(p, ec) || p == p.parent_path()) break;
+      created.push_back(p);
     }
-    ::close(fd);
-    ::unlink(probe.c_str());
-    return Status::Ok();
+    Status status = EnsureDirectory();
+    if (status.ok()) {
+      fs::path probe = directory_ / fmt::format("{}probe-{}", kStagingPrefix, getpid());
+      int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) {
+        status = Error(ErrorCode::kIo, "directory '{}' is not writable: {}",
+                       directory_.string(), std::strerror(errno));
+      } else {
+        ::close(fd);
+        ::unlink(probe.c_str());
+      }
+    }
+    for (const fs::path& p : created) {  // innermost first
+      std::error_code ec;
+      fs::remove(p, ec);
+    }
+    return status;
   }
 
  private:
