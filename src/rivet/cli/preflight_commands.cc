@@ -15,8 +15,8 @@ namespace rivet::cli {
 namespace {
 
 // The cursor the export's next run continues from, read without creating the state DB.
-Result<std::optional<plan::CursorValue>> StoredCursor(
-    std::optional<state::StateStore>& existing, const config::ExportConfig& e) {
+Result<std::optional<plan::CursorValue>> StoredCursor(std::optional<state::StateStore>& existing,
+                                                      const config::ExportConfig& e) {
   if (!existing || e.mode != config::Mode::kIncremental) return std::optional<plan::CursorValue>();
   RIVET_ASSIGN_OR_RETURN(auto stored, existing->GetCursor(e.name));
   if (!stored) return std::optional<plan::CursorValue>();

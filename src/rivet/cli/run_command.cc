@@ -17,7 +17,6 @@ namespace rivet::cli {
 
 namespace {
 
-
 // A live "rows, rows/s, bytes" line on stderr, only when stderr is a terminal.
 class ProgressLine {
  public:

@@ -141,7 +141,6 @@ Result<std::optional<state::StateStore>> OpenExistingState(const config::Config&
   return std::optional<state::StateStore>(std::move(store));
 }
 
-
 void RenderMetrics(const std::vector<state::RunRecord>& runs, std::ostream& out) {
   if (runs.empty()) {
     out << "No metrics recorded yet.\n";

@@ -94,6 +94,7 @@ class ScriptedSource final : public source::Source {
   }
   std::string ServerDescription() const override { return "scripted"; }
   std::string TlsDescription() const override { return ""; }
+  Status InReadOnlyTransaction(const std::function<Status()>& body) override { return body(); }
   std::string QuoteIdentifier(std::string_view name) const override {
     return "\"" + std::string(name) + "\"";
   }

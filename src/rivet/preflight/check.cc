@@ -89,26 +89,12 @@ std::string MemoryWarning(double row_bytes, int64_t batch_rows, int64_t readers,
       FormatBytes(static_cast<uint64_t>(kMemoryBudgetBytes)));
 }
 
-Status Judge(const config::Config& config, const config::ExportConfig& e, source::Source& src,
-             const CheckInputs& inputs, CheckReport& r) {
+// Everything after the result's columns are known, inside the read-only transaction.
+Status JudgePlans(const config::Config& config, const config::ExportConfig& e, source::Source& src,
+                  const CheckInputs& inputs, const columnar::Schema& schema, CheckReport& r) {
   const bool postgres = IsPostgres(config);
   const plan::Dialect d = pipeline::DialectOf(config, src);
   const std::string& key = KeyColumn(e);
-
-  // The result's columns, as the run would see them, without a row read.
-  columnar::SchemaPtr schema;
-  {
-    RIVET_ASSIGN_OR_RETURN(auto stream, src.Stream(plan::DescribeQuery(e.query)));
-    schema = stream->schema();
-  }
-  RIVET_RETURN_IF_ERROR(plan::CheckKeyColumns(*schema, e.name,
-                                              e.mode == Mode::kIncremental ? e.cursor_column : "",
-                                              e.mode == Mode::kChunked ? e.chunk_column : "")
-                            .status());
-
-  ReadOnlyTransaction transaction(src);
-  RIVET_RETURN_IF_ERROR(transaction.Begin(postgres));
-
   std::optional<plan::ChunkWindow> range;
   if (HasCursor(e)) {
     const std::string min_max = plan::MinMaxQuery(d, e.query, key);
@@ -188,14 +174,29 @@ Status Judge(const config::Config& config, const config::ExportConfig& e, source
         FormatEstimate(r.rows), span, key, 100.0 * r.rows / span, key));
   }
   const double row_bytes =
-      width > 0 ? width : static_cast<double>(columnar::EstimatedRowBytes(*schema));
-  const int64_t batch_rows = source::RowsPerBatch(pipeline::ReadOptionsFor(e.tuning), *schema);
+      width > 0 ? width : static_cast<double>(columnar::EstimatedRowBytes(schema));
+  const int64_t batch_rows = source::RowsPerBatch(pipeline::ReadOptionsFor(e.tuning), schema);
   const int64_t readers = e.mode == Mode::kChunked ? e.parallel : 1;
   const int64_t memory = BatchMemoryBytes(row_bytes, batch_rows, readers);
   if (memory > kMemoryBudgetBytes) {
     r.warnings.push_back(MemoryWarning(row_bytes, batch_rows, readers, memory));
   }
   return Status::Ok();
+}
+
+Status Judge(const config::Config& config, const config::ExportConfig& e, source::Source& src,
+             const CheckInputs& inputs, CheckReport& r) {
+  // The result's columns, as the run would see them, without a row read.
+  columnar::SchemaPtr schema;
+  {
+    RIVET_ASSIGN_OR_RETURN(auto stream, src.Stream(plan::DescribeQuery(e.query)));
+    schema = stream->schema();
+  }
+  RIVET_RETURN_IF_ERROR(plan::CheckKeyColumns(*schema, e.name,
+                                              e.mode == Mode::kIncremental ? e.cursor_column : "",
+                                              e.mode == Mode::kChunked ? e.chunk_column : "")
+                            .status());
+  return src.InReadOnlyTransaction([&] { return JudgePlans(config, e, src, inputs, *schema, r); });
 }
 
 Result<int64_t> ParseCount(const std::optional<std::string>& text, std::string_view what) {

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
@@ -70,8 +70,8 @@ std::string DestinationFix(DestinationType type, ErrorCode code) {
 
 DoctorCheck Failed(std::string kind, std::string subject, std::string line, std::string fix,
                    ErrorCode code) {
-  return {Outcome::kFail, std::move(kind), std::move(subject), std::move(line), std::move(fix),
-          code};
+  return {Outcome::kFail,  std::move(kind), std::move(subject),
+          std::move(line), std::move(fix),  code};
 }
 
 // Connects, opens a read-only transaction and EXPLAINs every export's query.
@@ -89,35 +89,39 @@ void CheckSource(const config::Config& config, const pipeline::Factories& factor
   }
   source::Source& s = **src;
   std::string verified = s.ServerDescription();
-  {
-    ReadOnlyTransaction transaction(s);
-    status = transaction.Begin(postgres);
-    if (!status.ok()) {
-      out.push_back(Failed("source", engine,
-                           "Source auth error: a read-only transaction was refused: " +
-                               status.message(),
-                           SourceFix(status.code()), status.code()));
-      return;
-    }
+  status = s.InReadOnlyTransaction([] { return Status::Ok(); });
+  if (!status.ok()) {
+    out.push_back(
+        Failed("source", engine,
+               "Source auth error: a read-only transaction was refused: " + status.message(),
+               SourceFix(status.code()), status.code()));
+    return;
   }
   verified += "; read-only transaction allowed";
   std::vector<DoctorCheck> queries;
   for (const config::ExportConfig& e : config.exports) {
-    ReadOnlyTransaction transaction(s);
-    Status explained = transaction.Begin(postgres);
-    if (explained.ok()) explained = Explain(s, postgres, e.query).status();
+    const Status explained =
+        s.InReadOnlyTransaction([&] { return Explain(s, postgres, e.query).status(); });
     if (!explained.ok()) {
-      queries.push_back(Failed("query", e.name,
-                               fmt::format("Source query of export '{}' -- {}", e.name,
-                                           explained.message()),
-                               QueryFix(explained.code()), explained.code()));
+      queries.push_back(
+          Failed("query", e.name,
+                 fmt::format("Source query of export '{}' -- {}", e.name, explained.message()),
+                 QueryFix(explained.code()), explained.code()));
     }
   }
   const size_t readable = config.exports.size() - queries.size();
-  verified += fmt::format("; SELECT allowed for {} of {} export queries", readable,
-                          config.exports.size());
+  verified +=
+      fmt::format("; SELECT allowed for {} of {} export queries", readable, config.exports.size());
+  const std::string tls = s.TlsDescription();
+  verified += tls.empty() ? "; not encrypted" : "; TLS " + tls;
   out.push_back({Outcome::kOk, "source", engine,
                  fmt::format("Source auth ({}) -- {}", engine, verified), "", ErrorCode::kOk});
+  if (tls.empty()) {
+    out.push_back({Outcome::kWarn, "tls", engine, "Source connection is not encrypted (TLS off)",
+                   "set source.tls.mode: verify-full with ca_file (or require) so that "
+                   "passwords and data do not cross the network in clear text",
+                   ErrorCode::kOk});
+  }
   for (DoctorCheck& q : queries) out.push_back(std::move(q));
 }
 
@@ -148,8 +152,8 @@ void CheckDestinations(const config::Config& config, const pipeline::Factories& 
             : fmt::format("{}({})", d.type == DestinationType::kS3 ? "S3" : "GCS", d.bucket);
     Status status = dest.has_value() ? (*dest)->Probe() : dest.error();
     if (status.ok()) {
-      out.push_back({Outcome::kOk, "destination", label, "Destination " + label, "",
-                     ErrorCode::kOk});
+      out.push_back(
+          {Outcome::kOk, "destination", label, "Destination " + label, "", ErrorCode::kOk});
     } else {
       out.push_back(Failed("destination", label,
                            fmt::format("Destination {} -- {}", label, status.message()),
@@ -163,14 +167,12 @@ void CheckSlack(const config::Config& config, std::vector<DoctorCheck>& out) {
   if (!config.slack || !config.slack->webhook_url) return;
   const std::string& url = config.slack->webhook_url->reveal();
   constexpr std::string_view kScheme = "https://";
-  const std::string_view rest =
-      std::string_view(url).substr(std::min(url.size(), kScheme.size()));
+  const std::string_view rest = std::string_view(url).substr(std::min(url.size(), kScheme.size()));
   const size_t slash = rest.find('/');
   const std::string_view host = rest.substr(0, slash);
   const bool ok = url.starts_with(kScheme) && !host.empty() &&
                   host.find('.') != std::string_view::npos && slash != std::string_view::npos &&
-                  slash + 1 < rest.size() &&
-                  url.find_first_of(" \t\r\n") == std::string::npos;
+                  slash + 1 < rest.size() && url.find_first_of(" \t\r\n") == std::string::npos;
   if (ok) {
     out.push_back({Outcome::kOk, "slack", "webhook",
                    "Slack webhook (syntax only; doctor never posts)", "", ErrorCode::kOk});
@@ -186,7 +188,7 @@ void CheckSlack(const config::Config& config, std::vector<DoctorCheck>& out) {
 std::string_view Tag(Outcome o) {
   switch (o) {
     case Outcome::kOk:
-      return "[OK]  ";
+      return "[OK] ";
     case Outcome::kWarn:
       return "[WARN]";
     case Outcome::kFail:
@@ -247,14 +249,14 @@ std::string FormatDoctor(const std::string& config_path, const std::vector<Docto
   return out;
 }
 
-std::string FormatDoctorJson(const std::string& config_path,
-                             const std::vector<DoctorCheck>& checks, const Status& config_error) {
+std::string FormatDoctorJson(const std::string& config_path, const std::vector<DoctorCheck>& checks,
+                             const Status& config_error) {
   using nlohmann::json;
   json list = json::array();
-  list.push_back({{"status", config_error.ok() ? "ok" : "fail"},
-                  {"kind", "config"},
-                  {"message", config_error.ok() ? "Config parsed successfully"
-                                                : config_error.message()}});
+  list.push_back(
+      {{"status", config_error.ok() ? "ok" : "fail"},
+       {"kind", "config"},
+       {"message", config_error.ok() ? "Config parsed successfully" : config_error.message()}});
   for (const DoctorCheck& c : checks) {
     json x = {{"status", std::string(OutcomeName(c.outcome))},
               {"kind", c.kind},

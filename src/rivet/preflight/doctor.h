@@ -34,8 +34,8 @@ std::vector<DoctorCheck> RunDoctor(const config::Config& config,
 // `config_error` set: the config did not load and nothing else was checked.
 std::string FormatDoctor(const std::string& config_path, const std::vector<DoctorCheck>& checks,
                          const Status& config_error);
-std::string FormatDoctorJson(const std::string& config_path,
-                             const std::vector<DoctorCheck>& checks, const Status& config_error);
+std::string FormatDoctorJson(const std::string& config_path, const std::vector<DoctorCheck>& checks,
+                             const Status& config_error);
 
 bool AllPassed(const std::vector<DoctorCheck>& checks);
 

@@ -7,26 +7,13 @@
 namespace rivet::preflight {
 
 Result<PlanFacts> Explain(source::Source& src, bool postgres, const std::string& sql) {
-  const std::string statement =
-      fmt::format("{} {}", postgres ? "EXPLAIN (FORMAT JSON)" : "EXPLAIN FORMAT=JSON",
-                  plan::StripQuery(sql));
+  const std::string statement = fmt::format(
+      "{} {}", postgres ? "EXPLAIN (FORMAT JSON)" : "EXPLAIN FORMAT=JSON", plan::StripQuery(sql));
   RIVET_ASSIGN_OR_RETURN(auto rows, src.QueryText(statement));
   if (rows.empty() || rows[0].empty() || !rows[0][0]) {
     return Error(ErrorCode::kSource, "EXPLAIN returned no plan");
   }
   return postgres ? ParsePostgresPlan(*rows[0][0]) : ParseMysqlPlan(*rows[0][0]);
-}
-
-ReadOnlyTransaction::~ReadOnlyTransaction() {
-  if (open_) (void)src_.QueryText("ROLLBACK");
-}
-
-Status ReadOnlyTransaction::Begin(bool postgres) {
-  RIVET_RETURN_IF_ERROR(
-      src_.QueryText(postgres ? "BEGIN TRANSACTION READ ONLY" : "START TRANSACTION READ ONLY")
-          .status());
-  open_ = true;
-  return Status::Ok();
 }
 
 }  // namespace rivet::preflight

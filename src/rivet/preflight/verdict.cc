@@ -89,7 +89,7 @@ std::string Suggestion(Verdict v, const Judged& j, config::Mode mode, std::strin
       break;
   }
   std::string s;
-  if (cursor_mode) {
+  if (cursor_mode || mode == config::Mode::kTimeWindow) {
     s = fmt::format("No index used on '{}': every run scans the table. Create an index on '{}'.",
                     column, column);
   } else if (j.index_used) {

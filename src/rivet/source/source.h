@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,10 +26,10 @@
 namespace rivet::source {
 
 struct ReadOptions {
-  int64_t batch_rows = 10000;          // rows per batch (batch_size)
-  int64_t batch_memory_mb = 0;         // > 0: rows per batch from the schema estimate instead
-  int64_t statement_timeout_s = 0;     // 0 = none: bounds time to first row and stalls
-  int64_t lock_timeout_s = 0;          // 0 = none
+  int64_t batch_rows = 10000;       // rows per batch (batch_size)
+  int64_t batch_memory_mb = 0;      // > 0: rows per batch from the schema estimate instead
+  int64_t statement_timeout_s = 0;  // 0 = none: bounds time to first row and stalls
+  int64_t lock_timeout_s = 0;       // 0 = none
 };
 
 // Rows per batch for `schema`: batch_rows, or batch_memory_mb * 1 MiB / estimated row bytes
@@ -54,6 +55,11 @@ class Source {
   // MIN/MAX, never for export data.
   virtual Result<std::vector<std::vector<std::optional<std::string>>>> QueryText(
       const std::string& sql) = 0;
+  // Runs `body`, whose QueryText calls then share one read-only transaction that is rolled
+  // back afterwards (rivet check and doctor: EXPLAIN and MIN/MAX never change anything, and a
+  // user's query calling a volatile function cannot write either). Inside a shared snapshot
+  // (already read-only) `body` runs in it.
+  virtual Status InReadOnlyTransaction(const std::function<Status()>& body) = 0;
   // "PostgreSQL 15.18", "MariaDB 10.11.6", ...
   virtual std::string ServerDescription() const = 0;
   // The TLS protocol and cipher the last connection negotiated, "TLSv1.3 TLS_AES_256_GCM_SHA384",

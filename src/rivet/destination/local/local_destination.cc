@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <vector>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace rivet::destination {
 
@@ -73,8 +73,8 @@ class LocalDestination final : public Destination {
       fs::path probe = directory_ / fmt::format("{}probe-{}", kStagingPrefix, getpid());
       int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd < 0) {
-        status = Error(ErrorCode::kIo, "directory '{}' is not writable: {}",
-                       directory_.string(), std::strerror(errno));
+        status = Error(ErrorCode::kIo, "directory '{}' is not writable: {}", directory_.string(),
+                       std::strerror(errno));
       } else {
         ::close(fd);
         ::unlink(probe.c_str());

@@ -347,8 +347,10 @@ inline bool DecodeText(const ColumnPlan& plan, const char* data, unsigned long l
       column.Append<int64_t>(static_cast<int64_t>(value));  // bit pattern (types.h)
       return true;
     }
-    case Decoder::kFloat32: return AppendFloatText<float>(data, length, column);
-    case Decoder::kFloat64: return AppendFloatText<double>(data, length, column);
+    case Decoder::kFloat32:
+      return AppendFloatText<float>(data, length, column);
+    case Decoder::kFloat64:
+      return AppendFloatText<double>(data, length, column);
     case Decoder::kDecimal: {
       Int128 unscaled = 0;
       if (ParseDecimalText(text, plan.type.precision, plan.type.scale, &unscaled) !=
@@ -559,6 +561,13 @@ class MysqlSource final : public Source {
   }
 
   std::string TlsDescription() const override { return tls_description_; }
+  Status InReadOnlyTransaction(const std::function<Status()>& body) override {
+    if (pinned_) return body();  // the shared snapshot's transaction is read-only already
+    RIVET_RETURN_IF_ERROR(QueryText("START TRANSACTION READ ONLY").status());
+    Status status = body();
+    (void)QueryText("ROLLBACK");
+    return status;
+  }
 
   std::string QuoteIdentifier(std::string_view name) const override {
     std::string quoted = "`";

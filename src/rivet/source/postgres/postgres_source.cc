@@ -195,6 +195,7 @@ class PostgresSource final : public Source {
       const std::string& sql) override;
   std::string ServerDescription() const override;
   std::string TlsDescription() const override { return tls_description_; }
+  Status InReadOnlyTransaction(const std::function<Status()>& body) override;
   std::string QuoteIdentifier(std::string_view name) const override {
     return QuotePgIdentifier(name);
   }
@@ -252,6 +253,9 @@ class PostgresSource final : public Source {
   // Forgets the coordinator's snapshot (its transaction ended), saying so once.
   void LoseSnapshot(std::string_view why);
   bool coordinating() const { return !exported_snapshot_.empty(); }
+  // True while InReadOnlyTransaction runs its body: QueryText then runs inside that
+  // transaction instead of treating it as a leftover to reconnect from.
+  bool read_only_body_ = false;
 
   config::SourceConfig config_;
   config::TlsConfig tls_;
@@ -395,7 +399,8 @@ void PostgresSource::Disconnect() {
 Status PostgresSource::EnsureReady() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) {
     const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
-    if (coordinating() ? status == PQTRANS_INTRANS : status == PQTRANS_IDLE) return Status::Ok();
+    const bool in_transaction = coordinating() || read_only_body_;
+    if (in_transaction ? status == PQTRANS_INTRANS : status == PQTRANS_IDLE) return Status::Ok();
   }
   return Connect();
 }
@@ -809,6 +814,20 @@ Result<std::vector<std::vector<std::optional<std::string>>>> PostgresSource::Que
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+Status PostgresSource::InReadOnlyTransaction(const std::function<Status()>& body) {
+  RIVET_RETURN_IF_ERROR(EnsureReady());
+  if (coordinating()) return body();
+  RIVET_RETURN_IF_ERROR(
+      Exec("BEGIN TRANSACTION READ ONLY", "cannot begin a read-only transaction").status());
+  read_only_body_ = true;
+  Status status = body();
+  read_only_body_ = false;
+  if (conn_ && PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) {
+    (void)Exec("ROLLBACK", "cannot end the read-only transaction");
+  }
+  return status;
 }
 
 std::string PostgresSource::ServerDescription() const {
