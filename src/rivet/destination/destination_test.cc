@@ -80,13 +80,26 @@ TEST(LocalDestination, NeverOverwritesAnExistingFileAndAbortLeavesNothing) {
 
 TEST(LocalDestination, ProbeLeavesNothingBehind) {
   TempDir dir;
-  const fs::path base = fs::path(dir.path()) / "out";  // created by the probe
+  // Missing folders are created for the probe and removed again; an existing one is left
+  // empty.
+  const fs::path base = fs::path(dir.path()) / "out" / "nested";
   config::DestinationConfig cfg;
   cfg.path = base.string();
   auto dest = MakeDestination(cfg, "/");
   ASSERT_TRUE(dest.has_value());
   ASSERT_TRUE((*dest)->Probe().ok());
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "out"));
+  fs::create_directories(base);
+  ASSERT_TRUE((*dest)->Probe().ok());
   EXPECT_TRUE(fs::is_empty(base));
+  // A path under a regular file cannot be written: an error naming it, nothing created.
+  std::ofstream(fs::path(dir.path()) / "file") << "x";
+  cfg.path = (fs::path(dir.path()) / "file" / "out").string();
+  auto under_file = MakeDestination(cfg, "/");
+  ASSERT_TRUE(under_file.has_value());
+  Status probe = (*under_file)->Probe();
+  EXPECT_FALSE(probe.ok());
+  EXPECT_NE(probe.message().find("file"), std::string::npos) << probe.message();
 }
 
 TEST(Destination, GcsNeedsABucketAndAPlainEndpoint) {
