@@ -294,6 +294,22 @@ TEST_P(PreflightTest, DoctorFailsOnAWrongPasswordAndAnUnwritableFolder) {
   EXPECT_EQ(ReadFile(dir_ + "/afile"), "not a folder");
 }
 
+TEST_P(PreflightTest, DoctorReportsTheNegotiatedTls) {
+  RIVET_REQUIRE_ENV(ca, "RIVET_TEST_TLS_CA");
+  WriteConfig(Export("a", "idx", ""),
+              fmt::format("  tls:\n    mode: verify-full\n    ca_file: {}\n", ca));
+  CommandResult r = Rivet("doctor");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("; TLS TLSv1."), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("[WARN] Source connection is not encrypted"), std::string::npos) << r.out;
+
+  WriteConfig(Export("a", "idx", ""), "  tls:\n    mode: disable\n");
+  CommandResult plain = Rivet("doctor");
+  EXPECT_EQ(plain.exit_code, 0) << plain.out << plain.err;  // a warning, not a failure
+  EXPECT_NE(plain.out.find("[WARN] Source connection is not encrypted"), std::string::npos)
+      << plain.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, PreflightTest, ::testing::Values(kPostgres, kMysql),
                          [](const auto& param_info) { return std::string(param_info.param.name); });
 
