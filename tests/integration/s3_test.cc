@@ -6,15 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <filesystem>
-#include <regex>
 #include <set>
-#include <thread>
 
 #include "rivet/net/http_client.h"
 #include "rivet/state/state.h"
+#include "support/export_checks.h"
 #include "support/pg_client.h"
 #include "support/s3_server.h"
 #include "support/test_env.h"
@@ -48,8 +45,7 @@ class S3Test : public ::testing::Test {
     ASSERT_TRUE(client.ok()) << client.error();
     ASSERT_EQ(client.Exec(kSetup), "");
     dir_ = MakeTempDir("s3");
-    prefix_ = std::string("t-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-              "-" + std::to_string(::getpid()) + "/";
+    prefix_ = TestObjectPrefix();
     ASSERT_EQ(Control("POST", "/__rivet/reset", "").status, 200);
   }
   void TearDown() override {
@@ -92,37 +88,9 @@ class S3Test : public ::testing::Test {
     return RunCommand("RIVET_S3_PG=" + ShellQuote(pg_) + " TMPDIR=" + ShellQuote(dir_) + " " + env +
                       " " + RIVET_BINARY + " " + args);
   }
-  std::vector<state::FileRecord> Manifest() {
-    auto store = state::StateStore::Open(dir_ + "/.rivet_state.db");
-    EXPECT_TRUE(store.has_value());
-    auto files = store->ListFiles(std::nullopt, 1000);
-    EXPECT_TRUE(files.has_value());
-    return files.has_value() ? *files : std::vector<state::FileRecord>{};
-  }
-  // count, sum(id) and the md5 of the values in id order: of the source and of `from` (a
-  // DuckDB table expression).
-  std::string SourceDigest(const std::string& where = "") {
-    PgClient client(pg_);
-    auto rows = client.Query(
-        "SELECT count(*), sum(id), md5(string_agg(v, ',' ORDER BY id)) FROM "
-        "rivet_s3.events " +
-        where);
-    std::string out;
-    for (const auto& cell : rows.empty() ? CsvRow{} : rows[0]) {
-      out += (out.empty() ? "" : ",") + cell.value_or("");
-    }
-    return out;
-  }
-  std::string DuckDigest(const std::string& from) {
-    CommandResult r = DuckDbQuery(
-        tools_, "SELECT count(*), sum(id), md5(string_agg(v, ',' ORDER BY id)) FROM " + from);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::string out = r.out;
-    out.erase(std::remove_if(out.begin(), out.end(),
-                             [](char c) { return c == '[' || c == ']' || c == '"' || c == '\n'; }),
-              out.end());
-    return out;
-  }
+  std::vector<state::FileRecord> Manifest() { return ManifestIn(dir_); }
+  std::string SourceDigest() { return testing::SourceDigest(pg_, "rivet_s3.events"); }
+  std::string DuckDigest(const std::string& from) { return testing::DuckDigest(tools_, from); }
 
   std::string pg_, endpoint_, backend_, tools_, dir_, prefix_;
 };
@@ -197,19 +165,13 @@ TEST_F(S3Test, RetriesExhaustedAbortTheUploadAndKeepTheCursor) {
   EXPECT_TRUE(Keys(prefix_).empty());
   EXPECT_EQ(OpenUploads(), "{\"open\":[]}");  // aborted: no parts left to bill
   EXPECT_TRUE(Manifest().empty());
-  auto store = state::StateStore::Open(dir_ + "/.rivet_state.db");
-  ASSERT_TRUE(store.has_value());
-  auto cursor = store->GetCursor("events");
-  ASSERT_TRUE(cursor.has_value());
-  EXPECT_FALSE(cursor->has_value());
+  EXPECT_EQ(CursorIn(dir_, "events"), std::nullopt);
 
   // The same export, once the store recovers, delivers everything and moves the cursor.
   ASSERT_EQ(Control("POST", "/__rivet/reset", "").status, 200);
   r = Rivet("run -c " + config);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  cursor = store->GetCursor("events");
-  ASSERT_TRUE(cursor.has_value() && cursor->has_value());
-  EXPECT_EQ((*cursor)->last_cursor, "200000");
+  EXPECT_EQ(CursorIn(dir_, "events"), "200000");
 }
 
 TEST_F(S3Test, AWrongSecretFailsAtOnceAndNoSecretLeaks) {
@@ -302,38 +264,16 @@ TEST_F(S3Test, ALargeExportStreamsWithFlatMemoryAndNoLocalCopy) {
   // ~300 MB of CSV: a multipart upload of ~35 parts. While it runs, the test watches the
   // run's folder (its TMPDIR, config and state DB) for any file larger than one part.
   PgClient client(pg_);
-  ASSERT_EQ(client.Exec("DROP TABLE IF EXISTS rivet_s3.events; CREATE TABLE rivet_s3.events AS "
-                        "SELECT g AS id, md5(g::text) AS v, repeat(md5((g * 7)::text), 2) AS w, "
-                        "timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second' AS seen_at "
-                        "FROM generate_series(1, 2200000) g"),
-            "");
+  ASSERT_EQ(client.Exec(WideTableSql("rivet_s3.events", 2200000)), "");
   const std::string config = WriteConfig(
       "    query: \"SELECT id, v, w, seen_at FROM rivet_s3.events\"\n    format: csv\n", Keys());
 
-  std::atomic<bool> done = false;
-  std::atomic<uintmax_t> largest_local = 0;
-  std::thread watcher([&] {
-    while (!done) {
-      std::error_code ec;
-      for (auto it = fs::recursive_directory_iterator(dir_, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        std::error_code size_ec;
-        const uintmax_t size = it->is_regular_file(size_ec) ? it->file_size(size_ec) : 0;
-        if (!size_ec && size > largest_local) largest_local = size;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  CommandResult r = Rivet("run -c " + config);
-  done = true;
-  watcher.join();
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LT(largest_local.load(), 16u << 20) << "a local file grew with the export";
-
-  std::smatch rss;
-  ASSERT_TRUE(std::regex_search(r.err, rss, std::regex("peak RSS: +([0-9]+)MB"))) << r.err;
+  const WatchedRun run = RunWatching(dir_, [&] { return Rivet("run -c " + config); });
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_LT(run.largest_local_file, 16u << 20) << "a local file grew with the export";
+  ASSERT_TRUE(run.peak_rss_mb.has_value()) << run.result.err;
   // Flat memory: batches, two parts in flight and the part being filled, whatever the size.
-  EXPECT_LT(std::stoi(rss[1]), 96) << r.err;
+  EXPECT_LT(*run.peak_rss_mb, 96) << run.result.err;
 
   std::set<std::string> keys = Keys(prefix_);
   ASSERT_EQ(keys.size(), 1u);

@@ -27,8 +27,6 @@ class S3Server {
   void Remove(const std::string& key) const;
 
  private:
-  net::HttpResponse Send(const std::string& method, const std::string& url,
-                         const std::string& body) const;
   std::string endpoint_;
   std::string backend_;
   std::string bucket_;
