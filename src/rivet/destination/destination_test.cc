@@ -122,5 +122,19 @@ TEST(Destination, GcsNeedsABucketAndAPlainEndpoint) {
   EXPECT_EQ((*ok)->Location("x/y.csv"), "gs://b/x/y.csv");
 }
 
+TEST(Destination, GcsCredentialErrorsNameTheBucket) {
+  config::DestinationConfig cfg;
+  cfg.type = config::DestinationType::kGcs;
+  cfg.bucket = "my-lake";
+  cfg.endpoint = "http://127.0.0.1:1";
+  cfg.credentials_file = "/nonexistent/rivet-key.json";
+  auto dest = MakeDestination(cfg, "/");
+  ASSERT_FALSE(dest.has_value());
+  EXPECT_EQ(dest.error().code(), ErrorCode::kConfig);
+  const std::string& message = dest.error().message();
+  EXPECT_EQ(message.rfind("GCS bucket 'my-lake': ", 0), 0u) << message;
+  EXPECT_NE(message.find("/nonexistent/rivet-key.json"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace rivet::destination

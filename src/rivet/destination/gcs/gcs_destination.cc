@@ -120,10 +120,14 @@ Result<std::unique_ptr<Destination>> MakeGcsDestination(const config::Destinatio
   net::GoogleCredentialOptions options;
   options.credentials_file = config.credentials_file;
   options.allow_anonymous = config.allow_anonymous;
-  RIVET_ASSIGN_OR_RETURN(std::shared_ptr<net::GoogleTokenProvider> tokens,
-                         net::MakeGoogleTokenProvider(options, env));
+  // The first token is fetched here, before any request names the bucket: its failure does.
+  Result<std::shared_ptr<net::GoogleTokenProvider>> tokens =
+      net::MakeGoogleTokenProvider(options, env);
+  if (!tokens.has_value()) {
+    return tokens.error().WithContext(fmt::format("GCS bucket '{}'", endpoint.bucket));
+  }
   return std::unique_ptr<Destination>(std::make_unique<GcsDestination>(
-      std::make_shared<GcsClient>(std::move(endpoint), std::move(tokens)), config.prefix));
+      std::make_shared<GcsClient>(std::move(endpoint), std::move(*tokens)), config.prefix));
 }
 
 }  // namespace rivet::destination
