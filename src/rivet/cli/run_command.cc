@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "rivet/cli/commands.h"
 #include "rivet/common/bytes.h"
 #include "rivet/common/interrupt.h"
+#include "rivet/notify/slack.h"
 #include "rivet/pipeline/pipeline.h"
 #include "rivet/state/state.h"
 
@@ -47,6 +49,33 @@ class ProgressLine {
   std::mutex mu_;
   std::chrono::steady_clock::time_point last_{};
 };
+
+// Guide §19: after the run is recorded, one Slack POST when a configured trigger matches. A
+// failed notification is a warning; it never changes the export's outcome or the exit code.
+// Neither the warning nor anything else names the webhook URL.
+void NotifySlack(const config::Config& config, const pipeline::ExportSummary& summary) {
+  if (!config.slack || !config.slack->webhook_url) return;
+  notify::RunFacts facts;
+  facts.export_name = summary.export_name;
+  facts.run_id = summary.run_id;
+  facts.status = std::string(pipeline::ToString(summary.status));
+  facts.rows = summary.rows;
+  facts.duration_ms = summary.duration_ms;
+  facts.retries = summary.retries;
+  facts.consistency = summary.consistency;
+  facts.schema_changed = summary.schema_changed;
+  if (!summary.error.ok()) facts.error = summary.error.message();
+  const std::vector<std::string> triggers = notify::MatchingTriggers(config.slack->on, facts);
+  if (triggers.empty()) return;
+  Status sent = notify::PostSlackMessage(config.slack->webhook_url->reveal(),
+                                         notify::SlackMessageJson(facts, triggers));
+  if (sent.ok()) {
+    spdlog::info("export '{}': Slack notification sent ({})", summary.export_name,
+                 fmt::join(triggers, ", "));
+  } else {
+    spdlog::warn("export '{}': Slack notification failed: {}", summary.export_name, sent.message());
+  }
+}
 
 }  // namespace
 
@@ -103,6 +132,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
       if (Severity(code) > Severity(worst)) worst = code;
     }
     std::fputs(pipeline::FormatSummary(summary).c_str(), stderr);
+    NotifySlack(config, summary);
   }
   // 130 for SIGINT, 143 for SIGTERM: the shell's convention for a process ended by a signal.
   if (Interrupted()) return 128 + InterruptSignal();

@@ -1116,14 +1116,21 @@ TEST(CheckSupported, GcsIsBuiltWithoutASizeCap) {
   EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
 }
 
+TEST(CheckSupported, SlackNotificationsAreBuilt) {
+  Result<Loaded> r = Load(kSource +
+                          "notifications:\n  slack:\n    webhook_url_env: SLACK_URL\n    on: "
+                          "[failure, schema_change, degraded]\n" +
+                          Cfg("", kLocal, ""));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
+}
+
 TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::vector<UnsupportedCase> cases = {
       {"    meta_columns:\n      row_hash: true\n", kLocal, "",
        "exports[0] 'orders': meta_columns is not supported yet (planned)"},
       {"    quality:\n      row_count_min: 1\n", kLocal, "",
        "exports[0] 'orders': quality is not supported yet (planned)"},
-      {"", kLocal, "notifications:\n  slack:\n    webhook_url_env: SLACK_URL\n",
-       "exports[0] 'orders': notifications.slack is not supported yet (planned)"},
       {"", kLocal, "parallel_exports: true\n",
        "exports[0] 'orders': parallel_exports: true is not supported yet (planned)"},
       {"", kLocal, "parallel_export_processes: true\n",
@@ -1395,6 +1402,7 @@ TEST(Loader, StateCommandsLoadWithoutTheSecretsExported) {
   o.require_secrets = false;
   const char* yaml =
       "source:\n  type: postgres\n  url_env: NOT_EXPORTED\n"
+      "notifications:\n  slack:\n    webhook_url_env: HOOK_NOT_EXPORTED\n"
       "exports:\n  - name: a\n    query: SELECT 1\n    destination:\n      type: stdout\n";
   auto loaded = LoadConfigText(yaml, "rivet.yaml", o);
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message();

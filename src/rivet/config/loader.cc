@@ -806,7 +806,9 @@ Status Loader::ReadNotifications(const Section& root, Config& config) {
         file_));
   } else {
     RIVET_ASSIGN_OR_RETURN(slack.webhook_url, EnvSecret(s, "webhook_url_env"));
-    if (!HasPrefix(slack.webhook_url->reveal(), "https://") &&
+    // The state commands load without the secrets exported: an unset variable is empty then.
+    const bool unset_allowed = slack.webhook_url->empty() && !options_.require_secrets;
+    if (!unset_allowed && !HasPrefix(slack.webhook_url->reveal(), "https://") &&
         !HasPrefix(slack.webhook_url->reveal(), "http://")) {
       return Fail(s, "webhook_url_env",
                   fmt::format("the webhook URL in ${} must start with https://",
@@ -1366,9 +1368,6 @@ constexpr NotBuiltYet kNotBuiltYet[] = {
      "remove meta_columns or set its fields to false"},
     {"quality", [](const Config&, const ExportConfig& e) { return e.quality.configured(); },
      "remove the quality: section"},
-    {"notifications.slack",
-     [](const Config& c, const ExportConfig&) { return c.slack.has_value(); },
-     "remove notifications: from the config"},
     {"parallel_exports: true",
      [](const Config& c, const ExportConfig&) { return c.parallel_exports; },
      "set parallel_exports: false (exports run one after another)"},

@@ -68,14 +68,32 @@ void TrackSchema(RunContext& ctx) {
   }
 }
 
+// Delivered, but not cleanly (ExportStatus::kDegraded): retries were needed, or a chunked
+// export fell back from its shared snapshot. Both engines start chunked exports in one
+// snapshot, so "per-chunk" at the end always means a fallback.
+bool IsDegraded(const RunContext& ctx) {
+  return ctx.summary.retries > 0 || ctx.summary.consistency == "per-chunk";
+}
+
 Status RecordRun(RunContext& ctx, SystemTime started) {
   const ExportSummary& s = ctx.summary;
   state::RunRecord r;
   r.run_id = s.run_id;
   r.export_name = s.export_name;
-  r.status = s.status == ExportStatus::kSuccess   ? state::RunStatus::kSuccess
-             : s.status == ExportStatus::kSkipped ? state::RunStatus::kSkipped
-                                                  : state::RunStatus::kFailed;
+  switch (s.status) {
+    case ExportStatus::kSuccess:
+      r.status = state::RunStatus::kSuccess;
+      break;
+    case ExportStatus::kSkipped:
+      r.status = state::RunStatus::kSkipped;
+      break;
+    case ExportStatus::kDegraded:
+      r.status = state::RunStatus::kDegraded;
+      break;
+    case ExportStatus::kFailed:
+      r.status = state::RunStatus::kFailed;
+      break;
+  }
   r.started_at = FormatIsoSeconds(started);
   r.finished_at = FormatIsoSeconds(std::chrono::system_clock::now());
   r.rows = static_cast<int64_t>(s.rows);
@@ -428,6 +446,8 @@ std::string_view ToString(ExportStatus status) {
       return "failed";
     case ExportStatus::kSkipped:
       return "skipped";
+    case ExportStatus::kDegraded:
+      return "degraded";
   }
   return "failed";
 }
@@ -477,6 +497,8 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
   if (!status.ok()) {
     summary.status = ExportStatus::kFailed;
     summary.error = Status(status.code(), Redact(status.message(), config));
+  } else if (summary.status == ExportStatus::kSuccess && IsDegraded(ctx)) {
+    summary.status = ExportStatus::kDegraded;
   }
   TrackSchema(ctx);
   summary.tuning = fmt::format("profile={}, batch_size={}", summary.profile, summary.batch_size);

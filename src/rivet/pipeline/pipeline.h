@@ -49,7 +49,11 @@ struct RunOptions {
   Factories factories;
 };
 
-enum class ExportStatus { kSuccess, kFailed, kSkipped };
+// kDegraded: every row was delivered, but not cleanly (reference §6, README "Degraded runs"):
+// the run needed retries (a retried connection or unit), or a chunked export that started in
+// one shared snapshot ended with chunks reading their own (consistency: per-chunk). It counts
+// as a success for the exit code and fires the `degraded` notification trigger.
+enum class ExportStatus { kSuccess, kFailed, kSkipped, kDegraded };
 
 struct ExportSummary {
   std::string export_name;

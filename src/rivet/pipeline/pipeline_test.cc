@@ -52,6 +52,19 @@ TEST(Summary, MatchesTheReferenceLayout) {
             "  error:       connection reset\n");
 }
 
+TEST(Summary, DegradedIsPrintedAsItsOwnStatus) {
+  ExportSummary s;
+  s.export_name = "big";
+  s.status = ExportStatus::kDegraded;
+  s.retries = 1;
+  s.consistency = "per-chunk";
+  const std::string out = FormatSummary(s);
+  EXPECT_NE(out.find("  status:      degraded\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  retries:     1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  consistency: per-chunk\n"), std::string::npos) << out;
+  EXPECT_EQ(ToString(ExportStatus::kDegraded), "degraded");
+}
+
 TEST(BatchQueue, DeliversEveryBatchInOrderThenTheError) {
   auto schema = std::make_shared<const columnar::Schema>(
       columnar::Schema{{"v", columnar::DataType::Of(columnar::TypeId::kInt64)}});

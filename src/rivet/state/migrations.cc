@@ -105,9 +105,41 @@ ALTER TABLE chunk_runs ADD COLUMN chunk_size INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX chunk_runs_by_export_created ON chunk_runs (export_name, created_at);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: a run may be 'degraded' (delivered, but with retries or a snapshot fallback).
+// SQLite cannot change a CHECK constraint in place, so the runs table is rebuilt with the same
+// columns in the same order and its rows copied over; nothing references it.
+constexpr const char* kVersion3 = R"sql(
+CREATE TABLE runs_v3 (
+  run_id          TEXT PRIMARY KEY,
+  export_name     TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped', 'degraded')),
+  started_at      TEXT NOT NULL,
+  finished_at     TEXT NOT NULL,
+  rows            INTEGER NOT NULL DEFAULT 0,
+  files           INTEGER NOT NULL DEFAULT 0,
+  bytes           INTEGER NOT NULL DEFAULT 0,
+  duration_ms     INTEGER NOT NULL DEFAULT 0,
+  peak_rss_bytes  INTEGER NOT NULL DEFAULT 0,
+  retries         INTEGER NOT NULL DEFAULT 0,
+  profile         TEXT NOT NULL,
+  batch_size      INTEGER NOT NULL DEFAULT 0,
+  validated       TEXT CHECK (validated IN ('pass', 'FAIL')),
+  schema_changed  INTEGER NOT NULL DEFAULT 0 CHECK (schema_changed IN (0, 1)),
+  quality         TEXT CHECK (quality IN ('pass', 'FAIL')),
+  error_message   TEXT,
+  error_code      TEXT
+);
+INSERT INTO runs_v3 SELECT * FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v3 RENAME TO runs;
+CREATE INDEX runs_by_start ON runs (started_at);
+CREATE INDEX runs_by_export ON runs (export_name, started_at);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, kVersion1},
     {2, kVersion2},
+    {3, kVersion3},
 }};
 
 static_assert(kMigrations.back().version == kSchemaVersion,

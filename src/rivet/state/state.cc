@@ -33,7 +33,8 @@ Result<Enum> ParseEnum(const std::string& text, const Enum (&values)[N], std::st
 }
 
 Result<RunStatus> ParseRunStatus(const std::string& text) {
-  constexpr RunStatus kAll[] = {RunStatus::kSuccess, RunStatus::kFailed, RunStatus::kSkipped};
+  constexpr RunStatus kAll[] = {RunStatus::kSuccess, RunStatus::kFailed, RunStatus::kSkipped,
+                                RunStatus::kDegraded};
   return ParseEnum(text, kAll, "run status");
 }
 
@@ -222,6 +223,8 @@ std::string_view ToString(RunStatus status) {
       return "failed";
     case RunStatus::kSkipped:
       return "skipped";
+    case RunStatus::kDegraded:
+      return "degraded";
   }
   return "unknown";
 }

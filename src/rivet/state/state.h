@@ -36,14 +36,14 @@ class Database;
 }
 
 // The newest schema version this binary creates and understands.
-inline constexpr int64_t kSchemaVersion = 2;
+inline constexpr int64_t kSchemaVersion = 3;
 // How long a connection waits for another process's write lock before failing.
 inline constexpr int kBusyTimeoutMs = 5000;
 // File name of the store inside the config's folder.
 inline constexpr std::string_view kStateFileName = ".rivet_state.db";
 
-enum class RunStatus : uint8_t { kSuccess, kFailed, kSkipped };
-// "success" | "failed" | "skipped", as stored and printed.
+enum class RunStatus : uint8_t { kSuccess, kFailed, kSkipped, kDegraded };
+// "success" | "failed" | "skipped" | "degraded", as stored and printed.
 std::string_view ToString(RunStatus status);
 
 // One export run: a row of `rivet metrics` (reference §3 run summary).

@@ -462,29 +462,80 @@ TEST(StateStoreCursors, TheCursorTypeRoundTrips) {
   EXPECT_EQ(*listed, std::vector<CursorState>{cursor});
 }
 
+// Leaves `raw` as a Rivet that knew only the migrations up to `version` would.
+Status MigrateRawTo(sqlite::Database& raw, int64_t version) {
+  RIVET_RETURN_IF_ERROR(raw.Exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"));
+  for (const Migration& m : Migrations()) {
+    if (m.version > version) break;
+    RIVET_RETURN_IF_ERROR(raw.Exec(m.sql));
+    const std::string record = fmt::format(
+        "INSERT INTO schema_migrations VALUES ({}, '2026-01-01T00:00:00+00:00')", m.version);
+    RIVET_RETURN_IF_ERROR(raw.Exec(record.c_str()));
+  }
+  return Status::Ok();
+}
+
 TEST(StateStoreMigrations, AVersionOneFileKeepsItsCursorsAndGainsTheNewColumns) {
   TempDir dir;
   const std::string path = dir.File(".rivet_state.db");
   {
     // The file as a Rivet that knew only version 1 left it.
     sqlite::Database raw = RawOpen(path);
-    ASSERT_TRUE(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                         "applied_at TEXT NOT NULL)")
-                    .ok());
-    ASSERT_TRUE(raw.Exec(Migrations()[0].sql).ok());
-    ASSERT_TRUE(raw.Exec("INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00+00:00');"
-                         "INSERT INTO cursors VALUES ('orders', '1523', 'id', "
+    ASSERT_TRUE(MigrateRawTo(raw, 1).ok());
+    ASSERT_TRUE(raw.Exec("INSERT INTO cursors VALUES ('orders', '1523', 'id', "
                          "'2026-01-01T00:00:00+00:00')")
                     .ok());
   }
   StateStore store = OpenStore(path);
   auto version = store.SchemaVersion();
   ASSERT_TRUE(version.has_value());
-  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(*version, kSchemaVersion);
   auto got = store.GetCursor("orders");
   ASSERT_TRUE(got.has_value() && got->has_value());
   EXPECT_EQ(**got, (CursorState{"orders", "id", "1523", "2026-01-01T00:00:00+00:00", ""}));
   ASSERT_TRUE(store.CreateChunkPlan(MakePlan("big", "big_r1")).ok());
+}
+
+TEST(StateStoreMigrations, AVersionTwoFileKeepsItsRunsAndAcceptsDegraded) {
+  TempDir dir;
+  const std::string path = dir.File(".rivet_state.db");
+  {
+    // The file as a Rivet that knew only versions 1 and 2 left it, with one run recorded.
+    sqlite::Database raw = RawOpen(path);
+    ASSERT_TRUE(MigrateRawTo(raw, 2).ok());
+    ASSERT_TRUE(raw.Exec("INSERT INTO runs (run_id, export_name, status, started_at, "
+                         "finished_at, rows, retries, profile, error_message) VALUES ('old_r1', "
+                         "'old', 'failed', '2026-01-01T00:00:00+00:00', "
+                         "'2026-01-01T00:00:01+00:00', 7, 3, 'safe', 'boom')")
+                    .ok());
+    EXPECT_FALSE(raw.Exec("INSERT INTO runs (run_id, export_name, status, started_at, "
+                          "finished_at, profile) VALUES ('x', 'x', 'degraded', 'a', 'b', 'c')")
+                     .ok());
+  }
+  StateStore store = OpenStore(path);
+  auto version = store.SchemaVersion();
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(*version, kSchemaVersion);
+  RunRecord degraded = MakeRun("new_r2", "new", "2026-03-29T16:00:00+00:00");
+  degraded.status = RunStatus::kDegraded;
+  degraded.retries = 1;
+  ASSERT_TRUE(store.RecordRun(degraded).ok());
+  auto runs = store.ListRuns(std::nullopt, 10);
+  ASSERT_TRUE(runs.has_value()) << runs.error().message();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0], degraded);
+  EXPECT_EQ((*runs)[1].run_id, "old_r1");
+  EXPECT_EQ((*runs)[1].status, RunStatus::kFailed);
+  EXPECT_EQ((*runs)[1].rows, 7);
+  EXPECT_EQ((*runs)[1].retries, 3);
+  EXPECT_EQ((*runs)[1].error_message, "boom");
+  sqlite::Database raw = RawOpen(path);
+  EXPECT_EQ(QueryText(raw, "SELECT status FROM runs WHERE run_id = 'new_r2'"), "degraded");
+  EXPECT_EQ(QueryInt(raw,
+                     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                     "tbl_name = 'runs' AND name LIKE 'runs_by_%'"),
+            2);
 }
 
 TEST(StateStoreCursors, ResetChunksKeepsTheCursor) {
