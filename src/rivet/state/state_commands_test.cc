@@ -186,6 +186,17 @@ TEST(MetricsCommand, LastBelowOneIsAUsageError) {
   EXPECT_EQ(o.err, "error: --last must be at least 1 (got 0)\n");
 }
 
+TEST(MetricsCommand, DegradedRunsShowTheirStatus) {
+  std::ostringstream out;
+  RunRecord run = MakeRun("x_20260329T140000.000", "x", "2026-03-29T14:00:00+00:00",
+                          RunStatus::kDegraded, 25, 5, 0, 1, 100);
+  run.retries = 1;
+  RenderMetrics({run}, out);
+  EXPECT_EQ(out.str(), kMetricsHeader +
+                           "x                    degraded           25        5ms      0MB      1"
+                           "      100 B x_20260329T140000.000\n");
+}
+
 TEST(MetricsCommand, MultiLineErrorsStayUnderTheirRun) {
   std::ostringstream out;
   RunRecord run = MakeRun("x_20260329T140000.000", "x", "2026-03-29T14:00:00+00:00",
