@@ -251,10 +251,11 @@ class SlackTest : public ::testing::Test {
                   "\"\n    format: csv\n    destination: {type: local, path: out}\n");
   }
 
+  // At debug level, so the secrecy checks cover every log line rivet can write.
   CommandResult Rivet(const std::string& hook, const std::string& source_url = "") {
     return RunCommand("RIVET_E2E_URL=" + ShellQuote(source_url.empty() ? url_ : source_url) +
-                      " RIVET_TEST_SLACK_HOOK=" + ShellQuote(hook) + " " + RIVET_BINARY +
-                      " run --config " + ShellQuote(dir_ + "/rivet.yaml"));
+                      " RIVET_TEST_SLACK_HOOK=" + ShellQuote(hook) + " RIVET_LOG=debug " +
+                      RIVET_BINARY + " run --config " + ShellQuote(dir_ + "/rivet.yaml"));
   }
 
   // The webhook must reach the listener and never any output or the state DB.
