@@ -397,7 +397,7 @@ TEST_F(SlackTest, DegradedRunIsASuccessThatNotifies) {
   EXPECT_EQ(message["text"], "Rivet export events: degraded [degraded]");
   const std::string texts = Texts(message);
   EXPECT_NE(texts.find("*Rows*\n25"), std::string::npos) << texts;
-  EXPECT_NE(texts.find("*Degraded*: 1 retries"), std::string::npos) << texts;
+  EXPECT_NE(texts.find("*Degraded*: 1 retry\n"), std::string::npos) << texts;
 
   // Metrics and the state DB's run record say degraded too.
   CommandResult metrics = RunCommand(std::string(RIVET_BINARY) + " metrics --config " +

@@ -24,7 +24,9 @@ std::string ColorFor(const RunFacts& f) {
 // Why a run is degraded, in words (reference §6): retries, or a snapshot that fell back.
 std::string DegradedReason(const RunFacts& f) {
   std::vector<std::string> reasons;
-  if (f.retries > 0) reasons.push_back(fmt::format("{} retries", f.retries));
+  if (f.retries > 0) {
+    reasons.push_back(fmt::format("{} {}", f.retries, f.retries == 1 ? "retry" : "retries"));
+  }
   if (f.consistency == "per-chunk") reasons.push_back("chunks read per-chunk, not one snapshot");
   return fmt::format("{}", fmt::join(reasons, "; "));
 }

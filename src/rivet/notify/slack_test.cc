@@ -113,6 +113,13 @@ TEST(SlackMessageJson, DegradedSaysWhy) {
   EXPECT_NE(AllText(m).find("*Status*\ndegraded"), std::string::npos);
 }
 
+TEST(SlackMessageJson, OneRetryIsSingular) {
+  RunFacts f = Facts("degraded");
+  f.retries = 1;
+  json m = json::parse(SlackMessageJson(f, {"degraded"}));
+  EXPECT_NE(AllText(m).find("*Degraded*: 1 retry\n"), std::string::npos) << AllText(m);
+}
+
 TEST(SlackMessageJson, LongAndInvalidErrorsStayValidJson) {
   RunFacts f = Facts("failed");
   f.error = std::string(5000, 'e') + "\xff\xfe";
