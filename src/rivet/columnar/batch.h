@@ -27,9 +27,18 @@ class Batch {
   void Reserve(size_t rows);
   size_t ByteSize() const;
 
+  // Extra columns computed after the source filled the batch (the meta columns): `extended`
+  // must start with the batch's own fields. ExtendColumns switches the batch to it with empty
+  // columns for the added fields; DropExtraColumns restores the source's schema so the batch
+  // can be refilled, keeping the extra columns (and their capacity) for the next extension.
+  void ExtendColumns(SchemaPtr extended);
+  void DropExtraColumns();
+
  private:
   SchemaPtr schema_;
+  SchemaPtr base_schema_;  // set while extended: the schema the source fills
   std::vector<Column> columns_;
+  std::vector<Column> spare_;  // dropped extra columns, in field order
   size_t num_rows_ = 0;
 };
 

@@ -1127,8 +1127,6 @@ TEST(CheckSupported, SlackNotificationsAreBuilt) {
 
 TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::vector<UnsupportedCase> cases = {
-      {"    meta_columns:\n      row_hash: true\n", kLocal, "",
-       "exports[0] 'orders': meta_columns is not supported yet (planned)"},
       {"    quality:\n      row_count_min: 1\n", kLocal, "",
        "exports[0] 'orders': quality is not supported yet (planned)"},
       {"", kLocal, "parallel_exports: true\n",
@@ -1190,12 +1188,12 @@ exports:
 TEST(CheckSupported, NamesTheRightExportIndex) {
   const std::string yaml =
       kSource + "exports:\n  - name: a\n    query: SELECT 1\n" + kLocal +
-      "  - name: b\n    query: SELECT 1\n    meta_columns:\n      row_hash: true\n" + kLocal;
+      "  - name: b\n    query: SELECT 1\n    quality:\n      row_count_min: 1\n" + kLocal;
   Result<Loaded> r = Load(yaml);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
   Status st = CheckSupported(r->config, r->config.exports[1]);
-  EXPECT_NE(st.message().find("exports[1] 'b': meta_columns"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("exports[1] 'b': quality"), std::string::npos) << st.message();
 }
 
 }  // namespace

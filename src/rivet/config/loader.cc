@@ -1361,11 +1361,6 @@ struct NotBuiltYet {
 };
 
 constexpr NotBuiltYet kNotBuiltYet[] = {
-    {"meta_columns",
-     [](const Config&, const ExportConfig& e) {
-       return e.meta_columns.exported_at || e.meta_columns.row_hash;
-     },
-     "remove meta_columns or set its fields to false"},
     {"quality", [](const Config&, const ExportConfig& e) { return e.quality.configured(); },
      "remove the quality: section"},
     {"parallel_exports: true",

@@ -467,6 +467,8 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
   ExportSummary summary;
   const SystemTime started = std::chrono::system_clock::now();
   RunContext ctx{config, e, state, options, summary, Clock::now(), "", {}, std::nullopt, false};
+  ctx.exported_at_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(started.time_since_epoch()).count();
   summary.export_name = e.name;
   summary.run_id = fmt::format("{}_{}", e.name, FormatRunIdTime(started));
   summary.profile = ProfileLabel(e.tuning);

@@ -9,6 +9,7 @@
 #include "rivet/common/interrupt.h"
 #include "rivet/pipeline/batch_queue.h"
 #include "rivet/plan/cursor.h"
+#include "rivet/rowhash/row_hash.h"
 
 namespace rivet::pipeline {
 
@@ -16,6 +17,22 @@ namespace {
 
 // Batches in flight: one being read while one is encoded (see batch_queue.h).
 constexpr size_t kBatchesInFlight = 2;
+
+constexpr std::string_view kMetaPrefix = "_rivet_";
+
+// The query's fields followed by the enabled meta columns, in the order exported_at, row_hash.
+columnar::SchemaPtr WithMetaColumns(const columnar::SchemaPtr& query,
+                                    const config::MetaColumns& meta) {
+  if (!meta.exported_at && !meta.row_hash) return query;
+  auto out = std::make_shared<columnar::Schema>(*query);
+  if (meta.exported_at) {
+    out->push_back({"_rivet_exported_at", columnar::DataType::Of(columnar::TypeId::kTimestampTz)});
+  }
+  if (meta.row_hash) {
+    out->push_back({"_rivet_row_hash", columnar::DataType::Of(columnar::TypeId::kInt64)});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -35,6 +52,23 @@ Status UnitRunner::Run(source::Source& src) {
   RIVET_ASSIGN_OR_RETURN(
       const std::optional<size_t> cursor_index,
       plan::CheckKeyColumns(*schema, e.name, unit_.cursor_column, unit_.chunk_column));
+  const config::MetaColumns& meta = e.meta_columns;
+  if (meta.exported_at || meta.row_hash) {
+    for (const columnar::Field& f : *schema) {
+      if (f.name.starts_with(kMetaPrefix)) {
+        return Error(ErrorCode::kConfig,
+                     "export '{}': query column '{}' collides with the meta columns (names "
+                     "starting with {} are reserved); alias it in the query or turn "
+                     "meta_columns off",
+                     e.name, f.name, kMetaPrefix);
+      }
+    }
+  }
+  // What the writer sees: the query's columns, then the meta columns computed per batch.
+  const columnar::SchemaPtr out_schema = WithMetaColumns(schema, meta);
+  const size_t query_columns = schema->size();
+  rowhash::RowHasher hasher;
+  std::vector<uint64_t> hashes;
 
   const source::ReadOptions read = ReadOptionsFor(e.tuning);
   const int64_t rows_per_batch = source::RowsPerBatch(read, *schema);
@@ -48,7 +82,9 @@ Status UnitRunner::Run(source::Source& src) {
                      rows_per_batch);
       }
       std::vector<state::SchemaColumn> columns;
-      for (const columnar::Field& f : *schema) columns.push_back({f.name, f.type.ToString()});
+      for (const columnar::Field& f : *out_schema) {
+        columns.push_back({f.name, f.type.ToString()});
+      }
       ctx_.schema_now = std::move(columns);
     }
   }
@@ -83,8 +119,23 @@ Status UnitRunner::Run(source::Source& src) {
       status = FinishAndCommit(/*last=*/false);
       rotate = false;
     }
-    if (status.ok() && !open_) status = Open(schema);
+    if (status.ok() && !open_) status = Open(out_schema);
+    if (status.ok() && out_schema != schema) {
+      batch->ExtendColumns(out_schema);
+      size_t next = query_columns;
+      const size_t n = batch->num_rows();
+      if (meta.exported_at) {
+        columnar::Column& c = batch->mutable_column(next++);
+        for (size_t r = 0; r < n; ++r) c.Append<int64_t>(ctx_.exported_at_micros);
+      }
+      if (meta.row_hash) {
+        hasher.Hash(*batch, query_columns, hashes);
+        columnar::Column& c = batch->mutable_column(next++);
+        for (uint64_t h : hashes) c.Append<int64_t>(static_cast<int64_t>(h));
+      }
+    }
     if (status.ok()) status = open_->writer->Write(*batch);
+    batch->DropExtraColumns();
     if (status.ok() && cursor_index) {
       auto last = plan::LastCursorValue(unit_.cursor_column, batch->column(*cursor_index));
       if (!last.has_value())
@@ -129,7 +180,7 @@ Status UnitRunner::Run(source::Source& src) {
       skipped_ = true;
       return Status::Ok();
     }
-    RIVET_RETURN_IF_ERROR(Open(schema));  // a 0-row file still carries the schema
+    RIVET_RETURN_IF_ERROR(Open(out_schema));  // a 0-row file still carries the schema
   }
   return FinishAndCommit(/*last=*/true);
 }

@@ -44,6 +44,8 @@ struct RunContext {
   // chunk_checkpoint: the files of a unit enter the manifest with its checkpoint (UnitHooks),
   // not one by one as they are committed.
   bool files_recorded_by_hooks = false;
+  // _rivet_exported_at: the run's start, one value for every row of every unit.
+  int64_t exported_at_micros = 0;
 };
 
 // Source read options from the merged tuning.
