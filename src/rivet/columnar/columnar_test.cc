@@ -49,7 +49,8 @@ TEST(DataType, NamesAndStorage) {
   EXPECT_EQ(DataType::Decimal(12, 2).storage(), Storage::kI64);
   EXPECT_EQ(DataType::Decimal(30, 2).storage(), Storage::kI128);
   EXPECT_EQ(DataType::List(DataType::Of(TypeId::kString)).ToString(), "list<string>");
-  EXPECT_EQ(DataType::List(DataType::Of(TypeId::kInt32)), DataType::List(DataType::Of(TypeId::kInt32)));
+  EXPECT_EQ(DataType::List(DataType::Of(TypeId::kInt32)),
+            DataType::List(DataType::Of(TypeId::kInt32)));
   EXPECT_FALSE(DataType::Decimal(12, 2) == DataType::Decimal(12, 3));
 }
 
@@ -67,6 +68,33 @@ TEST(Batch, EstimatesRowBytesFromTheReferenceTable) {
   b.Clear();
   EXPECT_EQ(b.num_rows(), 0u);
   EXPECT_EQ(b.column(1).size(), 0u);
+}
+
+TEST(Batch, ExtraColumnsComeAndGoKeepingTheirCapacity) {
+  auto base = std::make_shared<const Schema>(Schema{{"id", DataType::Of(TypeId::kInt64)}});
+  auto extended = std::make_shared<const Schema>(
+      Schema{{"id", DataType::Of(TypeId::kInt64)}, {"h", DataType::Of(TypeId::kInt64)}});
+  Batch b(base);
+  for (int round = 0; round < 2; ++round) {
+    b.Clear();
+    b.mutable_column(0).Append<int64_t>(round);
+    b.CommitRow();
+    b.ExtendColumns(extended);
+    EXPECT_EQ(b.schema(), extended);
+    ASSERT_EQ(b.num_columns(), 2u);
+    EXPECT_EQ(b.column(1).size(), 0u);  // the last round's values are gone
+    for (int i = 0; i < 100; ++i) b.mutable_column(1).Append<int64_t>(i);
+    const size_t capacity = b.column(1).values<int64_t>().capacity();
+    b.DropExtraColumns();
+    EXPECT_EQ(b.schema(), base);
+    EXPECT_EQ(b.num_columns(), 1u);
+    EXPECT_EQ(b.column(0).values<int64_t>(), std::vector<int64_t>{round});
+    b.ExtendColumns(extended);
+    EXPECT_GE(b.column(1).values<int64_t>().capacity(), capacity);
+    b.DropExtraColumns();
+  }
+  b.DropExtraColumns();  // not extended: nothing to do
+  EXPECT_EQ(b.num_columns(), 1u);
 }
 
 }  // namespace
