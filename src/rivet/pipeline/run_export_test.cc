@@ -13,6 +13,7 @@
 #include <set>
 
 #include "rivet/pipeline/pipeline.h"
+#include "rivet/rowhash/row_hash.h"
 
 namespace rivet::pipeline {
 namespace {
@@ -237,6 +238,42 @@ TEST_F(RunExportTest, RotatesPartsWithNamesAndEveryRowOnce) {
     rows += DataLines(n);
   }
   EXPECT_EQ(rows, 12);
+}
+
+TEST_F(RunExportTest, MetaColumnsFollowTheQueryColumnsInEveryBatchAndPart) {
+  e_.max_file_size = 1;
+  e_.meta_columns.exported_at = true;
+  e_.meta_columns.row_hash = true;
+  shared_.tries = {Script{3, 4, std::nullopt}};
+  ExportSummary s = Run();
+  ASSERT_EQ(s.status, ExportStatus::kSuccess) << s.error.message();
+  std::set<std::string> names = Files();
+  ASSERT_EQ(names.size(), 3u);
+  auto schema = std::make_shared<const columnar::Schema>(
+      columnar::Schema{{"id", columnar::DataType::Of(columnar::TypeId::kInt64)}});
+  std::set<std::string> stamps;
+  int64_t rows = 0;
+  for (const std::string& n : names) {
+    std::ifstream in(dir_ / "out" / n);
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    EXPECT_EQ(line, "id,_rivet_exported_at,_rivet_row_hash");
+    while (std::getline(in, line)) {
+      const size_t a = line.find(',');
+      const size_t b = line.rfind(',');
+      ASSERT_NE(a, b) << line;
+      columnar::Batch one(schema);
+      one.mutable_column(0).Append<int64_t>(std::stoll(line.substr(0, a)));
+      one.CommitRow();
+      std::vector<uint64_t> hash;
+      rowhash::RowHashes(one, 1, hash);
+      EXPECT_EQ(line.substr(b + 1), std::to_string(static_cast<int64_t>(hash[0]))) << line;
+      stamps.insert(line.substr(a + 1, b - a - 1));
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 12);
+  EXPECT_EQ(stamps.size(), 1u) << "one _rivet_exported_at for the whole run";
 }
 
 TEST_F(RunExportTest, SkipEmptyWritesNothingOtherwiseAHeaderOnlyFile) {
