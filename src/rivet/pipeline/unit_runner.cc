@@ -67,8 +67,24 @@ Status UnitRunner::Run(source::Source& src) {
   // What the writer sees: the query's columns, then the meta columns computed per batch.
   const columnar::SchemaPtr out_schema = WithMetaColumns(schema, meta);
   const size_t query_columns = schema->size();
+  // Runs on the reader thread: hashing overlaps the encoding of the previous batch instead of
+  // adding to it.
   rowhash::RowHasher hasher;
   std::vector<uint64_t> hashes;
+  auto add_meta_columns = [&](columnar::Batch& batch) {
+    batch.ExtendColumns(out_schema);
+    size_t next = query_columns;
+    const size_t n = batch.num_rows();
+    if (meta.exported_at) {
+      columnar::Column& c = batch.mutable_column(next++);
+      for (size_t r = 0; r < n; ++r) c.Append<int64_t>(ctx_.exported_at_micros);
+    }
+    if (meta.row_hash) {
+      hasher.Hash(batch, query_columns, hashes);
+      columnar::Column& c = batch.mutable_column(next++);
+      for (uint64_t h : hashes) c.Append<int64_t>(static_cast<int64_t>(h));
+    }
+  };
 
   const source::ReadOptions read = ReadOptionsFor(e.tuning);
   const int64_t rows_per_batch = source::RowsPerBatch(read, *schema);
@@ -95,12 +111,14 @@ Status UnitRunner::Run(source::Source& src) {
     for (;;) {
       columnar::Batch* batch = queue.AcquireEmpty();
       if (batch == nullptr) return;  // the writer gave up
+      batch->DropExtraColumns();     // the source fills the query's columns only
       Result<bool> more = stream->Next(*batch);
       if (!more.has_value() || !*more) {
         queue.Release(batch);
         queue.Close(more.status());
         return;
       }
+      if (out_schema != schema) add_meta_columns(*batch);
       queue.PushFull(batch);
       // The pause that protects the source: no read while it lasts (tuning.throttle_ms).
       if (throttle.count() > 0) std::this_thread::sleep_for(throttle);
@@ -120,22 +138,7 @@ Status UnitRunner::Run(source::Source& src) {
       rotate = false;
     }
     if (status.ok() && !open_) status = Open(out_schema);
-    if (status.ok() && out_schema != schema) {
-      batch->ExtendColumns(out_schema);
-      size_t next = query_columns;
-      const size_t n = batch->num_rows();
-      if (meta.exported_at) {
-        columnar::Column& c = batch->mutable_column(next++);
-        for (size_t r = 0; r < n; ++r) c.Append<int64_t>(ctx_.exported_at_micros);
-      }
-      if (meta.row_hash) {
-        hasher.Hash(*batch, query_columns, hashes);
-        columnar::Column& c = batch->mutable_column(next++);
-        for (uint64_t h : hashes) c.Append<int64_t>(static_cast<int64_t>(h));
-      }
-    }
     if (status.ok()) status = open_->writer->Write(*batch);
-    batch->DropExtraColumns();
     if (status.ok() && cursor_index) {
       auto last = plan::LastCursorValue(unit_.cursor_column, batch->column(*cursor_index));
       if (!last.has_value())
