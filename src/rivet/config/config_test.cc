@@ -1129,8 +1129,6 @@ TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::vector<UnsupportedCase> cases = {
       {"    meta_columns:\n      row_hash: true\n", kLocal, "",
        "exports[0] 'orders': meta_columns is not supported yet (planned)"},
-      {"    quality:\n      row_count_min: 1\n", kLocal, "",
-       "exports[0] 'orders': quality is not supported yet (planned)"},
       {"", kLocal, "parallel_exports: true\n",
        "exports[0] 'orders': parallel_exports: true is not supported yet (planned)"},
       {"", kLocal, "parallel_export_processes: true\n",

@@ -1245,6 +1245,14 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
   RIVET_RETURN_IF_ERROR(ReadMode(s, e));
   RIVET_RETURN_IF_ERROR(ReadOutput(s, e));
   RIVET_RETURN_IF_ERROR(ReadQuality(s, e.quality));
+  if (e.quality.configured() && e.chunk_checkpoint) {
+    // A checkpointed chunk is delivered when it completes; quality gates hold every file until
+    // the whole export is checked. One promise excludes the other.
+    return Fail(s, "quality",
+                "cannot be combined with chunk_checkpoint: true (checkpointed chunks are "
+                "delivered as they complete, quality holds every file until the whole export "
+                "passes); remove one of them");
+  }
 
   RIVET_ASSIGN_OR_RETURN(Section ts, SubSection(s, "tuning", false));
   RIVET_ASSIGN_OR_RETURN(e.tuning_overrides, ReadTuning(ts));
@@ -1366,8 +1374,6 @@ constexpr NotBuiltYet kNotBuiltYet[] = {
        return e.meta_columns.exported_at || e.meta_columns.row_hash;
      },
      "remove meta_columns or set its fields to false"},
-    {"quality", [](const Config&, const ExportConfig& e) { return e.quality.configured(); },
-     "remove the quality: section"},
     {"parallel_exports: true",
      [](const Config& c, const ExportConfig&) { return c.parallel_exports; },
      "set parallel_exports: false (exports run one after another)"},
