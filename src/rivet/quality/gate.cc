@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -136,8 +137,12 @@ Result<std::vector<std::string>> Gate::Failures() {
     }
   }
   for (size_t i = 0; i < unique_columns_.size(); ++i) {
+    uint64_t spilled = 0;
+    for (const UniqueCollector& c : unique_parts_[i]) spilled += c.spilled_bytes();
     RIVET_ASSIGN_OR_RETURN(Duplicates d,
                            FindDuplicates(unique_types_[i], unique_parts_[i], memory_budget_));
+    spdlog::info("export '{}': unique_columns '{}': {} sorted runs merged ({} bytes spilled)",
+                 export_name_, unique_columns_[i].first, d.runs_merged, spilled);
     unique_parts_[i].clear();  // the runs' temporary files go now
     if (d.count > 0) {
       failures.push_back(fmt::format("column '{}': {} duplicate values (first: {})",
