@@ -1368,12 +1368,6 @@ constexpr NotBuiltYet kNotBuiltYet[] = {
      "remove meta_columns or set its fields to false"},
     {"quality", [](const Config&, const ExportConfig& e) { return e.quality.configured(); },
      "remove the quality: section"},
-    {"parallel_exports: true",
-     [](const Config& c, const ExportConfig&) { return c.parallel_exports; },
-     "set parallel_exports: false (exports run one after another)"},
-    {"parallel_export_processes: true",
-     [](const Config& c, const ExportConfig&) { return c.parallel_export_processes; },
-     "set parallel_export_processes: false (exports run one after another)"},
 };
 
 }  // namespace
