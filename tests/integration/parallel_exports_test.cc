@@ -83,12 +83,8 @@ double DurationMs(const std::string& text) {
 class ParallelExportsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto url = EnvVar("RIVET_TEST_PG_URL");
-    if (!url) {
-      if (InCi()) FAIL() << "RIVET_TEST_PG_URL is not set: the test PostgreSQL is missing";
-      GTEST_SKIP() << "RIVET_TEST_PG_URL is not set: start the test servers with scripts/test.sh";
-    }
-    url_ = *url;
+    RIVET_REQUIRE_ENV(url, "RIVET_TEST_PG_URL");
+    url_ = url;
     PgClient pg(url_);
     ASSERT_TRUE(pg.ok()) << pg.error();
     ASSERT_EQ(pg.Exec(kSetup), "");
