@@ -91,8 +91,10 @@ class ParallelExportsTest : public ::testing::Test {
     dir_ = MakeTempDir("parallel-exports");
   }
 
+  std::string ConfigPath() const { return dir_ + "/rivet.yaml"; }
+
   std::string WriteConfig(const std::string& top, const std::string& exports) {
-    const std::string path = dir_ + "/rivet.yaml";
+    const std::string path = ConfigPath();
     WriteFile(path, "source:\n  type: postgres\n  url_env: RIVET_PAR_URL\n" + top + "exports:\n" +
                         exports);
     return path;
@@ -136,6 +138,12 @@ class ParallelExportsTest : public ::testing::Test {
         << r.err;
     // One after another the run lasts at least the sum of the two slow exports.
     EXPECT_LT(wall_ms, slow_ms) << "the exports did not overlap:\n" << r.err;
+
+    // Every export recorded its run in the one state DB, written from threads or processes.
+    CommandResult metrics = Rivet("metrics -c " + ConfigPath());
+    for (const std::string name : {"first", "second", "missing", "misconfigured"}) {
+      EXPECT_NE(metrics.out.find(name + "_"), std::string::npos) << metrics.out;
+    }
 
     std::map<std::string, std::string> files;
     for (const std::string& f : ListDir(out)) {
@@ -210,6 +218,37 @@ TEST_F(ParallelExportsTest, TwoStdoutExportsAreRefusedBeforeAnythingRuns) {
   CommandResult sequential = Rivet("run -c " + config);
   EXPECT_EQ(sequential.exit_code, 0) << sequential.err;
   EXPECT_EQ(sequential.out, "one\n1\ntwo\n2\n");
+}
+
+// The connections all exports hold at once are compared with the server's free ones, as
+// `rivet check` does. The chunked export fails before it connects (max_file_size on stdout), so
+// the test never opens more connections than the server allows.
+TEST_F(ParallelExportsTest, WarnsWhenTheSummedConnectionsExceedTheServer) {
+  PgClient pg(url_);
+  const std::vector<CsvRow> rows = pg.Query("SELECT current_setting('max_connections')");
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_TRUE(rows[0][0].has_value());
+  const std::string max = *rows[0][0];
+  const int parallel = std::stoi(max);  // + 1 coordinator + 1 other export: too many
+  const std::string config =
+      WriteConfig("",
+                  "  - name: wide\n    query: \"SELECT id FROM rivet_parexp.items\"\n"
+                  "    mode: chunked\n    chunk_column: id\n    chunk_size: 100\n    parallel: " +
+                      std::to_string(parallel) +
+                      "\n    format: csv\n    max_file_size: 1MB\n    destination: {type: stdout}\n"
+                      "  - name: narrow\n    query: \"SELECT 1 AS one\"\n    format: csv\n"
+                      "    destination: {type: local, path: " +
+                      dir_ + "/out}\n");
+  CommandResult r = Rivet("run -c " + config + " --parallel-exports");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("parallel exports open " + std::to_string(parallel + 2) +
+                       " connections at once (2 exports"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("max_connections=" + max), std::string::npos) << r.err;
+  // Without the parallel switch each export alone is judged by `rivet check`, not here.
+  CommandResult sequential = Rivet("run -c " + config);
+  EXPECT_EQ(sequential.err.find("parallel exports open"), std::string::npos) << sequential.err;
 }
 
 // SIGTERM while both exports stream: every thread or child stops, the run exits 143 within a
