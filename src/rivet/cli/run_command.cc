@@ -45,12 +45,16 @@ class ProgressLine {
       line += fmt::format("{}{}: {}", first ? "" : " | ", export_name, entry);
       first = false;
     }
+    if (shown_ && line == drawn_) return;  // children's "running" rarely changes
     std::fputs(line.c_str(), stderr);
+    drawn_ = std::move(line);
     shown_ = true;
   }
 
   // Writes `block` (a summary, a child's whole stderr) in one piece and forgets `name`'s entry.
-  void Print(const std::string& name, const std::string& block) {
+  // `log_first` logs on the cleared line, so a log line never trails a half-drawn progress line.
+  void Print(const std::string& name, const std::string& block,
+             const std::function<void()>& log_first = {}) {
     std::lock_guard lock(mu_);
     entries_.erase(name);
     if (enabled_ && shown_) {
@@ -58,6 +62,7 @@ class ProgressLine {
       shown_ = false;
       last_ = {};  // the next update redraws the exports still running at once
     }
+    if (log_first) log_first();
     std::fwrite(block.data(), 1, block.size(), stderr);
     std::fflush(stderr);
   }
@@ -68,6 +73,7 @@ class ProgressLine {
   bool shown_ = false;
   std::mutex mu_;
   std::map<std::string, std::string> entries_;
+  std::string drawn_;
   std::chrono::steady_clock::time_point last_{};
 };
 
@@ -239,11 +245,13 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     };
     // The tail of every export, whichever strategy ran it.
     auto finish = [&](const pipeline::ExportSummary& summary) {
-      if (summary.status == pipeline::ExportStatus::kFailed) {
-        spdlog::error("export '{}' failed: {}", summary.export_name, summary.error.message());
-        worst.Fold(ExitCodeFor(summary.error.code()));
-      }
-      progress.Print(summary.export_name, pipeline::FormatSummary(summary));
+      const bool failed = summary.status == pipeline::ExportStatus::kFailed;
+      if (failed) worst.Fold(ExitCodeFor(summary.error.code()));
+      progress.Print(summary.export_name, pipeline::FormatSummary(summary), [&] {
+        if (failed) {
+          spdlog::error("export '{}' failed: {}", summary.export_name, summary.error.message());
+        }
+      });
       NotifySlack(config, summary);
     };
     if (strategy == Strategy::kThreads) {
