@@ -133,6 +133,16 @@ class ParallelExportsTest : public ::testing::Test {
       ASSERT_FALSE(Field(block, "duration").empty()) << r.err;
       EXPECT_FALSE(Field(block, "error").empty()) << r.err;
     }
+    // A failed export's error line comes right before its block: a child's stderr is passed on
+    // in one piece, and a thread logs it together with its summary.
+    for (const std::string name : {"missing", "misconfigured"}) {
+      const size_t header = r.err.find("\n── " + name + " ──\n");
+      ASSERT_NE(header, std::string::npos) << r.err;
+      const size_t line_start = r.err.rfind('\n', header - 1);
+      const std::string before = r.err.substr(line_start + 1, header - line_start - 1);
+      EXPECT_NE(before.find("export '" + name + "' failed: "), std::string::npos) << before << "\n"
+                                                                                  << r.err;
+    }
     EXPECT_NE(r.err.find("no_such_table"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("max_file_size cannot split a stream on stdout"), std::string::npos)
         << r.err;
