@@ -261,6 +261,37 @@ TEST_F(ParallelExportsTest, WarnsWhenTheSummedConnectionsExceedTheServer) {
   EXPECT_EQ(sequential.err.find("parallel exports open"), std::string::npos) << sequential.err;
 }
 
+// A child killed outright (kill -9, the OOM killer) is a failed export; the others finish.
+TEST_F(ParallelExportsTest, AKilledChildIsAFailedExport) {
+  const std::string out = dir_ + "/out";
+  const std::string config = WriteConfig(
+      "",
+      "  - name: steady\n    query: \"SELECT id FROM rivet_parexp.items\"\n    format: csv\n"
+      "    tuning: {batch_size: 100, throttle_ms: 100}\n"
+      "    destination: {type: local, path: " +
+          out +
+          "}\n"
+          "  - name: doomed\n    query: \"SELECT id FROM rivet_parexp.items\"\n"
+          "    format: csv\n    tuning: {batch_size: 10, throttle_ms: 200}\n"
+          "    destination: {type: local, path: " +
+          out + "}\n");
+  // The child of 'doomed' is found by its command line (bounded: 200 polls of 0.05 s).
+  const std::string pattern = ShellQuote("[r]un --config " + config + " --export doomed");
+  // Killed by its pid, the one child of this test's config that exports 'doomed'.
+  const std::string script = Env() + RIVET_BINARY + " run -c " + config +
+                             " --parallel-export-processes >/dev/null 2>" + dir_ +
+                             "/err & P=$!; i=0; C=; while [ $i -lt 200 ] && [ -z \"$C\" ]; do "
+                             "sleep 0.05; C=$(pgrep -f -- " +
+                             pattern +
+                             "); i=$((i+1)); done; sleep 0.3; kill -KILL $C; wait $P; echo $?";
+  CommandResult r = RunCommand(script);
+  const std::string err = ReadFile(dir_ + "/err");
+  EXPECT_EQ(r.out, "1\n") << err;
+  EXPECT_EQ(Field(SummaryBlock(err, "steady"), "status"), "success") << err;
+  EXPECT_NE(err.find("export 'doomed' failed: its process "), std::string::npos) << err;
+  EXPECT_NE(err.find("was killed by signal 9"), std::string::npos) << err;
+}
+
 // SIGTERM while both exports stream: every thread or child stops, the run exits 143 within a
 // bounded time, no staging file stays and no child outlives the parent.
 TEST_F(ParallelExportsTest, SigtermStopsEveryExport) {

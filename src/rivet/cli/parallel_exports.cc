@@ -267,6 +267,11 @@ void RunExportProcesses(const ChildArguments& args, const std::vector<std::strin
       if (!c->stderr_fd().open() && c->TryReap(status)) {
         --left;
         on_finished(c->name(), ChildExitCode(status), c->output());
+        if (WIFSIGNALED(status)) {
+          // Killed (the OOM killer, kill -9): it could not print a summary or record its run.
+          spdlog::error("export '{}' failed: its process {} was killed by signal {}", c->name(),
+                        c->pid(), WTERMSIG(status));
+        }
         c->output().clear();
         continue;
       }
