@@ -36,19 +36,15 @@ class ProgressLine {
     if (!enabled_) return;
     std::lock_guard lock(mu_);
     entries_[name] = std::move(text);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < kRedrawInterval) return;
-    last_ = now;
-    std::string line = "\r\033[2K";
-    bool first = true;
-    for (const auto& [export_name, entry] : entries_) {
-      line += fmt::format("{}{}: {}", first ? "" : " | ", export_name, entry);
-      first = false;
-    }
-    if (shown_ && line == drawn_) return;  // children's "running" rarely changes
-    std::fputs(line.c_str(), stderr);
-    drawn_ = std::move(line);
-    shown_ = true;
+    DrawLocked();
+  }
+
+  // Several entries at once (the children still running), drawn as one line.
+  void UpdateEach(const std::vector<std::string>& names, const std::string& text) {
+    if (!enabled_) return;
+    std::lock_guard lock(mu_);
+    for (const std::string& name : names) entries_[name] = text;
+    DrawLocked();
   }
 
   // Writes `block` (a summary, a child's whole stderr) in one piece and forgets `name`'s entry.
@@ -68,6 +64,22 @@ class ProgressLine {
   }
 
  private:
+  void DrawLocked() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < kRedrawInterval) return;
+    last_ = now;
+    std::string line = "\r\033[2K";
+    bool first = true;
+    for (const auto& [export_name, entry] : entries_) {
+      line += fmt::format("{}{}: {}", first ? "" : " | ", export_name, entry);
+      first = false;
+    }
+    if (shown_ && line == drawn_) return;  // children's "running" rarely changes
+    std::fputs(line.c_str(), stderr);
+    drawn_ = std::move(line);
+    shown_ = true;
+  }
+
   static constexpr auto kRedrawInterval = std::chrono::milliseconds(250);
   bool enabled_;
   bool shown_ = false;
@@ -232,9 +244,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
           progress.Print(name, text);
           worst.Fold(code);
         },
-        [&](const std::vector<std::string>& running) {
-          for (const std::string& name : running) progress.Update(name, "running");
-        });
+        [&](const std::vector<std::string>& running) { progress.UpdateEach(running, "running"); });
   } else {
     pipeline::RunOptions options;
     options.validate = flags.validate;
@@ -258,6 +268,8 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
       RunInThreads(
           selected, state_path,
           [&](const config::ExportConfig& e, state::StateStore& s) {
+            // On the line from the start, before its first batch, so every running export shows.
+            progress.Update(e.name, "starting");
             finish(pipeline::RunExport(config, e, s, options));
           },
           worst);
