@@ -43,10 +43,11 @@ int main(int argc, char** argv) {
   run_cmd->add_flag(
       "--resume", run.resume,
       "Continue the in-progress plan of a chunked export with chunk_checkpoint: true");
-  run_cmd->add_flag("--parallel-exports", run.parallel_exports,
-                    "Run all exports concurrently in threads (not supported yet)");
+  run_cmd->add_flag(
+      "--parallel-exports", run.parallel_exports,
+      "Run all exports concurrently, one thread each (without --export, two or more exports)");
   run_cmd->add_flag("--parallel-export-processes", run.parallel_export_processes,
-                    "Run each export in its own process (not supported yet)");
+                    "Run each export in its own child process; wins over --parallel-exports");
   run_cmd->add_option("-p,--param", run.params,
                       "KEY=VALUE for ${KEY} in queries (wins over the environment); repeatable");
 

@@ -1125,14 +1125,19 @@ TEST(CheckSupported, SlackNotificationsAreBuilt) {
   EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
 }
 
+TEST(CheckSupported, ParallelExportsAreBuilt) {
+  for (std::string top : {"parallel_exports: true\n", "parallel_export_processes: true\n"}) {
+    Result<Loaded> r = Load(kSource + top + Cfg("", kLocal, ""));
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    Status st = CheckSupported(r->config, r->config.exports[0]);
+    EXPECT_TRUE(st.ok()) << top << st.message();
+  }
+}
+
 TEST(CheckSupported, NamesTheExportAndTheKey) {
   const std::vector<UnsupportedCase> cases = {
       {"    meta_columns:\n      row_hash: true\n", kLocal, "",
        "exports[0] 'orders': meta_columns is not supported yet (planned)"},
-      {"", kLocal, "parallel_exports: true\n",
-       "exports[0] 'orders': parallel_exports: true is not supported yet (planned)"},
-      {"", kLocal, "parallel_export_processes: true\n",
-       "exports[0] 'orders': parallel_export_processes: true is not supported yet (planned)"},
   };
   for (const UnsupportedCase& c : cases) {
     Result<Loaded> r = Load(kSource + c.top + Cfg(c.lines, c.destination, ""));

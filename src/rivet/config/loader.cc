@@ -1374,12 +1374,6 @@ constexpr NotBuiltYet kNotBuiltYet[] = {
        return e.meta_columns.exported_at || e.meta_columns.row_hash;
      },
      "remove meta_columns or set its fields to false"},
-    {"parallel_exports: true",
-     [](const Config& c, const ExportConfig&) { return c.parallel_exports; },
-     "set parallel_exports: false (exports run one after another)"},
-    {"parallel_export_processes: true",
-     [](const Config& c, const ExportConfig&) { return c.parallel_export_processes; },
-     "set parallel_export_processes: false (exports run one after another)"},
 };
 
 }  // namespace
