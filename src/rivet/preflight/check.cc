@@ -14,6 +14,7 @@
 #include "rivet/plan/plan.h"
 #include "rivet/plan/sql.h"
 #include "rivet/preflight/session.h"
+#include "rivet/quality/gate.h"
 
 namespace rivet::preflight {
 namespace {
@@ -196,6 +197,10 @@ Status Judge(const config::Config& config, const config::ExportConfig& e, source
                                               e.mode == Mode::kIncremental ? e.cursor_column : "",
                                               e.mode == Mode::kChunked ? e.chunk_column : "")
                             .status());
+  // The columns quality gates name must be in the result: the run would refuse them too.
+  if (e.quality.configured()) {
+    RIVET_RETURN_IF_ERROR(quality::Gate(e.quality, e.name, 1).Bind(*schema));
+  }
   return src.InReadOnlyTransaction([&] { return JudgePlans(config, e, src, inputs, *schema, r); });
 }
 
