@@ -1,5 +1,7 @@
 // rivet: extract SQL query results from PostgreSQL and MySQL into Parquet or CSV files.
 #include <CLI/CLI.hpp>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -26,6 +28,14 @@ int main(int argc, char** argv) {
   // fail with a message and an exit code, not kill the process before it records the run:
   // writes then return EPIPE instead of raising SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  // Files held for quality gates keep a descriptor each (an upload's parked tail), and parallel
+  // exports multiply connections: take the open-file allowance the system grants, not the
+  // shell's smaller default.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   const std::string version = RIVET_VERSION;
 
   CLI::App app{"rivet " + version +
