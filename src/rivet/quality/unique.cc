@@ -194,10 +194,6 @@ Status CheckUniqueType(const DataType& type) {
 UniqueCollector::UniqueCollector(DataType type, size_t memory_budget)
     : type_(std::move(type)), budget_(memory_budget) {}
 
-size_t UniqueCollector::memory_bytes() const {
-  return arena_.capacity() + entries_.capacity() * sizeof(Entry);
-}
-
 uint64_t UniqueCollector::spilled_bytes() const {
   uint64_t total = 0;
   for (const TempFile& run : runs_) total += run.size();

@@ -39,7 +39,6 @@ class UniqueCollector {
   // try's keys are kept for the final merge while other tries still collect).
   Status Spill();
 
-  size_t memory_bytes() const;
   size_t spilled_runs() const { return runs_.size(); }
   uint64_t spilled_bytes() const;
 
