@@ -6,7 +6,9 @@
 namespace rivet::testing {
 namespace {
 
-CommandResult Rivet(const std::string& args) { return RunCommand(std::string(RIVET_BINARY) + " " + args); }
+CommandResult Rivet(const std::string& args) {
+  return RunCommand(std::string(RIVET_BINARY) + " " + args);
+}
 
 TEST(Cli, PrintsItsVersion) {
   CommandResult r = Rivet("--version");
@@ -45,8 +47,9 @@ TEST(Cli, UsageAndConfigErrorsExitTwoAndNameTheFile) {
   EXPECT_EQ(Rivet("frobnicate").exit_code, 2);
   std::string dir = MakeTempDir("cli");
   std::string config = dir + "/bad.yaml";
-  WriteFile(config, "source:\n  type: postgres\n  url: postgresql://u@h/db\n  batch_size: 5\n"
-                    "exports:\n  - name: a\n    query: SELECT 1\n    destination:\n      type: stdout\n");
+  WriteFile(config,
+            "source:\n  type: postgres\n  url: postgresql://u@h/db\n  batch_size: 5\n"
+            "exports:\n  - name: a\n    query: SELECT 1\n    destination:\n      type: stdout\n");
   CommandResult r = Rivet("run -c " + config);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.yaml"), std::string::npos) << r.err;
@@ -54,22 +57,6 @@ TEST(Cli, UsageAndConfigErrorsExitTwoAndNameTheFile) {
   CommandResult param = Rivet("run -c " + config + " --param NOEQUALS");
   EXPECT_EQ(param.exit_code, 2);
   EXPECT_NE(param.err.find("must be KEY=VALUE"), std::string::npos) << param.err;
-}
-
-TEST(Cli, FeaturesNotBuiltYetFailAtLoadNamingTheKey) {
-  std::string dir = MakeTempDir("cli");
-  std::string config = dir + "/later.yaml";
-  WriteFile(config, "source:\n  type: postgres\n  url: postgresql://u@127.0.0.1:1/db\n"
-                    "exports:\n  - name: inc\n    query: SELECT 1\n    quality:\n"
-                    "      row_count_min: 1\n    destination:\n      type: stdout\n");
-  CommandResult r = Rivet("run -c " + config);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(
-      r.err.find("error: " + config + ": exports[0] 'inc': quality is not supported yet"),
-      std::string::npos)
-      << r.err;
-  EXPECT_EQ(r.err.find(config, r.err.find(config) + config.size()), std::string::npos)
-      << "the path is printed twice: " << r.err;
 }
 
 TEST(Cli, ConfigErrorsNameTheFileOnce) {

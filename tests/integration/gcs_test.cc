@@ -267,6 +267,32 @@ TEST_F(GcsTest, ParquetAndCsvPartsReadBackExactAndTheManifestNamesThem) {
   EXPECT_EQ(locations, expected);
 }
 
+// Quality gates hold every file: CSV parts of ~9 MB wait as open resumable sessions (their
+// unsent tails parked on disk) and a small last part as a pending multipart body. FAIL cancels
+// every session and leaves no object; pass delivers all parts exact.
+TEST_F(GcsTest, QualityGatesHoldEveryPartUntilTheExportPasses) {
+  const std::string parts = std::string(kQuery) + "    format: csv\n    max_file_size: 9MB\n";
+  CommandResult r = Rivet("run -c " + WriteConfig(parts + "    quality:\n      row_count_max: "
+                                                          "199999\n",
+                                                  KeyFile()));
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("row_count 200000 exceeds maximum 199999"), std::string::npos) << r.err;
+  EXPECT_TRUE(Names(prefix_).empty());
+  ExpectNothingLeftOver();
+  EXPECT_TRUE(ManifestIn(dir_).empty());
+
+  r = Rivet("run -c " + WriteConfig(parts + "    quality:\n      row_count_min: 200000\n"
+                                            "      unique_columns: [id, v]\n",
+                                    KeyFile()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("quality:     pass"), std::string::npos) << r.err;
+  const std::set<std::string> names = Names(prefix_);
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(ReadBack("read_csv", names), Source());
+  ExpectManifestNames(names);
+  ExpectNothingLeftOver();
+}
+
 TEST_F(GcsTest, IncrementalRunsExportOnlyNewRowsAndMoveTheCursor) {
   const std::string config = WriteConfig(
       std::string(kQuery) + "    mode: incremental\n    cursor_column: id\n    format: csv\n",

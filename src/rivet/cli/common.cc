@@ -11,8 +11,8 @@ namespace rivet::cli {
 namespace {
 
 // "a: a: rest" -> "a: rest". Errors from the config module already start with the file's path;
-// a caller that adds the path again as context (run_command.cc does for CheckSupported) would
-// otherwise print "error: rivet.yaml: rivet.yaml: exports[0] ...".
+// a caller that adds the path again as context would otherwise print "error: rivet.yaml:
+// rivet.yaml: exports[0] ...".
 std::string_view DropRepeatedContext(std::string_view message) {
   constexpr std::string_view kSeparator = ": ";
   const size_t end = message.find(kSeparator);

@@ -1,5 +1,7 @@
 // rivet: extract SQL query results from PostgreSQL and MySQL into Parquet or CSV files.
 #include <CLI/CLI.hpp>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -26,6 +28,14 @@ int main(int argc, char** argv) {
   // fail with a message and an exit code, not kill the process before it records the run:
   // writes then return EPIPE instead of raising SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  // Files held for quality gates keep a descriptor each (an upload's parked tail), and parallel
+  // exports multiply connections: take the open-file allowance the system grants, not the
+  // shell's smaller default.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   const std::string version = RIVET_VERSION;
 
   CLI::App app{"rivet " + version +
@@ -43,10 +53,11 @@ int main(int argc, char** argv) {
   run_cmd->add_flag(
       "--resume", run.resume,
       "Continue the in-progress plan of a chunked export with chunk_checkpoint: true");
-  run_cmd->add_flag("--parallel-exports", run.parallel_exports,
-                    "Run all exports concurrently in threads (not supported yet)");
+  run_cmd->add_flag(
+      "--parallel-exports", run.parallel_exports,
+      "Run all exports concurrently, one thread each (without --export, two or more exports)");
   run_cmd->add_flag("--parallel-export-processes", run.parallel_export_processes,
-                    "Run each export in its own process (not supported yet)");
+                    "Run each export in its own child process; wins over --parallel-exports");
   run_cmd->add_option("-p,--param", run.params,
                       "KEY=VALUE for ${KEY} in queries (wins over the environment); repeatable");
 

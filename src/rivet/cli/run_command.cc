@@ -5,49 +5,110 @@
 
 #include <chrono>
 #include <cstdio>
-#include <iostream>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include "rivet/cli/commands.h"
+#include "rivet/cli/parallel_exports.h"
 #include "rivet/common/bytes.h"
 #include "rivet/common/interrupt.h"
 #include "rivet/notify/slack.h"
 #include "rivet/pipeline/pipeline.h"
+#include "rivet/pipeline/unit_runner.h"
+#include "rivet/preflight/check.h"
 #include "rivet/state/state.h"
 
 namespace rivet::cli {
 
 namespace {
 
-// A live "rows, rows/s, bytes" line on stderr, only when stderr is a terminal.
+// A live line on stderr, only when stderr is a terminal: one entry per running export
+// ("orders: 1200 rows, 5000 rows/s, 1.2 MB | users: ..."), redrawn at most every 250 ms. It
+// also serialises every summary block: a block is written whole, with the line cleared first,
+// so concurrent exports never interleave their summaries.
 class ProgressLine {
  public:
   ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1) {}
 
-  void Update(const std::string& name, const pipeline::Progress& p) {
+  void Update(const std::string& name, std::string text) {
     if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mu_);
-    if (now - last_ < std::chrono::milliseconds(250)) return;
-    last_ = now;
-    double rate = p.elapsed_s > 0 ? static_cast<double>(p.rows) / p.elapsed_s : 0;
-    std::string line = fmt::format("\r\033[2K{}: {} rows, {:.0f} rows/s, {}", name, p.rows, rate,
-                                   FormatBytes(p.bytes));
-    std::fputs(line.c_str(), stderr);
-    shown_ = true;
+    entries_[name] = std::move(text);
+    DrawLocked();
   }
 
-  void Clear() {
-    if (!enabled_ || !shown_) return;
-    std::fputs("\r\033[2K", stderr);
-    shown_ = false;
+  // Several entries at once (the children still running), drawn as one line.
+  void UpdateEach(const std::vector<std::string>& names, const std::string& text) {
+    if (!enabled_) return;
+    std::lock_guard lock(mu_);
+    for (const std::string& name : names) entries_[name] = text;
+    DrawLocked();
+  }
+
+  // Writes `block` (a summary, a child's whole stderr) in one piece and forgets `name`'s entry.
+  // `log_first` logs on the cleared line, so a log line never trails a half-drawn progress line.
+  void Print(const std::string& name, const std::string& block,
+             const std::function<void()>& log_first = {}) {
+    std::lock_guard lock(mu_);
+    entries_.erase(name);
+    if (enabled_ && shown_) {
+      std::fputs("\r\033[2K", stderr);
+      shown_ = false;
+      last_ = {};  // the next update redraws the exports still running at once
+    }
+    if (log_first) log_first();
+    std::fwrite(block.data(), 1, block.size(), stderr);
+    std::fflush(stderr);
   }
 
  private:
+  void DrawLocked() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < kRedrawInterval) return;
+    last_ = now;
+    std::string line = "\r\033[2K";
+    bool first = true;
+    for (const auto& [export_name, entry] : entries_) {
+      line += fmt::format("{}{}: {}", first ? "" : " | ", export_name, entry);
+      first = false;
+    }
+    if (shown_ && line == drawn_) return;  // children's "running" rarely changes
+    std::fputs(line.c_str(), stderr);
+    drawn_ = std::move(line);
+    shown_ = true;
+  }
+
+  static constexpr auto kRedrawInterval = std::chrono::milliseconds(250);
   bool enabled_;
   bool shown_ = false;
   std::mutex mu_;
+  std::map<std::string, std::string> entries_;
+  std::string drawn_;
   std::chrono::steady_clock::time_point last_{};
+};
+
+std::string ProgressText(const pipeline::Progress& p) {
+  double rate = p.elapsed_s > 0 ? static_cast<double>(p.rows) / p.elapsed_s : 0;
+  return fmt::format("{} rows, {:.0f} rows/s, {}", p.rows, rate, FormatBytes(p.bytes));
+}
+
+// The most severe exit code of the exports seen so far (threads report concurrently).
+class WorstExit {
+ public:
+  void Fold(ExitCode code) {
+    std::lock_guard lock(mu_);
+    if (Severity(code) > Severity(worst_)) worst_ = code;
+  }
+  ExitCode get() {
+    std::lock_guard lock(mu_);
+    return worst_;
+  }
+
+ private:
+  std::mutex mu_;
+  ExitCode worst_ = ExitCode::kSuccess;
 };
 
 // Guide §19: after the run is recorded, one Slack POST when a configured trigger matches. A
@@ -77,6 +138,50 @@ void NotifySlack(const config::Config& config, const pipeline::ExportSummary& su
   }
 }
 
+// One thread per export, each with its own state connection (SQLite in WAL mode with a busy
+// timeout takes their writes one at a time). Every export is attempted; an interrupt reaches
+// each through the global flag, and each records its own run before its thread ends.
+void RunInThreads(const std::vector<const config::ExportConfig*>& selected,
+                  const std::string& state_path,
+                  const std::function<void(const config::ExportConfig&, state::StateStore&)>& run,
+                  WorstExit& worst) {
+  std::vector<std::thread> threads;
+  threads.reserve(selected.size());
+  for (const config::ExportConfig* e : selected) {
+    threads.emplace_back([e, &state_path, &run, &worst] {
+      auto store = state::StateStore::Open(state_path);
+      if (!store.has_value()) {
+        spdlog::error("export '{}' failed: {}", e->name, store.error().message());
+        worst.Fold(ExitCodeFor(store.error().code()));
+        return;
+      }
+      run(*e, *store);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+// Parallel exports hold all their connections at once: warn (as `rivet check` would) when the
+// server has fewer free. One short query on a connection closed before the exports start; a
+// server that cannot answer is not a reason to refuse the run.
+void WarnAboutParallelConnections(const config::Config& config,
+                                  const std::vector<const config::ExportConfig*>& selected) {
+  auto src = source::MakeSource(config.source, pipeline::ReadOptionsFor(selected[0]->tuning));
+  Status connected = src.has_value() ? (*src)->Connect() : src.error();
+  if (!connected.ok()) {
+    spdlog::info("parallel exports: connection limit not checked: {}", connected.message());
+    return;
+  }
+  auto server = preflight::ReadConnections(**src, config.source.type);
+  if (!server.has_value()) {
+    spdlog::info("parallel exports: connection limit not checked: {}", server.error().message());
+    return;
+  }
+  if (auto warning = preflight::ParallelConnectionWarning(selected, *server)) {
+    spdlog::warn("{}", *warning);
+  }
+}
+
 }  // namespace
 
 int RunCommand(const RunFlags& flags, const std::string& version) {
@@ -84,18 +189,11 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   if (!loaded.has_value()) return ReportError(loaded.error());
   const config::Config& config = loaded->config;
 
-  if (flags.parallel_exports || flags.parallel_export_processes) {
-    return ReportError(Error(ErrorCode::kNotSupported,
-                             "--parallel-exports / --parallel-export-processes are not supported "
-                             "yet; run without them (exports run one after another)"));
-  }
   auto chosen = SelectExports(config, flags.export_name);
   if (!chosen.has_value()) return ReportError(chosen.error());
   const std::vector<const config::ExportConfig*>& selected = *chosen;
   // Every selected export must be runnable before any of them starts.
   for (const config::ExportConfig* e : selected) {
-    Status s = config::CheckSupported(config, *e);
-    if (!s.ok()) return ReportError(s.WithContext(config.path));
     // --resume continues checkpoint plans; re-running another export from scratch under it
     // would surprise.
     if (flags.resume && !(e->mode == config::Mode::kChunked && e->chunk_checkpoint)) {
@@ -107,36 +205,83 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     }
   }
 
-  auto state = state::StateStore::Open(config.directory + "/" + std::string(state::kStateFileName));
+  const Strategy strategy =
+      ChooseStrategy(flags.parallel_exports || config.parallel_exports,
+                     flags.parallel_export_processes || config.parallel_export_processes,
+                     flags.export_name.has_value(), selected.size());
+  if (strategy == Strategy::kSequential &&
+      (flags.parallel_exports || flags.parallel_export_processes || config.parallel_exports ||
+       config.parallel_export_processes)) {
+    spdlog::info("parallel exports: {} to run side by side; running it alone",
+                 flags.export_name ? "--export names one export" : "only one export");
+  }
+  if (strategy != Strategy::kSequential) {
+    Status stdout_ok = CheckParallelStdout(config, selected);
+    if (!stdout_ok.ok()) return ReportError(stdout_ok);
+  }
+
+  // Opened (and migrated) here before anything runs in parallel, so threads and children only
+  // ever open a store that is already at the current schema version.
+  const std::string state_path = config.directory + "/" + std::string(state::kStateFileName);
+  auto state = state::StateStore::Open(state_path);
   if (!state.has_value()) return ReportError(state.error());
+  if (strategy != Strategy::kSequential) WarnAboutParallelConnections(config, selected);
 
   ProgressLine progress;
-  pipeline::RunOptions options;
-  options.validate = flags.validate;
-  options.resume = flags.resume;
-  options.version = version;
-  options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
-    progress.Update(name, p);
-  };
-
+  WorstExit worst;
   InstallInterruptHandlers();
-  ExitCode worst = ExitCode::kSuccess;
-  for (const config::ExportConfig* e : selected) {
-    // After SIGINT/SIGTERM no further export starts; the interrupted one was recorded.
-    if (Interrupted()) break;
-    pipeline::ExportSummary summary = pipeline::RunExport(config, *e, *state, options);
-    progress.Clear();
-    if (summary.status == pipeline::ExportStatus::kFailed) {
-      spdlog::error("export '{}' failed: {}", e->name, summary.error.message());
-      ExitCode code = ExitCodeFor(summary.error.code());
-      if (Severity(code) > Severity(worst)) worst = code;
+  if (strategy == Strategy::kProcesses) {
+    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume};
+    std::vector<std::string> names;
+    for (const config::ExportConfig* e : selected) names.push_back(e->name);
+    // Each child prints its own summary and sends its own Slack message (it is a whole
+    // `rivet run --export NAME`); the parent passes its stderr on whole and folds its code.
+    RunExportProcesses(
+        args, names,
+        [&](const std::string& name, ExitCode code, const std::string& text) {
+          progress.Print(name, text);
+          worst.Fold(code);
+        },
+        [&](const std::vector<std::string>& running) { progress.UpdateEach(running, "running"); });
+  } else {
+    pipeline::RunOptions options;
+    options.validate = flags.validate;
+    options.resume = flags.resume;
+    options.version = version;
+    options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
+      progress.Update(name, ProgressText(p));
+    };
+    // The tail of every export, whichever strategy ran it.
+    auto finish = [&](const pipeline::ExportSummary& summary) {
+      const bool failed = summary.status == pipeline::ExportStatus::kFailed;
+      if (failed) worst.Fold(ExitCodeFor(summary.error.code()));
+      progress.Print(summary.export_name, pipeline::FormatSummary(summary), [&] {
+        if (failed) {
+          spdlog::error("export '{}' failed: {}", summary.export_name, summary.error.message());
+        }
+      });
+      NotifySlack(config, summary);
+    };
+    if (strategy == Strategy::kThreads) {
+      RunInThreads(
+          selected, state_path,
+          [&](const config::ExportConfig& e, state::StateStore& s) {
+            // On the line from the start, before its first batch, so every running export shows.
+            progress.Update(e.name, "starting");
+            finish(pipeline::RunExport(config, e, s, options));
+          },
+          worst);
+    } else {
+      for (const config::ExportConfig* e : selected) {
+        // After SIGINT/SIGTERM no further export starts; the interrupted one was recorded.
+        if (Interrupted()) break;
+        finish(pipeline::RunExport(config, *e, *state, options));
+      }
     }
-    std::fputs(pipeline::FormatSummary(summary).c_str(), stderr);
-    NotifySlack(config, summary);
   }
   // 130 for SIGINT, 143 for SIGTERM: the shell's convention for a process ended by a signal.
   if (Interrupted()) return 128 + InterruptSignal();
-  return static_cast<int>(worst);
+  return static_cast<int>(worst.get());
 }
 
 }  // namespace rivet::cli

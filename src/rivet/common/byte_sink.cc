@@ -55,6 +55,7 @@ Status FileSink::FlushBuffer() {
 Status FileSink::Close() {
   if (fd_ < 0) return Status::Ok();
   RIVET_RETURN_IF_ERROR(FlushBuffer());  // on failure the destructor still closes the file
+  buffer_ = std::vector<uint8_t>();      // a closed file may wait long for its commit
   int fd = fd_;
   fd_ = -1;
   // The descriptor is released whatever fsync says; the first error is the one reported.

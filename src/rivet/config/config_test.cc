@@ -1088,20 +1088,11 @@ TEST(Loader, ByteSizesUseTheCommonParser) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CheckSupported: the features this release has not built yet.
+// Destination size limits.
 
-struct UnsupportedCase {
-  std::string lines;        // export keys
-  std::string destination;  // destination block
-  std::string top;          // keys between source and exports
-  std::string expected;
-};
-
-TEST(CheckSupported, S3IsBuiltAndRefusesSplitFilesAboveFourGigabytes) {
+TEST(LoaderLimits, S3RefusesSplitFilesAboveFourGigabytes) {
   const std::string s3 = "    destination:\n      type: s3\n      bucket: b\n";
-  Result<Loaded> r = Load(kSource + Cfg("", s3, ""));
-  ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
+  EXPECT_TRUE(Load(kSource + Cfg("", s3, "")).has_value());
   Result<Loaded> big = Load(kSource + Cfg("    max_file_size: 5GB\n", s3, ""));
   ASSERT_FALSE(big.has_value());
   EXPECT_NE(big.error().message().find("max_file_size"), std::string::npos);
@@ -1109,91 +1100,10 @@ TEST(CheckSupported, S3IsBuiltAndRefusesSplitFilesAboveFourGigabytes) {
   EXPECT_TRUE(Load(kSource + Cfg("    max_file_size: 4GB\n", s3, "")).has_value());
 }
 
-TEST(CheckSupported, GcsIsBuiltWithoutASizeCap) {
+TEST(LoaderLimits, GcsHasNoSizeCap) {
   const std::string gcs = "    destination:\n      type: gcs\n      bucket: b\n";
   Result<Loaded> r = Load(kSource + Cfg("    max_file_size: 50GB\n", gcs, ""));
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
-}
-
-TEST(CheckSupported, SlackNotificationsAreBuilt) {
-  Result<Loaded> r = Load(kSource +
-                          "notifications:\n  slack:\n    webhook_url_env: SLACK_URL\n    on: "
-                          "[failure, schema_change, degraded]\n" +
-                          Cfg("", kLocal, ""));
-  ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
-}
-
-TEST(CheckSupported, NamesTheExportAndTheKey) {
-  const std::vector<UnsupportedCase> cases = {
-      {"    quality:\n      row_count_min: 1\n", kLocal, "",
-       "exports[0] 'orders': quality is not supported yet (planned)"},
-      {"", kLocal, "parallel_exports: true\n",
-       "exports[0] 'orders': parallel_exports: true is not supported yet (planned)"},
-      {"", kLocal, "parallel_export_processes: true\n",
-       "exports[0] 'orders': parallel_export_processes: true is not supported yet (planned)"},
-  };
-  for (const UnsupportedCase& c : cases) {
-    Result<Loaded> r = Load(kSource + c.top + Cfg(c.lines, c.destination, ""));
-    ASSERT_TRUE(r.has_value()) << r.error().message();
-    Status st = CheckSupported(r->config, r->config.exports[0]);
-    EXPECT_EQ(st.code(), ErrorCode::kNotSupported) << c.expected;
-    EXPECT_NE(st.message().find(c.expected), std::string::npos)
-        << "message: " << st.message() << "\nexpected: " << c.expected;
-  }
-}
-
-TEST(CheckSupported, EveryModeIsBuilt) {
-  for (std::string lines : {"    mode: incremental\n    cursor_column: id\n",
-                            "    mode: chunked\n    chunk_column: id\n    parallel: 4\n",
-                            "    mode: time_window\n    time_column: t\n    days_window: 1\n"}) {
-    Result<Loaded> r = Load(kSource + Cfg(lines, kLocal, ""));
-    ASSERT_TRUE(r.has_value()) << r.error().message();
-    Status st = CheckSupported(r->config, r->config.exports[0]);
-    EXPECT_TRUE(st.ok()) << lines << st.message();
-  }
-}
-
-TEST(CheckSupported, WhatIsBuiltPasses) {
-  const std::string yaml = R"(
-source:
-  type: mysql
-  url_env: MYSQL_URL
-  tuning:
-    profile: fast
-exports:
-  - name: a
-    query: SELECT 1
-    format: csv
-    skip_empty: true
-    max_file_size: 1MB
-    meta_columns: {exported_at: false, row_hash: false}
-    destination: {type: stdout}
-  - name: b
-    query: SELECT 1
-    compression: gzip
-    compression_level: 9
-    tuning: {batch_size_memory_mb: 64}
-    destination: {type: local, path: out}
-)";
-  Result<Loaded> r = Load(yaml);
-  ASSERT_TRUE(r.has_value()) << r.error().message();
-  for (const ExportConfig& e : r->config.exports) {
-    Status st = CheckSupported(r->config, e);
-    EXPECT_TRUE(st.ok()) << st.message();
-  }
-}
-
-TEST(CheckSupported, NamesTheRightExportIndex) {
-  const std::string yaml =
-      kSource + "exports:\n  - name: a\n    query: SELECT 1\n" + kLocal +
-      "  - name: b\n    query: SELECT 1\n    quality:\n      row_count_min: 1\n" + kLocal;
-  Result<Loaded> r = Load(yaml);
-  ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_TRUE(CheckSupported(r->config, r->config.exports[0]).ok());
-  Status st = CheckSupported(r->config, r->config.exports[1]);
-  EXPECT_NE(st.message().find("exports[1] 'b': quality"), std::string::npos) << st.message();
 }
 
 }  // namespace

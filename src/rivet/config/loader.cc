@@ -1245,6 +1245,14 @@ Status Loader::ReadExport(const YAML::Node& node, size_t index, const Config& co
   RIVET_RETURN_IF_ERROR(ReadMode(s, e));
   RIVET_RETURN_IF_ERROR(ReadOutput(s, e));
   RIVET_RETURN_IF_ERROR(ReadQuality(s, e.quality));
+  if (e.quality.configured() && e.chunk_checkpoint) {
+    // A checkpointed chunk is delivered when it completes; quality gates hold every file until
+    // the whole export is checked. One promise excludes the other.
+    return Fail(s, "quality",
+                "cannot be combined with chunk_checkpoint: true (checkpointed chunks are "
+                "delivered as they complete, quality holds every file until the whole export "
+                "passes); remove one of them");
+  }
 
   RIVET_ASSIGN_OR_RETURN(Section ts, SubSection(s, "tuning", false));
   RIVET_ASSIGN_OR_RETURN(e.tuning_overrides, ReadTuning(ts));
@@ -1351,26 +1359,6 @@ std::string DirectoryOf(const std::string& path) {
   return absolute.lexically_normal().parent_path().string();
 }
 
-// ---------------------------------------------------------------------------------------------
-// What this release does not do yet. One row per feature; remove a row when it ships.
-
-struct NotBuiltYet {
-  std::string_view key;  // as the message names it
-  bool (*used)(const Config&, const ExportConfig&);
-  std::string_view fix;
-};
-
-constexpr NotBuiltYet kNotBuiltYet[] = {
-    {"quality", [](const Config&, const ExportConfig& e) { return e.quality.configured(); },
-     "remove the quality: section"},
-    {"parallel_exports: true",
-     [](const Config& c, const ExportConfig&) { return c.parallel_exports; },
-     "set parallel_exports: false (exports run one after another)"},
-    {"parallel_export_processes: true",
-     [](const Config& c, const ExportConfig&) { return c.parallel_export_processes; },
-     "set parallel_export_processes: false (exports run one after another)"},
-};
-
 }  // namespace
 
 Result<Loaded> LoadConfigText(std::string_view yaml, const std::string& path,
@@ -1409,21 +1397,6 @@ Result<Loaded> LoadConfigFile(const std::string& path, const LoadOptions& option
                  path);
   }
   return LoadConfigText(content.str(), path, options);
-}
-
-Status CheckSupported(const Config& config, const ExportConfig& e) {
-  size_t index = 0;
-  for (size_t i = 0; i < config.exports.size(); ++i) {
-    if (config.exports[i].name == e.name) index = i;
-  }
-  for (const NotBuiltYet& row : kNotBuiltYet) {
-    if (row.used(config, e)) {
-      return Error(ErrorCode::kNotSupported,
-                   "{}: exports[{}] '{}': {} is not supported yet (planned); {}", config.path,
-                   index, e.name, row.key, row.fix);
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace rivet::config

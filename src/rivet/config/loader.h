@@ -62,8 +62,4 @@ Result<Loaded> LoadConfigFile(const std::string& path, const LoadOptions& option
 Result<Loaded> LoadConfigText(std::string_view yaml, const std::string& path,
                               const LoadOptions& options);
 
-// Fails with kNotSupported, naming the key, when `e` needs behaviour rivet does not have yet.
-// Called for the exports a command is about to run, never for the others.
-Status CheckSupported(const Config& config, const ExportConfig& e);
-
 }  // namespace rivet::config

@@ -146,6 +146,22 @@ Result<std::unique_ptr<ObjectWriter>> MakeStagedObject(std::string staging_path,
       std::make_unique<StagedObject>(std::move(staging_path), std::move(sink), std::move(deliver)));
 }
 
+Status ParkedBuffer::Park(std::string& buffer) {
+  if (buffer.empty()) return Status::Ok();
+  RIVET_ASSIGN_OR_RETURN(TempFile file, TempFile::Create());
+  RIVET_RETURN_IF_ERROR(file.Append(buffer));
+  file_ = std::move(file);
+  buffer = std::string();
+  return Status::Ok();
+}
+
+Status ParkedBuffer::Restore(std::string& buffer) {
+  if (!file_) return Status::Ok();
+  RIVET_RETURN_IF_ERROR(file_->ReadAt(0, static_cast<size_t>(file_->size()), buffer));
+  file_.reset();
+  return Status::Ok();
+}
+
 int SweepAbandonedStaging(const std::string& directory, std::string_view staging_prefix,
                           std::string_view file_base_prefix) {
   std::error_code ec;

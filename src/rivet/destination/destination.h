@@ -16,6 +16,7 @@
 #include "rivet/common/byte_sink.h"
 #include "rivet/common/byte_source.h"
 #include "rivet/common/result.h"
+#include "rivet/common/temp_file.h"
 #include "rivet/config/config.h"
 
 namespace rivet::destination {
@@ -37,12 +38,33 @@ class ObjectWriter : public ByteSink {
   // True once some bytes reached the consumer before Commit (a stream such as stdout): they
   // cannot be taken back, so the unit must not be tried again.
   virtual bool PartlyDelivered() const { return false; }
+  // After Finish, when Commit may come much later (a file held until the export's quality
+  // gates pass): bytes still kept in memory for Commit go to local disk meanwhile, so memory
+  // does not grow with the number of files held.
+  virtual Status Park() { return Status::Ok(); }
+};
+
+// What an upload keeps in memory for Commit (its last part or chunk), parked in an anonymous
+// temporary file while the object is held (ObjectWriter::Park), and brought back at Commit.
+class ParkedBuffer {
+ public:
+  // Moves `buffer`'s bytes to disk and frees its memory.
+  Status Park(std::string& buffer);
+  // Puts the parked bytes back into `buffer`, if any were parked.
+  Status Restore(std::string& buffer);
+
+ private:
+  std::optional<TempFile> file_;
 };
 
 struct ObjectOptions {
   // Staged so that StagedPath() reads the object back before anything is delivered
-  // (--validate where the delivered object cannot be read back; later, quality gates).
+  // (--validate where the delivered object cannot be read back).
   bool readable_before_commit = false;
+  // Nothing may reach the consumer before Commit, which may come long after Finish (quality
+  // gates hold every file of an export until it is checked): a destination that streams to
+  // its consumer (stdout) stages the file instead.
+  bool held = false;
   // Commit may give another name than Create's: the first file of a unit split by
   // max_file_size learns that it is "_part0" only when more rows come after it is full.
   bool name_may_change = false;

@@ -84,17 +84,23 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
   Status failure;
 
   auto work = [&](source::Source& src) {
-    auto dest = ctx.options.factories.make_destination(ctx.e.destination, ctx.config.directory);
-    if (!dest.has_value()) {
+    auto made = ctx.options.factories.make_destination(ctx.e.destination, ctx.config.directory);
+    if (!made.has_value()) {
       std::lock_guard lock(failure_mu);
-      if (failure.ok()) failure = dest.error();
+      if (failure.ok()) failure = made.error();
       stop = true;
       return;
+    }
+    destination::Destination* dest = made->get();
+    {
+      // Files held for the quality gates are delivered after the workers end.
+      std::lock_guard lock(ctx.mu);
+      ctx.destinations.push_back(std::move(*made));
     }
     while (!stop) {
       const size_t i = next++;
       if (i >= units.size()) return;
-      Status status = RunUnit(ctx, units[i], src, **dest, rules, hooks, stop);
+      Status status = RunUnit(ctx, units[i], src, *dest, rules, hooks, stop);
       if (status.ok()) {
         ++completed;
         continue;

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -106,6 +107,7 @@ Status RecordRun(RunContext& ctx, SystemTime started) {
   r.batch_size = s.batch_size;
   r.validated = s.validated;
   r.schema_changed = s.schema_changed;
+  r.quality_passed = s.quality_passed;
   if (!s.error.ok()) {
     r.error_message = s.error.message();
     r.error_code = s.error.code();
@@ -346,6 +348,28 @@ Result<plan::WorkUnit> PlanSingle(RunContext& ctx, const source::Source& src,
   return unit;
 }
 
+// quality configured, after every unit succeeded: the gates decide whether the held files are
+// delivered (in plan order) or dropped, so a failing export leaves nothing at the destination.
+Status DeliverIfQualityPasses(RunContext& ctx) {
+  RIVET_ASSIGN_OR_RETURN(std::vector<std::string> failures, ctx.quality->Failures());
+  ctx.summary.quality_passed = failures.empty();
+  if (!failures.empty()) {
+    for (const std::string& f : failures) spdlog::warn("quality FAIL: {}", f);
+    ctx.held.clear();  // aborts every held file
+    return Error(ErrorCode::kQuality, "quality checks failed: {}", fmt::join(failures, "; "));
+  }
+  std::sort(ctx.held.begin(), ctx.held.end(), [](const FinishedFile& a, const FinishedFile& b) {
+    return std::tie(a.unit_order, a.part_index) < std::tie(b.unit_order, b.part_index);
+  });
+  std::vector<state::FileRecord> files;
+  for (FinishedFile& f : ctx.held) {
+    bool delivered = false;
+    RIVET_RETURN_IF_ERROR(CommitFile(ctx, f, files, delivered));
+  }
+  ctx.held.clear();
+  return Status::Ok();
+}
+
 // Everything between the file name and the summary: plan the units, run them, advance the
 // cursor. The cursor moves only after every file of the run is durable (reference §4).
 Status Execute(RunContext& ctx) {
@@ -357,6 +381,9 @@ Status Execute(RunContext& ctx) {
   std::optional<state::ChunkPlan> resume;
   if (checkpointed) {
     RIVET_ASSIGN_OR_RETURN(resume, PlanToResume(ctx));
+  }
+  if (e.quality.configured()) {
+    ctx.quality = std::make_unique<quality::Gate>(e.quality, e.name, workers);
   }
   RIVET_ASSIGN_OR_RETURN(Sources sources, OpenSourcesWithRetries(ctx, workers, chunked, rules));
 
@@ -404,6 +431,7 @@ Status Execute(RunContext& ctx) {
     };
   }
   RIVET_RETURN_IF_ERROR(RunUnits(ctx, units, sources.workers, unit_rules, hooks));
+  if (ctx.quality) RIVET_RETURN_IF_ERROR(DeliverIfQualityPasses(ctx));
   if (checkpointed) {
     RIVET_RETURN_IF_ERROR(
         ctx.state.SetChunkPlanStatus(ctx.summary.run_id, state::ChunkPlanStatus::kCompleted));
@@ -466,7 +494,8 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
   RssSampler rss;
   ExportSummary summary;
   const SystemTime started = std::chrono::system_clock::now();
-  RunContext ctx{config, e, state, options, summary, Clock::now(), "", {}, std::nullopt, false};
+  RunContext ctx{config, e, state, options, summary, Clock::now(), "", {}, std::nullopt,
+                 false,  0, {},    nullptr, {}};
   ctx.exported_at_micros =
       std::chrono::duration_cast<std::chrono::microseconds>(started.time_since_epoch()).count();
   summary.export_name = e.name;
@@ -474,8 +503,8 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
   summary.profile = ProfileLabel(e.tuning);
   summary.batch_size = e.tuning.batch_size;
 
-  Status status = config::CheckSupported(config, e);
-  if (status.ok() && e.destination.type == config::DestinationType::kStdout && e.max_file_size) {
+  Status status = Status::Ok();
+  if (e.destination.type == config::DestinationType::kStdout && e.max_file_size) {
     status = Error(ErrorCode::kConfig,
                    "export '{}': max_file_size cannot split a stream on stdout; remove "
                    "max_file_size or write to a local directory",
@@ -536,6 +565,7 @@ std::string FormatSummary(const ExportSummary& s) {
   if (s.retries > 0) line("retries", std::to_string(s.retries));
   if (s.validated) line("validated", *s.validated ? "pass" : "FAIL");
   line("schema", s.schema_changed ? "CHANGED" : "unchanged");
+  if (s.quality_passed) line("quality", *s.quality_passed ? "pass" : "FAIL");
   if (!s.consistency.empty()) line("consistency", s.consistency);
   if (!s.resumed.empty()) line("resumed", s.resumed);
   if (!s.error.ok()) line("error", s.error.message());

@@ -70,9 +70,10 @@ struct ExportSummary {
   int64_t retries = 0;
   std::optional<bool> validated;  // set with --validate
   bool schema_changed = false;
-  std::string consistency;  // chunked: "snapshot" | "per-chunk"
-  std::string resumed;      // --resume: how much of the plan earlier runs had done
-  Status error;             // redacted: never holds a secret
+  std::optional<bool> quality_passed;  // set once the quality gates were evaluated
+  std::string consistency;             // chunked: "snapshot" | "per-chunk"
+  std::string resumed;                 // --resume: how much of the plan earlier runs had done
+  Status error;                        // redacted: never holds a secret
 };
 
 // How `src` spells SQL for the config's engine (quoting by the live session).

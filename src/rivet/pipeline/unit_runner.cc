@@ -34,6 +34,25 @@ columnar::SchemaPtr WithMetaColumns(const columnar::SchemaPtr& query,
   return out;
 }
 
+// --validate: `count` reads the file back; its rows must be `rows`.
+Status Validate(RunContext& ctx, uint64_t rows, const std::function<Result<uint64_t>()>& count) {
+  Result<uint64_t> counted = count();
+  const bool pass = counted.has_value() && *counted == rows;
+  {
+    std::lock_guard lock(ctx.mu);
+    ctx.summary.validated = pass && ctx.summary.validated.value_or(true);
+  }
+  if (!counted.has_value()) {
+    return Error(ErrorCode::kValidation, "validation FAIL: cannot read back the file: {}",
+                 counted.error().message());
+  }
+  if (!pass) {
+    return Error(ErrorCode::kValidation,
+                 "validation FAIL: the file holds {} rows but {} were exported", *counted, rows);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 source::ReadOptions ReadOptionsFor(const config::Tuning& t) {
@@ -85,6 +104,11 @@ Status UnitRunner::Run(source::Source& src) {
       for (uint64_t h : hashes) c.Append<int64_t>(static_cast<int64_t>(h));
     }
   };
+
+  if (ctx_.quality) {
+    RIVET_RETURN_IF_ERROR(ctx_.quality->Bind(*schema));
+    tally_ = ctx_.quality->NewTally(UnitOrder());
+  }
 
   const source::ReadOptions read = ReadOptionsFor(e.tuning);
   const int64_t rows_per_batch = source::RowsPerBatch(read, *schema);
@@ -139,6 +163,7 @@ Status UnitRunner::Run(source::Source& src) {
     }
     if (status.ok() && !open_) status = Open(out_schema);
     if (status.ok()) status = open_->writer->Write(*batch);
+    if (status.ok() && tally_) status = tally_->Observe(*batch);
     if (status.ok() && cursor_index) {
       auto last = plan::LastCursorValue(unit_.cursor_column, batch->column(*cursor_index));
       if (!last.has_value())
@@ -185,7 +210,18 @@ Status UnitRunner::Run(source::Source& src) {
     }
     RIVET_RETURN_IF_ERROR(Open(out_schema));  // a 0-row file still carries the schema
   }
-  return FinishAndCommit(/*last=*/true);
+  RIVET_RETURN_IF_ERROR(FinishAndCommit(/*last=*/true));
+  if (!ctx_.quality) return Status::Ok();
+  // The try succeeded: its counts and files are the export's (a failed try's die with it).
+  RIVET_RETURN_IF_ERROR(ctx_.quality->Accept(std::move(tally_)));
+  std::lock_guard lock(ctx_.mu);
+  for (FinishedFile& f : held_) ctx_.held.push_back(std::move(f));
+  held_.clear();
+  return Status::Ok();
+}
+
+uint64_t UnitRunner::UnitOrder() const {
+  return static_cast<uint64_t>(unit_.chunk_index.value_or(0));
 }
 
 Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
@@ -194,6 +230,7 @@ Status UnitRunner::Open(const columnar::SchemaPtr& schema) {
   destination::ObjectOptions options;
   options.readable_before_commit = ctx_.options.validate && !dest_.ReadsBackDelivered();
   options.name_may_change = part_index_ == 0 && e.max_file_size.has_value();
+  options.held = ctx_.quality != nullptr;
   RIVET_ASSIGN_OR_RETURN(f.object, dest_.Create(FileName(/*last=*/true), options));
   format::WriterOptions wo;
   wo.format = e.format;
@@ -233,72 +270,79 @@ Status UnitRunner::FinishAndCommit(bool last) {
   Status s = f.writer->Finish();
   if (s.ok()) s = f.object->Finish();
   if (!s.ok()) return fail(s);
-  const uint64_t bytes = f.object->bytes_written();
+  f.writer.reset();  // its buffers are not needed while the file waits
   const std::optional<std::string> staged = f.object->StagedPath();
-  const bool read_back_delivered = ctx_.options.validate && !staged && dest_.ReadsBackDelivered();
-  if (ctx_.options.validate && !staged && !read_back_delivered) {
+  if (ctx_.options.validate && !staged && !dest_.ReadsBackDelivered()) {
     spdlog::warn(
         "export '{}': --validate cannot read this destination's file back before it is "
         "delivered; not validated",
         ctx_.e.name);
   } else if (ctx_.options.validate && staged) {
-    s = Validate(f.rows, [&] { return format::CountRows(ctx_.e.format, *staged); });
+    s = Validate(ctx_, f.rows, [&] { return format::CountRows(ctx_.e.format, *staged); });
     if (!s.ok()) return fail(s);
   }
-  const std::string name = FileName(last);
-  s = f.object->Commit(name);
-  if (!s.ok()) return fail(s);
-  committed_any_ = true;
-  {
-    std::lock_guard lock(ctx_.mu);
-    ++ctx_.summary.files;
-    ctx_.summary.bytes += bytes;
+  encoded_bytes_done_ += f.object->bytes_written();
+  FinishedFile done{std::move(f.object), &dest_, FileName(last), f.rows, part_index_, UnitOrder()};
+  ++part_index_;
+  if (ctx_.quality) {
+    // Held until the whole export passes its gates; nothing of it is delivered before.
+    s = done.object->Park();
+    if (!s.ok()) {
+      done.object->Abort();
+      return s;
+    }
+    held_.push_back(std::move(done));
+    return Status::Ok();
   }
-  encoded_bytes_done_ += bytes;
+  bool delivered = false;
+  s = CommitFile(ctx_, done, files_, delivered);
+  if (delivered) committed_any_ = true;
+  return s;
+}
+
+Status CommitFile(RunContext& ctx, FinishedFile& f, std::vector<state::FileRecord>& files,
+                  bool& delivered) {
+  const config::ExportConfig& e = ctx.e;
+  const uint64_t bytes = f.object->bytes_written();
+  const bool read_back =
+      ctx.options.validate && !f.object->StagedPath() && f.dest->ReadsBackDelivered();
+  Status s = f.object->Commit(f.name);
+  if (!s.ok()) {
+    delivered = f.object->PartlyDelivered();
+    f.object->Abort();
+    return s;
+  }
+  delivered = true;
+  {
+    std::lock_guard lock(ctx.mu);
+    ++ctx.summary.files;
+    ctx.summary.bytes += bytes;
+  }
   state::FileRecord record;
-  record.run_id = ctx_.summary.run_id;
-  record.export_name = ctx_.e.name;
-  record.file_name = name;
-  record.location = dest_.Location(name);
+  record.run_id = ctx.summary.run_id;
+  record.export_name = e.name;
+  record.file_name = f.name;
+  record.location = f.dest->Location(f.name);
   record.rows = static_cast<int64_t>(f.rows);
   record.bytes = static_cast<int64_t>(bytes);
-  record.format = std::string(config::ToString(ctx_.e.format));
-  record.compression = ctx_.e.format == config::Format::kParquet
-                           ? std::string(config::ToString(ctx_.e.compression))
-                           : "none";
-  record.part_index = part_index_;
+  record.format = std::string(config::ToString(e.format));
+  record.compression =
+      e.format == config::Format::kParquet ? std::string(config::ToString(e.compression)) : "none";
+  record.part_index = f.part_index;
   record.created_at = FormatIsoSeconds(std::chrono::system_clock::now());
-  ++part_index_;
-  files_.push_back(record);
-  if (!ctx_.files_recorded_by_hooks) RIVET_RETURN_IF_ERROR(ctx_.state.RecordFile(record));
-  if (!read_back_delivered) return Status::Ok();
+  files.push_back(record);
+  if (!ctx.files_recorded_by_hooks) RIVET_RETURN_IF_ERROR(ctx.state.RecordFile(record));
+  if (!read_back) return Status::Ok();
   // Delivered and recorded (it is there, whatever it holds); a mismatch fails the run before
   // any cursor or chunk moves past these rows.
-  return Validate(record.rows, [&]() -> Result<uint64_t> {
-    RIVET_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> delivered, dest_.OpenDelivered(name));
-    return format::CountRows(ctx_.e.format, *delivered);
+  return Validate(ctx, f.rows, [&]() -> Result<uint64_t> {
+    RIVET_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> back, f.dest->OpenDelivered(f.name));
+    return format::CountRows(e.format, *back);
   });
 }
 
-Status UnitRunner::Validate(uint64_t rows, const std::function<Result<uint64_t>()>& count) {
-  Result<uint64_t> counted = count();
-  const bool pass = counted.has_value() && *counted == rows;
-  {
-    std::lock_guard lock(ctx_.mu);
-    ctx_.summary.validated = pass && ctx_.summary.validated.value_or(true);
-  }
-  if (!counted.has_value()) {
-    return Error(ErrorCode::kValidation, "validation FAIL: cannot read back the file: {}",
-                 counted.error().message());
-  }
-  if (!pass) {
-    return Error(ErrorCode::kValidation,
-                 "validation FAIL: the file holds {} rows but {} were exported", *counted, rows);
-  }
-  return Status::Ok();
-}
-
 void UnitRunner::DiscardOpen() {
+  held_.clear();  // aborts them: a failed try delivers none of its held files
   if (!open_) return;
   // Bytes a stream already handed over cannot be taken back: no retry may send them again.
   if (open_->object->PartlyDelivered()) committed_any_ = true;

@@ -24,10 +24,22 @@
 #include "rivet/pipeline/pipeline.h"
 #include "rivet/plan/plan.h"
 #include "rivet/plan/sql.h"
+#include "rivet/quality/gate.h"
 #include "rivet/source/source.h"
 #include "rivet/state/state.h"
 
 namespace rivet::pipeline {
+
+// A finished file on its way to the destination: committed at once, or held until the
+// export's quality gates pass.
+struct FinishedFile {
+  std::unique_ptr<destination::ObjectWriter> object;
+  destination::Destination* dest = nullptr;
+  std::string name;  // its final name
+  uint64_t rows = 0;
+  int part_index = 0;
+  uint64_t unit_order = 0;  // held files are delivered in plan order
+};
 
 // What the units of one export run share. Counters are updated under `mu` so that several
 // workers can run units at once.
@@ -46,7 +58,19 @@ struct RunContext {
   bool files_recorded_by_hooks = false;
   // _rivet_exported_at: the run's start, one value for every row of every unit.
   int64_t exported_at_micros = 0;
+  // The destinations of the run's workers: they outlive every file they created.
+  std::vector<std::unique_ptr<destination::Destination>> destinations;
+  // quality configured: the export's gates and, from every unit that succeeded, its finished
+  // files, held until the gates pass (declared after `destinations`, so destroyed first).
+  std::unique_ptr<quality::Gate> quality;
+  std::vector<FinishedFile> held;
 };
+
+// Commits `f` under its name, counts it in the summary and adds it to `files` (and to the
+// manifest unless the hooks record it), then, with --validate on a destination that reads back
+// what it delivered, checks it. `delivered` says whether any byte reached the destination.
+Status CommitFile(RunContext& ctx, FinishedFile& f, std::vector<state::FileRecord>& files,
+                  bool& delivered);
 
 // Source read options from the merged tuning.
 source::ReadOptions ReadOptionsFor(const config::Tuning& t);
@@ -76,8 +100,8 @@ class UnitRunner {
 
   Status Open(const columnar::SchemaPtr& schema);
   Status FinishAndCommit(bool last);
-  // --validate: `count` reads the file back; its rows must be `rows`.
-  Status Validate(uint64_t rows, const std::function<Result<uint64_t>()>& count);
+  // Work units in plan order (chunk index; 0 for the single unit).
+  uint64_t UnitOrder() const;
   std::string FileName(bool last) const;
   void DiscardOpen();
 
@@ -92,6 +116,9 @@ class UnitRunner {
   uint64_t encoded_bytes_done_ = 0;
   std::vector<state::FileRecord> files_;
   std::optional<plan::CursorValue> last_cursor_;
+  // quality configured: this try's counts and finished files, the export's once it succeeds.
+  std::unique_ptr<quality::Tally> tally_;
+  std::vector<FinishedFile> held_;
 };
 
 }  // namespace rivet::pipeline

@@ -14,6 +14,7 @@
 #include "rivet/plan/plan.h"
 #include "rivet/plan/sql.h"
 #include "rivet/preflight/session.h"
+#include "rivet/quality/gate.h"
 
 namespace rivet::preflight {
 namespace {
@@ -196,6 +197,10 @@ Status Judge(const config::Config& config, const config::ExportConfig& e, source
                                               e.mode == Mode::kIncremental ? e.cursor_column : "",
                                               e.mode == Mode::kChunked ? e.chunk_column : "")
                             .status());
+  // The columns quality gates name must be in the result: the run would refuse them too.
+  if (e.quality.configured()) {
+    RIVET_RETURN_IF_ERROR(quality::Gate(e.quality, e.name, 1).Bind(*schema));
+  }
   return src.InReadOnlyTransaction([&] { return JudgePlans(config, e, src, inputs, *schema, r); });
 }
 
@@ -217,7 +222,7 @@ CheckReport CheckExport(const config::Config& config, const config::ExportConfig
   r.export_name = e.name;
   r.strategy = StrategyText(e);
   r.mode = ModeText(e);
-  r.connections = e.mode == Mode::kChunked ? e.parallel + 1 : 1;
+  r.connections = ConnectionsFor(e);
   r.error = Judge(config, e, src, inputs, r);
   return r;
 }
@@ -246,6 +251,24 @@ Result<ServerConnections> ReadConnections(source::Source& src, config::SourceTyp
   RIVET_ASSIGN_OR_RETURN(c.max_connections, ParseCount(max[0][0], "max_connections"));
   RIVET_ASSIGN_OR_RETURN(c.in_use, ParseCount(used[0][1], "Threads_connected"));
   return c;
+}
+
+int64_t ConnectionsFor(const config::ExportConfig& e) {
+  return e.mode == Mode::kChunked ? e.parallel + 1 : 1;
+}
+
+std::optional<std::string> ParallelConnectionWarning(
+    const std::vector<const config::ExportConfig*>& exports, const ServerConnections& server) {
+  int64_t need = 0;
+  for (const config::ExportConfig* e : exports) need += ConnectionsFor(*e);
+  const int64_t free = server.free() + 1;
+  if (need <= free) return std::nullopt;
+  return fmt::format(
+      "parallel exports open {} connections at once ({} exports; chunked ones hold parallel + "
+      "1) but the server has {} free (max_connections={}, {} reserved, {} in use by others); "
+      "lower parallel, run the exports without the parallel switch, or raise max_connections",
+      need, exports.size(), std::max<int64_t>(free, 0), server.max_connections, server.reserved,
+      server.in_use - 1);
 }
 
 void WarnAboutConnections(const config::Config& config, const ServerConnections& server,

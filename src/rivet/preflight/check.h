@@ -66,6 +66,16 @@ struct ServerConnections {
 };
 Result<ServerConnections> ReadConnections(source::Source& src, config::SourceType type);
 
+// Connections one run of `e` holds at once: chunked exports `parallel` workers plus the
+// coordinator (MIN/MAX, the shared snapshot); every other mode one.
+int64_t ConnectionsFor(const config::ExportConfig& e);
+
+// With parallel exports every export holds its connections at the same time: the warning
+// `rivet run` logs when their sum exceeds the free connections (nullopt when it fits). The
+// connection that read `server` is closed before the exports start, so it counts as free.
+std::optional<std::string> ParallelConnectionWarning(
+    const std::vector<const config::ExportConfig*>& exports, const ServerConnections& server);
+
 // Adds the connection-limit warning to the reports whose run would not fit in the free
 // connections (with parallel_exports, all exports' connections are summed). Check's own
 // connection is closed before a run, so it counts as free.

@@ -269,6 +269,33 @@ TEST(Rules, SuggestionsNameTheColumnAndTheFix) {
             std::string::npos);
 }
 
+TEST(Connections, ParallelExportsSumEveryExportsConnections) {
+  config::ExportConfig full;
+  full.mode = Mode::kFull;
+  config::ExportConfig chunked;
+  chunked.mode = Mode::kChunked;
+  chunked.parallel = 4;
+  EXPECT_EQ(ConnectionsFor(full), 1);
+  EXPECT_EQ(ConnectionsFor(chunked), 5);  // 4 workers + the coordinator
+
+  // 1 + 5 + 1 = 7 at once; free = 10 - 3 reserved - 2 in use + the asking one = 6.
+  const ServerConnections server{.max_connections = 10, .reserved = 3, .in_use = 2};
+  auto warning = ParallelConnectionWarning({&full, &chunked, &full}, server);
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_NE(warning->find("open 7 connections at once (3 exports"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("server has 6 free (max_connections=10, 3 reserved, 1 in use"),
+            std::string::npos)
+      << *warning;
+  EXPECT_NE(warning->find("lower parallel"), std::string::npos) << *warning;
+  // Exactly the free connections fit.
+  EXPECT_FALSE(ParallelConnectionWarning({&full, &chunked}, server).has_value());
+  // A server with no room at all reports 0 free, never a negative number.
+  auto full_server =
+      ParallelConnectionWarning({&full, &full}, {.max_connections = 5, .reserved = 3, .in_use = 9});
+  ASSERT_TRUE(full_server.has_value());
+  EXPECT_NE(full_server->find("server has 0 free"), std::string::npos) << *full_server;
+}
+
 TEST(Format, ReferenceLayoutAndTheConnectionWarning) {
   CheckReport r;
   r.export_name = "users_full";

@@ -302,6 +302,7 @@ Status Upload::Commit(const std::string& file_name) {
                  client_->Url(upload_name_));
   }
   Status s = Finish();
+  if (s.ok()) s = parked_.Restore(buffer_);
   const std::string name = prefix_ + file_name;
   if (s.ok() && session_url_.empty()) {
     s = PutNewObject(*client_, name, buffer_);

@@ -54,6 +54,7 @@ class Upload final : public ObjectWriter {
   std::optional<std::string> StagedPath() const override { return std::nullopt; }
   Status Commit(const std::string& file_name) override;
   void Abort() override;
+  Status Park() override { return parked_.Park(buffer_); }
 
  private:
   Status StartSession();
@@ -79,6 +80,7 @@ class Upload final : public ObjectWriter {
   std::future<Status> in_flight_;
   bool finished_ = false;
   bool done_ = false;  // committed or aborted
+  ParkedBuffer parked_;
 };
 
 }  // namespace rivet::destination::gcs

@@ -219,6 +219,7 @@ Status Upload::Commit(const std::string& file_name) {
                  client_->Url(upload_key_));
   }
   Status s = Finish();
+  if (s.ok()) s = parked_.Restore(buffer_);
   const std::string key = prefix_ + file_name;
   if (s.ok() && upload_id_.empty()) {
     s = PutNewObject(*client_, key, buffer_);

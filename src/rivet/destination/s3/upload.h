@@ -48,6 +48,7 @@ class Upload final : public ObjectWriter {
   std::optional<std::string> StagedPath() const override { return std::nullopt; }
   Status Commit(const std::string& file_name) override;
   void Abort() override;
+  Status Park() override { return parked_.Park(buffer_); }
 
  private:
   struct Part {
@@ -73,6 +74,7 @@ class Upload final : public ObjectWriter {
   std::string upload_id_;
   bool finished_ = false;
   bool done_ = false;  // committed or aborted
+  ParkedBuffer parked_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -23,11 +23,12 @@ class StdoutDestination final : public Destination {
  public:
   std::string Describe() const override { return "Stdout"; }
 
-  // Bytes go straight to stdout, so no disk holds the file. With --validate the file is
-  // finished in a private temporary file first and copied out only once it read back whole.
+  // Bytes go straight to stdout, so no disk holds the file. With --validate, or while quality
+  // gates hold the file, it is finished in a private temporary file first and copied out only
+  // at Commit.
   Result<std::unique_ptr<ObjectWriter>> Create(const std::string& file_name,
                                                const ObjectOptions& options) override {
-    if (!options.readable_before_commit)
+    if (!options.readable_before_commit && !options.held)
       return std::unique_ptr<ObjectWriter>(std::make_unique<Stream>());
     static std::atomic<uint64_t> counter{0};
     std::error_code ec;

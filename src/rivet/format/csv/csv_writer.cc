@@ -379,6 +379,17 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
   }
 }
 
+}  // namespace
+
+std::string FieldText(const Column& col, size_t row) {
+  Cells cells;
+  std::string scratch;
+  RenderColumn(col, Mode::kCsv, cells, scratch);
+  return std::string(cells.At(row));
+}
+
+namespace {
+
 class CsvWriter final : public FormatWriter {
  public:
   CsvWriter(columnar::SchemaPtr schema, ByteSink& sink)
