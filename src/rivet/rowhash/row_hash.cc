@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -109,12 +110,13 @@ void PutValue(std::string& buf, const Column& c, size_t i) {
 }
 
 // Fixed-width columns: one switch per column, then a tight loop over the rows.
+// rows[k] holds the encoding of row begin + k so far.
 template <typename T, typename Put>
-void EachRow(std::vector<std::string>& rows, size_t n, const Column& c, Put put) {
+void EachRow(std::vector<std::string>& rows, size_t begin, size_t n, const Column& c, Put put) {
   const auto& values = c.values<T>();
   const auto& validity = c.validity();
-  for (size_t r = 0; r < n; ++r) {
-    std::string& buf = rows[r];
+  for (size_t r = begin; r < begin + n; ++r) {
+    std::string& buf = rows[r - begin];
     if (validity[r] == 0) {
       buf.push_back(kNull);
     } else {
@@ -124,13 +126,13 @@ void EachRow(std::vector<std::string>& rows, size_t n, const Column& c, Put put)
   }
 }
 
-void AppendColumn(std::vector<std::string>& rows, size_t n, const Column& c) {
+void AppendColumn(std::vector<std::string>& rows, size_t begin, size_t n, const Column& c) {
   const columnar::DataType& t = c.type();
   auto put_i64 = [](std::string& buf, auto v) { PutI64(buf, static_cast<int64_t>(v)); };
   auto put_f64 = [](std::string& buf, auto v) { PutF64(buf, static_cast<double>(v)); };
   switch (t.id) {
     case TypeId::kBool:
-      EachRow<uint8_t>(rows, n, c,
+      EachRow<uint8_t>(rows, begin, n, c,
                        [](std::string& buf, uint8_t v) { buf.push_back(v != 0 ? 1 : 0); });
       return;
     case TypeId::kInt8:
@@ -139,7 +141,7 @@ void AppendColumn(std::vector<std::string>& rows, size_t n, const Column& c) {
     case TypeId::kUInt8:
     case TypeId::kUInt16:
     case TypeId::kDate:
-      EachRow<int32_t>(rows, n, c, put_i64);
+      EachRow<int32_t>(rows, begin, n, c, put_i64);
       return;
     case TypeId::kInt64:
     case TypeId::kUInt32:
@@ -147,22 +149,22 @@ void AppendColumn(std::vector<std::string>& rows, size_t n, const Column& c) {
     case TypeId::kTime:
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz:
-      EachRow<int64_t>(rows, n, c, put_i64);
+      EachRow<int64_t>(rows, begin, n, c, put_i64);
       return;
     case TypeId::kFloat32:
-      EachRow<float>(rows, n, c, put_f64);
+      EachRow<float>(rows, begin, n, c, put_f64);
       return;
     case TypeId::kFloat64:
-      EachRow<double>(rows, n, c, put_f64);
+      EachRow<double>(rows, begin, n, c, put_f64);
       return;
     case TypeId::kDecimal: {
       int32_t scale = t.scale;
       if (t.precision <= columnar::kMaxDecimal64Precision) {
-        EachRow<int64_t>(rows, n, c, [scale](std::string& buf, int64_t v) {
+        EachRow<int64_t>(rows, begin, n, c, [scale](std::string& buf, int64_t v) {
           PutI128(buf, static_cast<Int128>(v), scale);
         });
       } else {
-        EachRow<Int128>(rows, n, c,
+        EachRow<Int128>(rows, begin, n, c,
                         [scale](std::string& buf, Int128 v) { PutI128(buf, v, scale); });
       }
       return;
@@ -172,7 +174,7 @@ void AppendColumn(std::vector<std::string>& rows, size_t n, const Column& c) {
     case TypeId::kBinary:
     case TypeId::kUuid:
     case TypeId::kList:
-      for (size_t r = 0; r < n; ++r) PutValue(rows[r], c, r);
+      for (size_t k = 0; k < n; ++k) PutValue(rows[k], c, begin + k);
       return;
   }
 }
@@ -181,13 +183,17 @@ void AppendColumn(std::vector<std::string>& rows, size_t n, const Column& c) {
 
 void RowHasher::Hash(const columnar::Batch& batch, size_t query_columns,
                      std::vector<uint64_t>& out) {
-  size_t n = batch.num_rows();
-  // Buffers beyond n stay allocated for a later, larger batch.
-  if (rows_.size() < n) rows_.resize(n);
-  for (size_t r = 0; r < n; ++r) rows_[r].clear();
+  const size_t n = batch.num_rows();
   out.resize(n);
-  for (size_t col = 0; col < query_columns; ++col) AppendColumn(rows_, n, batch.column(col));
-  for (size_t r = 0; r < n; ++r) out[r] = XXH64(rows_[r].data(), rows_[r].size(), 0);
+  for (size_t begin = 0; begin < n; begin += kBlockRows) {
+    const size_t count = std::min(kBlockRows, n - begin);
+    if (rows_.size() < count) rows_.resize(count);
+    for (size_t k = 0; k < count; ++k) rows_[k].clear();
+    for (size_t col = 0; col < query_columns; ++col) {
+      AppendColumn(rows_, begin, count, batch.column(col));
+    }
+    for (size_t k = 0; k < count; ++k) out[begin + k] = XXH64(rows_[k].data(), rows_[k].size(), 0);
+  }
 }
 
 void RowHashes(const columnar::Batch& batch, size_t query_columns, std::vector<uint64_t>& out) {

@@ -17,11 +17,14 @@ namespace rivet::rowhash {
 class RowHasher {
  public:
   // Hashes the first query_columns columns of every row of batch into out (resized to
-  // num_rows). The per-row buffers are kept between calls so steady-state batches allocate
-  // nothing.
+  // num_rows).
   void Hash(const columnar::Batch& batch, size_t query_columns, std::vector<uint64_t>& out);
 
  private:
+  // Rows are encoded a block at a time, column by column within the block: the encodings held
+  // at once stay at kBlockRows rows whatever the batch size, and the buffers are reused, so
+  // steady-state batches allocate nothing.
+  static constexpr size_t kBlockRows = 1024;
   std::vector<std::string> rows_;
 };
 

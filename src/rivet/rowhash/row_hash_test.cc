@@ -213,5 +213,30 @@ TEST(RowHash, MetaColumnsAndBufferReuse) {
   EXPECT_EQ(out, std::vector<uint64_t>{Xxh(I64(9))});
 }
 
+TEST(RowHash, RowsAcrossBlockBoundariesHashAsAlone) {
+  // Rows are encoded in blocks; every row of a batch longer than several blocks, with NULLs,
+  // strings and a fixed-width column, hashes as its own hand-built encoding.
+  auto schema = MakeSchema({DataType::Of(TypeId::kInt64), DataType::Of(TypeId::kString)});
+  Batch b(schema);
+  constexpr int64_t kRows = 2500;
+  for (int64_t i = 0; i < kRows; ++i) {
+    b.mutable_column(0).Append<int64_t>(i);
+    if (i % 7 == 0) {
+      b.mutable_column(1).AppendNull();
+    } else {
+      b.mutable_column(1).AppendString(std::string(static_cast<size_t>(i % 50), 'x'));
+    }
+    b.CommitRow();
+  }
+  RowHasher hasher;
+  std::vector<uint64_t> out;
+  hasher.Hash(b, 2, out);
+  ASSERT_EQ(out.size(), static_cast<size_t>(kRows));
+  for (int64_t i = 0; i < kRows; ++i) {
+    std::string text = i % 7 == 0 ? Null() : Str(std::string(static_cast<size_t>(i % 50), 'x'));
+    ASSERT_EQ(out[static_cast<size_t>(i)], Xxh(I64(i) + text)) << "row " << i;
+  }
+}
+
 }  // namespace
 }  // namespace rivet::rowhash
