@@ -19,6 +19,8 @@ const CASES = {
   pipeline_duckdb: '(c) psql CSV piped into DuckDB → Parquet zstd',
   rivet_pq_fast: '(d) rivet → Parquet zstd, profile fast',
   rivet_csv_fast: '(e) rivet → CSV, profile fast',
+  rivet_pq_fast_meta: 'rivet_pq_fast with meta_columns (exported_at, row_hash)',
+  rivet_csv_fast_meta: 'rivet_csv_fast with meta_columns (exported_at, row_hash)',
   rivet_pq_balanced: '(f) rivet → Parquet zstd, default profile (balanced)',
   mariadb_quick: '(g) limit: mariadb --quick → /dev/null',
   rivet_mysql_pq_fast: '(g) rivet MySQL → Parquet zstd, profile fast',
@@ -211,6 +213,8 @@ function main() {
   p(ratioRow(cases, 'rivet MySQL → Parquet (fast) / mariadb --quick', 'rivet_mysql_pq_fast', 'mariadb_quick', 1.2, '<='));
   p(ratioRow(cases, 'balanced / fast, Parquet (the throttle\'s cost)', 'rivet_pq_balanced', 'rivet_pq_fast', null, '<=', throttleNote));
   p(rssRow(cases, 'peak RSS, rivet Parquet fast', 'rivet_pq_fast', 64));
+  p(ratioRow(cases, 'meta columns / none, Parquet (fast)', 'rivet_pq_fast_meta', 'rivet_pq_fast', null, '<='));
+  p(ratioRow(cases, 'meta columns / none, CSV (fast)', 'rivet_csv_fast_meta', 'rivet_csv_fast', null, '<='));
   p(ratioRow(cases, 'chunked parallel 2 / chunked parallel 1', 'rivet_pq_chunked_p2', 'rivet_pq_chunked_p1', null, '<='));
   p(ratioRow(cases, 'chunked parallel 4 / full export (fast)', 'rivet_pq_chunked_p4', 'rivet_pq_fast', null, '<='));
   p(rssRow(cases, 'peak RSS, rivet Parquet default (balanced)', 'rivet_pq_balanced', 64));
