@@ -2,10 +2,11 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "rivet/common/clock.h"
+#include "rivet/state/connection.h"
 #include "rivet/state/migrations.h"
-#include "rivet/state/sqlite.h"
 
 namespace rivet::state {
 
@@ -83,7 +84,7 @@ Result<std::vector<SchemaColumn>> ColumnsFromJson(const std::string& text) {
   return columns;
 }
 
-Status InsertFile(sqlite::Database& db, const FileRecord& file) {
+Status InsertFile(Connection& db, const FileRecord& file) {
   RIVET_ASSIGN_OR_RETURN(auto stmt, db.Prepare(R"sql(
 INSERT INTO files (run_id, export_name, file_name, location, rows, bytes, format, compression,
                    created_at, part_index)
@@ -117,16 +118,17 @@ Result<ChunkPlanStatus> ParsePlanStatus(const std::string& text) {
 }
 
 // The export's newest plan, only in_progress ones when `in_progress_only`, with its tasks.
-Result<std::optional<ChunkPlan>> NewestChunkPlan(sqlite::Database& db, std::string_view export_name,
+Result<std::optional<ChunkPlan>> NewestChunkPlan(Connection& db, std::string_view export_name,
                                                  bool in_progress_only) {
-  RIVET_ASSIGN_OR_RETURN(auto stmt, db.Prepare(R"sql(
+  RIVET_ASSIGN_OR_RETURN(auto stmt, db.Prepare(fmt::format(R"sql(
 SELECT run_id, export_name, plan_hash, query_hash, chunk_column, chunk_size, status, created_at,
        updated_at
 FROM chunk_runs
 WHERE export_name = ?1 AND (?2 = 0 OR status = 'in_progress')
-ORDER BY created_at DESC, rowid DESC
+ORDER BY created_at DESC, {} DESC
 LIMIT 1
-)sql"));
+)sql",
+                                                           SqlOf(db.dialect()).recorded_order)));
   stmt.Bind(1, export_name).Bind(2, int64_t{in_progress_only ? 1 : 0});
   RIVET_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<ChunkPlan>();
@@ -164,7 +166,7 @@ FROM chunk_tasks WHERE run_id = ?1 ORDER BY idx
 }
 
 // Bumps the plan's updated_at (every task change is progress of the plan).
-Status TouchPlan(sqlite::Database& db, std::string_view run_id) {
+Status TouchPlan(Connection& db, std::string_view run_id) {
   RIVET_ASSIGN_OR_RETURN(auto stmt,
                          db.Prepare("UPDATE chunk_runs SET updated_at = ?2 WHERE run_id = ?1"));
   stmt.Bind(1, run_id).Bind(2, Now());
@@ -174,7 +176,7 @@ Status TouchPlan(sqlite::Database& db, std::string_view run_id) {
 // Runs one UPDATE of a task and touches its plan, inside the caller's transaction; a task that
 // does not exist is a Rivet bug, never a silent no-op.
 template <typename BindFn>
-Status UpdateTask(sqlite::Database& db, std::string_view sql, std::string_view run_id, int64_t idx,
+Status UpdateTask(Connection& db, std::string_view sql, std::string_view run_id, int64_t idx,
                   BindFn bind) {
   RIVET_ASSIGN_OR_RETURN(auto stmt, db.Prepare(sql));
   stmt.Bind(1, run_id).Bind(2, idx);
@@ -185,6 +187,69 @@ Status UpdateTask(sqlite::Database& db, std::string_view sql, std::string_view r
                  run_id);
   }
   return TouchPlan(db, run_id);
+}
+
+// Writes the plan and its tasks inside the caller's transaction.
+Status InsertPlan(Connection& db, const ChunkPlan& plan) {
+  RIVET_ASSIGN_OR_RETURN(auto run, db.Prepare(R"sql(
+INSERT INTO chunk_runs (run_id, export_name, plan_hash, query_hash, chunk_column, chunk_size,
+                        status, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+)sql"));
+  run.Bind(1, plan.run_id)
+      .Bind(2, plan.export_name)
+      .Bind(3, plan.plan_hash)
+      .Bind(4, plan.query_hash)
+      .Bind(5, plan.chunk_column)
+      .Bind(6, plan.chunk_size)
+      .Bind(7, ToString(plan.status))
+      .Bind(8, plan.created_at)
+      .Bind(9, plan.updated_at);
+  RIVET_RETURN_IF_ERROR(run.Run());
+  for (const ChunkTask& t : plan.tasks) {
+    RIVET_ASSIGN_OR_RETURN(auto task, db.Prepare(R"sql(
+INSERT INTO chunk_tasks (run_id, idx, start_key, end_key, status, attempts, rows, file_name,
+                         last_error)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+)sql"));
+    task.Bind(1, plan.run_id)
+        .Bind(2, t.idx)
+        .Bind(3, t.start_key)
+        .Bind(4, t.end_key)
+        .Bind(5, ToString(t.status))
+        .Bind(6, t.attempts)
+        .Bind(7, t.rows)
+        .BindOptional(8, t.file_name)
+        .BindOptional(9, t.last_error);
+    RIVET_RETURN_IF_ERROR(task.Run());
+  }
+  return Status::Ok();
+}
+
+// 16 random bytes as 32 hex digits: a claim's token, unguessable by another worker.
+std::string NewClaimToken() {
+  std::random_device random;
+  std::string token;
+  token.reserve(32);
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t word = random();
+    for (int shift = 28; shift >= 0; shift -= 4) token += kHex[(word >> shift) & 0xf];
+  }
+  return token;
+}
+
+// True when the task is still claimed by `token`; on PostgreSQL the row stays locked until the
+// transaction ends, so the fenced write that follows cannot race a takeover.
+Result<bool> ClaimHolds(Connection& db, std::string_view run_id, int64_t idx,
+                        std::string_view token) {
+  RIVET_ASSIGN_OR_RETURN(auto stmt, db.Prepare(fmt::format(R"sql(
+SELECT 1 FROM chunk_tasks
+WHERE run_id = ?1 AND idx = ?2 AND claim_token = ?3 AND status = 'running'{}
+)sql",
+                                                           SqlOf(db.dialect()).for_update)));
+  stmt.Bind(1, run_id).Bind(2, idx).Bind(3, token);
+  return stmt.Step();
 }
 
 }  // namespace
@@ -229,18 +294,23 @@ std::string_view ToString(RunStatus status) {
   return "unknown";
 }
 
-Result<StateStore> StateStore::Open(const std::string& path) {
-  RIVET_ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(path));
-  // The busy timeout comes first so that switching to WAL and migrating wait for another
-  // process's lock instead of failing at once.
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  RIVET_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
-  RIVET_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
-  RIVET_RETURN_IF_ERROR(ApplyMigrations(db, path));
-  return StateStore(std::make_unique<sqlite::Database>(std::move(db)));
+Result<StateStore> OpenStateStore(const StateLocation& location) {
+  if (location.postgres_url.empty()) return StateStore::Open(location.sqlite_path);
+  RIVET_ASSIGN_OR_RETURN(auto connection, OpenPostgresConnection(location.postgres_url));
+  return StateStore::Over(std::move(connection));
 }
 
-StateStore::StateStore(std::unique_ptr<sqlite::Database> db)
+Result<StateStore> StateStore::Open(const std::string& path) {
+  RIVET_ASSIGN_OR_RETURN(auto connection, OpenSqliteConnection(path, kBusyTimeoutMs));
+  return Over(std::move(connection));
+}
+
+Result<StateStore> StateStore::Over(std::unique_ptr<Connection> connection) {
+  RIVET_RETURN_IF_ERROR(ApplyMigrations(*connection));
+  return StateStore(std::move(connection));
+}
+
+StateStore::StateStore(std::unique_ptr<Connection> db)
     : db_(std::move(db)), mutex_(std::make_unique<std::mutex>()) {}
 StateStore::StateStore(StateStore&&) noexcept = default;
 StateStore& StateStore::operator=(StateStore&&) noexcept = default;
@@ -256,8 +326,14 @@ Result<int64_t> StateStore::SchemaVersion() {
 
 Status StateStore::RecordRun(const RunRecord& run) {
   std::lock_guard lock(*mutex_);
+  // Delete, then insert: a replaced run takes a new place in recording order, as SQLite's
+  // INSERT OR REPLACE gave it, on both backends.
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(auto old, db_->Prepare("DELETE FROM runs WHERE run_id = ?1"));
+  old.Bind(1, run.run_id);
+  RIVET_RETURN_IF_ERROR(old.Run());
   RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(R"sql(
-INSERT OR REPLACE INTO runs (
+INSERT INTO runs (
   run_id, export_name, status, started_at, finished_at, rows, files, bytes, duration_ms,
   peak_rss_bytes, retries, profile, batch_size, validated, schema_changed, quality,
   error_message, error_code)
@@ -283,22 +359,25 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
       .BindOptional(16, PassFail(run.quality_passed))
       .BindOptional(17, run.error_message)
       .BindOptional(18, error_code);
-  return stmt.Run();
+  RIVET_RETURN_IF_ERROR(stmt.Run());
+  return transaction.Commit();
 }
 
 Result<std::vector<RunRecord>> StateStore::ListRuns(const std::optional<std::string>& export_name,
                                                     int64_t limit) {
   RIVET_ASSIGN_OR_RETURN(limit, CheckedLimit(limit));
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(R"sql(
+  RIVET_ASSIGN_OR_RETURN(auto stmt,
+                         db_->Prepare(fmt::format(R"sql(
 SELECT run_id, export_name, status, started_at, finished_at, rows, files, bytes, duration_ms,
        peak_rss_bytes, retries, profile, batch_size, validated, schema_changed, quality,
        error_message, error_code
 FROM runs
 WHERE ?1 IS NULL OR export_name = ?1
-ORDER BY started_at DESC, rowid DESC
+ORDER BY started_at DESC, {} DESC
 LIMIT ?2
-)sql"));
+)sql",
+                                                  SqlOf(db_->dialect()).recorded_order)));
   stmt.BindOptional(1, export_name).Bind(2, limit);
   std::vector<RunRecord> runs;
   while (true) {
@@ -415,7 +494,7 @@ ORDER BY export_name
 
 Result<bool> StateStore::ResetExport(std::string_view export_name) {
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
   RIVET_ASSIGN_OR_RETURN(auto cursors, db_->Prepare("DELETE FROM cursors WHERE export_name = ?1"));
   cursors.Bind(1, export_name);
   RIVET_RETURN_IF_ERROR(cursors.Run());
@@ -448,39 +527,8 @@ Result<bool> StateStore::HasChunkPlan(std::string_view export_name) {
 
 Status StateStore::CreateChunkPlan(const ChunkPlan& plan) {
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(*db_));
-  RIVET_ASSIGN_OR_RETURN(auto run, db_->Prepare(R"sql(
-INSERT INTO chunk_runs (run_id, export_name, plan_hash, query_hash, chunk_column, chunk_size,
-                        status, created_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-)sql"));
-  run.Bind(1, plan.run_id)
-      .Bind(2, plan.export_name)
-      .Bind(3, plan.plan_hash)
-      .Bind(4, plan.query_hash)
-      .Bind(5, plan.chunk_column)
-      .Bind(6, plan.chunk_size)
-      .Bind(7, ToString(plan.status))
-      .Bind(8, plan.created_at)
-      .Bind(9, plan.updated_at);
-  RIVET_RETURN_IF_ERROR(run.Run());
-  for (const ChunkTask& t : plan.tasks) {
-    RIVET_ASSIGN_OR_RETURN(auto task, db_->Prepare(R"sql(
-INSERT INTO chunk_tasks (run_id, idx, start_key, end_key, status, attempts, rows, file_name,
-                         last_error)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-)sql"));
-    task.Bind(1, plan.run_id)
-        .Bind(2, t.idx)
-        .Bind(3, t.start_key)
-        .Bind(4, t.end_key)
-        .Bind(5, ToString(t.status))
-        .Bind(6, t.attempts)
-        .Bind(7, t.rows)
-        .BindOptional(8, t.file_name)
-        .BindOptional(9, t.last_error);
-    RIVET_RETURN_IF_ERROR(task.Run());
-  }
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  RIVET_RETURN_IF_ERROR(InsertPlan(*db_, plan));
   return transaction.Commit();
 }
 
@@ -496,7 +544,7 @@ Result<std::optional<ChunkPlan>> StateStore::LatestChunkPlan(std::string_view ex
 
 Result<int64_t> StateStore::ResetUnfinishedChunks(std::string_view run_id) {
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
   RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(R"sql(
 UPDATE chunk_tasks SET status = 'pending' WHERE run_id = ?1 AND status IN ('running', 'failed')
 )sql"));
@@ -514,42 +562,41 @@ UPDATE chunk_runs SET status = 'in_progress', updated_at = ?2 WHERE run_id = ?1
 
 Status StateStore::StartChunk(std::string_view run_id, int64_t idx) {
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
   RIVET_RETURN_IF_ERROR(UpdateTask(*db_, R"sql(
 UPDATE chunk_tasks SET status = 'running', attempts = attempts + 1 WHERE run_id = ?1 AND idx = ?2
 )sql",
-                                   run_id, idx, [](sqlite::Statement&) {}));
+                                   run_id, idx, [](Statement&) {}));
   return transaction.Commit();
 }
 
 Status StateStore::CompleteChunk(std::string_view run_id, int64_t idx, int64_t rows,
                                  const std::vector<FileRecord>& files) {
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
   std::optional<std::string> names;
   for (const FileRecord& f : files) {
     RIVET_RETURN_IF_ERROR(InsertFile(*db_, f));
     names = names ? *names + "," + f.file_name : f.file_name;
   }
-  RIVET_RETURN_IF_ERROR(UpdateTask(
-      *db_, R"sql(
+  RIVET_RETURN_IF_ERROR(
+      UpdateTask(*db_, R"sql(
 UPDATE chunk_tasks SET status = 'completed', rows = ?3, file_name = ?4, last_error = NULL
 WHERE run_id = ?1 AND idx = ?2
 )sql",
-      run_id, idx, [&](sqlite::Statement& stmt) { stmt.Bind(3, rows).BindOptional(4, names); }));
+                 run_id, idx, [&](Statement& stmt) { stmt.Bind(3, rows).BindOptional(4, names); }));
   return transaction.Commit();
 }
 
 Status StateStore::FailChunk(std::string_view run_id, int64_t idx, ChunkStatus status,
                              std::string_view error) {
   std::lock_guard lock(*mutex_);
-  RIVET_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(*db_));
-  RIVET_RETURN_IF_ERROR(UpdateTask(*db_, R"sql(
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  RIVET_RETURN_IF_ERROR(UpdateTask(
+      *db_, R"sql(
 UPDATE chunk_tasks SET status = ?3, last_error = ?4 WHERE run_id = ?1 AND idx = ?2
 )sql",
-                                   run_id, idx, [&](sqlite::Statement& stmt) {
-                                     stmt.Bind(3, ToString(status)).Bind(4, error);
-                                   }));
+      run_id, idx, [&](Statement& stmt) { stmt.Bind(3, ToString(status)).Bind(4, error); }));
   return transaction.Commit();
 }
 
@@ -564,6 +611,151 @@ UPDATE chunk_runs SET status = ?2, updated_at = ?3 WHERE run_id = ?1
     return Error(ErrorCode::kInternal, "state database: no chunk plan for run {}", run_id);
   }
   return Status::Ok();
+}
+
+Result<JoinedPlan> StateStore::CreateOrJoinChunkPlan(const ChunkPlan& plan) {
+  std::lock_guard lock(*mutex_);
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  // One creator per export: processes that start together wait here, then find the plan.
+  RIVET_RETURN_IF_ERROR(db_->LockText("rivet chunk plan " + plan.export_name));
+  RIVET_ASSIGN_OR_RETURN(auto existing,
+                         NewestChunkPlan(*db_, plan.export_name, /*in_progress_only=*/true));
+  if (existing) return JoinedPlan{std::move(*existing), false};
+  RIVET_RETURN_IF_ERROR(InsertPlan(*db_, plan));
+  RIVET_RETURN_IF_ERROR(transaction.Commit());
+  return JoinedPlan{plan, true};
+}
+
+Result<std::optional<ChunkClaim>> StateStore::ClaimChunk(std::string_view run_id,
+                                                         std::chrono::milliseconds lease,
+                                                         std::string_view worker,
+                                                         int64_t max_attempts) {
+  std::lock_guard lock(*mutex_);
+  const DialectSql& sql = SqlOf(db_->dialect());
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  // A running task without a lease belongs to the single-process path and is never taken.
+  RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(fmt::format(R"sql(
+UPDATE chunk_tasks
+SET status = 'running', attempts = attempts + 1, claim_token = ?3, lease_until_ms = {0} + ?4,
+    worker = ?5
+WHERE run_id = ?1 AND idx = (
+  SELECT idx FROM chunk_tasks
+  WHERE run_id = ?1
+    AND (status = 'pending' OR (status = 'running' AND lease_until_ms < {0}))
+    AND (?2 = 0 OR attempts < ?2)
+  ORDER BY idx
+  LIMIT 1{1})
+RETURNING idx, start_key, end_key, attempts
+)sql",
+                                                             sql.now_ms, sql.skip_locked)));
+  ChunkClaim claim;
+  claim.token = NewClaimToken();
+  stmt.Bind(1, run_id)
+      .Bind(2, max_attempts)
+      .Bind(3, claim.token)
+      .Bind(4, static_cast<int64_t>(lease.count()))
+      .Bind(5, worker);
+  RIVET_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<ChunkClaim>();
+  claim.idx = stmt.Int(0);
+  claim.start_key = stmt.Text(1);
+  claim.end_key = stmt.Text(2);
+  claim.attempts = stmt.Int(3);
+  RIVET_RETURN_IF_ERROR(stmt.Run());
+  RIVET_RETURN_IF_ERROR(TouchPlan(*db_, run_id));
+  RIVET_RETURN_IF_ERROR(transaction.Commit());
+  return std::optional<ChunkClaim>(std::move(claim));
+}
+
+Result<bool> StateStore::RenewChunkLease(std::string_view run_id, int64_t idx,
+                                         std::string_view token, std::chrono::milliseconds lease) {
+  std::lock_guard lock(*mutex_);
+  RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(fmt::format(R"sql(
+UPDATE chunk_tasks SET lease_until_ms = {} + ?4
+WHERE run_id = ?1 AND idx = ?2 AND claim_token = ?3 AND status = 'running'
+)sql",
+                                                             SqlOf(db_->dialect()).now_ms)));
+  stmt.Bind(1, run_id).Bind(2, idx).Bind(3, token).Bind(4, static_cast<int64_t>(lease.count()));
+  RIVET_RETURN_IF_ERROR(stmt.Run());
+  return db_->Changes() == 1;
+}
+
+Result<bool> StateStore::CompleteClaimedChunk(std::string_view run_id, int64_t idx,
+                                              std::string_view token, int64_t rows,
+                                              const std::vector<FileRecord>& files) {
+  std::lock_guard lock(*mutex_);
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(bool holds, ClaimHolds(*db_, run_id, idx, token));
+  if (!holds) return false;  // rolls back: nothing written
+  std::optional<std::string> names;
+  for (const FileRecord& f : files) {
+    RIVET_RETURN_IF_ERROR(InsertFile(*db_, f));
+    names = names ? *names + "," + f.file_name : f.file_name;
+  }
+  RIVET_RETURN_IF_ERROR(
+      UpdateTask(*db_, R"sql(
+UPDATE chunk_tasks SET status = 'completed', rows = ?3, file_name = ?4, last_error = NULL,
+                       lease_until_ms = NULL
+WHERE run_id = ?1 AND idx = ?2
+)sql",
+                 run_id, idx, [&](Statement& stmt) { stmt.Bind(3, rows).BindOptional(4, names); }));
+  RIVET_RETURN_IF_ERROR(transaction.Commit());
+  return true;
+}
+
+Result<bool> StateStore::FailClaimedChunk(std::string_view run_id, int64_t idx,
+                                          std::string_view token, ChunkStatus status,
+                                          std::string_view error) {
+  std::lock_guard lock(*mutex_);
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  RIVET_ASSIGN_OR_RETURN(bool holds, ClaimHolds(*db_, run_id, idx, token));
+  if (!holds) return false;
+  // The token goes with the claim, so the failed worker can no longer renew.
+  RIVET_RETURN_IF_ERROR(UpdateTask(
+      *db_, R"sql(
+UPDATE chunk_tasks SET status = ?3, last_error = ?4, claim_token = NULL, lease_until_ms = NULL
+WHERE run_id = ?1 AND idx = ?2
+)sql",
+      run_id, idx, [&](Statement& stmt) { stmt.Bind(3, ToString(status)).Bind(4, error); }));
+  RIVET_RETURN_IF_ERROR(transaction.Commit());
+  return true;
+}
+
+Result<bool> StateStore::FinishPlanIfDone(std::string_view run_id) {
+  std::lock_guard lock(*mutex_);
+  const DialectSql& sql = SqlOf(db_->dialect());
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  // The plan's row is locked (PostgreSQL), so a second caller waits and then reads completed.
+  RIVET_ASSIGN_OR_RETURN(
+      auto plan, db_->Prepare(fmt::format("SELECT status FROM chunk_runs WHERE run_id = ?1{}",
+                                          sql.for_update)));
+  plan.Bind(1, run_id);
+  RIVET_ASSIGN_OR_RETURN(bool found, plan.Step());
+  if (!found || plan.Text(0) != ToString(ChunkPlanStatus::kInProgress)) return false;
+  RIVET_RETURN_IF_ERROR(plan.Run());
+  RIVET_ASSIGN_OR_RETURN(auto open, db_->Prepare(R"sql(
+SELECT COUNT(*) FROM chunk_tasks WHERE run_id = ?1 AND status <> 'completed'
+)sql"));
+  open.Bind(1, run_id);
+  RIVET_ASSIGN_OR_RETURN(bool counted, open.Step());
+  if (!counted || open.Int(0) != 0) return false;
+  RIVET_ASSIGN_OR_RETURN(auto done, db_->Prepare(R"sql(
+UPDATE chunk_runs SET status = 'completed', updated_at = ?2 WHERE run_id = ?1
+)sql"));
+  done.Bind(1, run_id).Bind(2, Now());
+  RIVET_RETURN_IF_ERROR(done.Run());
+  RIVET_RETURN_IF_ERROR(transaction.Commit());
+  return true;
+}
+
+Result<int64_t> StateStore::PendingChunkCount(std::string_view run_id) {
+  std::lock_guard lock(*mutex_);
+  RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(R"sql(
+SELECT COUNT(*) FROM chunk_tasks WHERE run_id = ?1 AND status <> 'completed'
+)sql"));
+  stmt.Bind(1, run_id);
+  RIVET_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.Int(0) : int64_t{0};
 }
 
 Result<std::optional<std::vector<SchemaColumn>>> StateStore::LastSchema(

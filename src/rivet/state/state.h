@@ -17,6 +17,7 @@
 // A StateStore may be shared between threads: each call holds the connection's mutex.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,12 +32,10 @@
 
 namespace rivet::state {
 
-namespace sqlite {
-class Database;
-}
+class Connection;
 
 // The newest schema version this binary creates and understands.
-inline constexpr int64_t kSchemaVersion = 3;
+inline constexpr int64_t kSchemaVersion = 4;
 // How long a connection waits for another process's write lock before failing.
 inline constexpr int kBusyTimeoutMs = 5000;
 // File name of the store inside the config's folder.
@@ -139,10 +138,42 @@ struct ChunkPlan {
   bool operator==(const ChunkPlan&) const = default;
 };
 
+// A task claimed by one worker of a shared plan: it holds the task until lease_until, and only
+// with `token` may it renew, complete or fail it (fencing: a worker whose lease ran out and was
+// taken over can no longer write).
+struct ChunkClaim {
+  int64_t idx = 0;
+  std::string start_key;
+  std::string end_key;
+  std::string token;     // 32 hex digits of 16 random bytes
+  int64_t attempts = 0;  // tries started, this one included
+
+  bool operator==(const ChunkClaim&) const = default;
+};
+
+// What CreateOrJoinChunkPlan found: the plan it created, or the export's in_progress plan that
+// another process created first (the caller compares plan_hash).
+struct JoinedPlan {
+  ChunkPlan plan;
+  bool created = false;
+};
+
+// Where the store lives. An empty postgres_url means SQLite at sqlite_path.
+struct StateLocation {
+  std::string sqlite_path;   // `<config dir>/.rivet_state.db`
+  std::string postgres_url;  // a secret: never logged, printed or stored
+};
+
+class StateStore;
+// Opens (and migrates) the store at `location`: the one way callers reach a backend.
+[[nodiscard]] Result<StateStore> OpenStateStore(const StateLocation& location);
+
 class StateStore {
  public:
-  // Opens or creates the store at `path` (callers pass `<config dir>/.rivet_state.db`).
+  // Opens or creates the SQLite store at `path` (OpenStateStore with only sqlite_path).
   [[nodiscard]] static Result<StateStore> Open(const std::string& path);
+  // Migrates the store behind `connection` and takes it over (OpenStateStore's last step).
+  [[nodiscard]] static Result<StateStore> Over(std::unique_ptr<Connection> connection);
 
   StateStore(StateStore&&) noexcept;
   StateStore& operator=(StateStore&&) noexcept;
@@ -201,6 +232,37 @@ class StateStore {
   // Marks the whole plan completed or failed (or back to in_progress).
   [[nodiscard]] Status SetChunkPlanStatus(std::string_view run_id, ChunkPlanStatus status);
 
+  // --- Shared chunk plans: several processes work on one plan through leases. ---
+  // One transaction serialised per export: returns the export's in_progress plan when there is
+  // one (created = false), else writes `plan` with its tasks (created = true).
+  [[nodiscard]] Result<JoinedPlan> CreateOrJoinChunkPlan(const ChunkPlan& plan);
+  // Claims the lowest idx task that is pending, or running with an expired lease (its worker
+  // died), and has attempts < max_attempts (0: unbounded): running, attempts + 1, a fresh token,
+  // lease until now + lease by the store's clock, worker. nullopt when nothing is claimable.
+  [[nodiscard]] Result<std::optional<ChunkClaim>> ClaimChunk(std::string_view run_id,
+                                                             std::chrono::milliseconds lease,
+                                                             std::string_view worker,
+                                                             int64_t max_attempts);
+  // Extends the lease to now + lease while the claim holds. False: the task was taken over and
+  // the worker must abandon it.
+  [[nodiscard]] Result<bool> RenewChunkLease(std::string_view run_id, int64_t idx,
+                                             std::string_view token,
+                                             std::chrono::milliseconds lease);
+  // CompleteChunk fenced by the claim, in one transaction: false (nothing written, no manifest
+  // row) when the token no longer holds.
+  [[nodiscard]] Result<bool> CompleteClaimedChunk(std::string_view run_id, int64_t idx,
+                                                  std::string_view token, int64_t rows,
+                                                  const std::vector<FileRecord>& files);
+  // FailChunk fenced by the claim (status pending or failed); false when fenced out.
+  [[nodiscard]] Result<bool> FailClaimedChunk(std::string_view run_id, int64_t idx,
+                                              std::string_view token, ChunkStatus status,
+                                              std::string_view error);
+  // When every task is completed and the plan is still in_progress, marks it completed and
+  // returns true: exactly one caller gets true and ends the run.
+  [[nodiscard]] Result<bool> FinishPlanIfDone(std::string_view run_id);
+  // Tasks of the plan not completed yet.
+  [[nodiscard]] Result<int64_t> PendingChunkCount(std::string_view run_id);
+
   // The columns recorded by the export's most recent RecordSchema, nullopt when never recorded.
   [[nodiscard]] Result<std::optional<std::vector<SchemaColumn>>> LastSchema(
       std::string_view export_name);
@@ -209,9 +271,9 @@ class StateStore {
                                     const std::vector<SchemaColumn>& columns);
 
  private:
-  explicit StateStore(std::unique_ptr<sqlite::Database> db);
+  explicit StateStore(std::unique_ptr<Connection> db);
 
-  std::unique_ptr<sqlite::Database> db_;
+  std::unique_ptr<Connection> db_;
   std::unique_ptr<std::mutex> mutex_;  // behind a pointer so the store stays movable
 };
 

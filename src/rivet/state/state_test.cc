@@ -7,7 +7,7 @@
 
 #include "rivet/common/test_dir.h"
 #include "rivet/state/migrations.h"
-#include "rivet/state/sqlite.h"
+#include "rivet/state/sqlite/sqlite.h"
 
 namespace rivet::state {
 namespace {

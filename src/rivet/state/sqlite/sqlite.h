@@ -1,4 +1,5 @@
-// Thin RAII layer over the SQLite C API, private to the state module.
+// Thin RAII layer over the SQLite C API, private to the state module (sqlite_connection.cc
+// adapts it to the store's Connection).
 //
 // Every sqlite3 and sqlite3_stmt lives in a unique_ptr with its deleter; values reach SQL only
 // through bound parameters, never by pasting text into statements. Failures become Status values
@@ -73,23 +74,6 @@ class Database {
  private:
   explicit Database(DatabaseHandle db) : db_(std::move(db)) {}
   DatabaseHandle db_;
-};
-
-// BEGIN IMMEDIATE on construction (takes the write lock up front, so a busy database waits in
-// the busy handler instead of failing at the first write); ROLLBACK on destruction unless
-// Commit() succeeded.
-class Transaction {
- public:
-  [[nodiscard]] static Result<Transaction> Begin(Database& db);
-  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  ~Transaction();
-  [[nodiscard]] Status Commit();
-
- private:
-  explicit Transaction(Database* db) : db_(db) {}
-  Database* db_;  // nullptr once committed or moved from
 };
 
 }  // namespace rivet::state::sqlite

@@ -1,4 +1,4 @@
-#include "rivet/state/sqlite.h"
+#include "rivet/state/sqlite/sqlite.h"
 
 #include <limits>
 
@@ -140,26 +140,5 @@ Result<Statement> Database::Prepare(std::string_view sql) {
 }
 
 int64_t Database::Changes() const { return sqlite3_changes64(db_.get()); }
-
-Result<Transaction> Transaction::Begin(Database& db) {
-  RIVET_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-  return Transaction(&db);
-}
-
-Transaction::~Transaction() {
-  if (db_ != nullptr) {
-    // Nothing to report from a destructor: a failed rollback leaves SQLite to roll back when the
-    // connection closes.
-    (void)db_->Exec("ROLLBACK");
-  }
-}
-
-Status Transaction::Commit() {
-  if (db_ == nullptr)
-    return Error(ErrorCode::kInternal, "state database: commit without a transaction");
-  RIVET_RETURN_IF_ERROR(db_->Exec("COMMIT"));
-  db_ = nullptr;
-  return Status::Ok();
-}
 
 }  // namespace rivet::state::sqlite
