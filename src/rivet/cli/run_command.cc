@@ -12,6 +12,7 @@
 
 #include "rivet/cli/commands.h"
 #include "rivet/cli/parallel_exports.h"
+#include "rivet/cli/state_commands.h"
 #include "rivet/common/bytes.h"
 #include "rivet/common/interrupt.h"
 #include "rivet/notify/slack.h"
@@ -142,14 +143,14 @@ void NotifySlack(const config::Config& config, const pipeline::ExportSummary& su
 // timeout takes their writes one at a time). Every export is attempted; an interrupt reaches
 // each through the global flag, and each records its own run before its thread ends.
 void RunInThreads(const std::vector<const config::ExportConfig*>& selected,
-                  const std::string& state_path,
+                  const state::StateLocation& state_location,
                   const std::function<void(const config::ExportConfig&, state::StateStore&)>& run,
                   WorstExit& worst) {
   std::vector<std::thread> threads;
   threads.reserve(selected.size());
   for (const config::ExportConfig* e : selected) {
-    threads.emplace_back([e, &state_path, &run, &worst] {
-      auto store = state::StateStore::Open(state_path);
+    threads.emplace_back([e, &state_location, &run, &worst] {
+      auto store = state::OpenStateStore(state_location);
       if (!store.has_value()) {
         spdlog::error("export '{}' failed: {}", e->name, store.error().message());
         worst.Fold(ExitCodeFor(store.error().code()));
@@ -222,8 +223,9 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
 
   // Opened (and migrated) here before anything runs in parallel, so threads and children only
   // ever open a store that is already at the current schema version.
-  const std::string state_path = config.directory + "/" + std::string(state::kStateFileName);
-  auto state = state::StateStore::Open(state_path);
+  auto state_location = StateLocationFor(config);
+  if (!state_location.has_value()) return ReportError(state_location.error());
+  auto state = state::OpenStateStore(*state_location);
   if (!state.has_value()) return ReportError(state.error());
   if (strategy != Strategy::kSequential) WarnAboutParallelConnections(config, selected);
 
@@ -264,7 +266,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     };
     if (strategy == Strategy::kThreads) {
       RunInThreads(
-          selected, state_path,
+          selected, *state_location,
           [&](const config::ExportConfig& e, state::StateStore& s) {
             // On the line from the start, before its first batch, so every running export shows.
             progress.Update(e.name, "starting");

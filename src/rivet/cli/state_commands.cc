@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <string_view>
 
@@ -130,8 +131,38 @@ std::string StateDbPath(const config::Config& config) {
   return (dir / state::kStateFileName).string();
 }
 
+Result<state::StateLocation> StateLocationFor(const config::Config& config) {
+  state::StateLocation location;
+  location.sqlite_path = StateDbPath(config);
+  if (config.state) {
+    location.postgres_url = config.state->url.reveal();
+    return location;
+  }
+  const char* env = std::getenv(kStateUrlVariable);
+  if (env == nullptr || *env == '\0') return location;
+  const std::string_view url = env;
+  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+    return Error(ErrorCode::kConfig,
+                 "{} must be a postgresql:// URL (the state store is SQLite next to the config, "
+                 "or PostgreSQL); unset it to keep {}",
+                 kStateUrlVariable, location.sqlite_path);
+  }
+  location.postgres_url = env;
+  return location;
+}
+
+std::string DescribeLocation(const state::StateLocation& location) {
+  if (location.postgres_url.empty()) return location.sqlite_path;
+  return "PostgreSQL " + state::DescribePostgresUrl(location.postgres_url);
+}
+
 Result<std::optional<state::StateStore>> OpenExistingState(const config::Config& config) {
-  const std::string path = StateDbPath(config);
+  RIVET_ASSIGN_OR_RETURN(state::StateLocation location, StateLocationFor(config));
+  if (!location.postgres_url.empty()) {
+    RIVET_ASSIGN_OR_RETURN(auto store, state::OpenStateStore(location));
+    return std::optional<state::StateStore>(std::move(store));
+  }
+  const std::string path = location.sqlite_path;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (ec) return Error(ErrorCode::kIo, "cannot access state database {}: {}", path, ec.message());
@@ -318,7 +349,9 @@ int RunStateChunksCommand(const config::Config& config,
     out << fmt::format("No chunk checkpoint data for export '{}'.\n", *export_name);
     return kOk;
   }
-  RenderChunkPlan(*plan, StateDbPath(config), out);
+  auto location = StateLocationFor(config);
+  RenderChunkPlan(*plan, location.has_value() ? DescribeLocation(*location) : StateDbPath(config),
+                  out);
   return kOk;
 }
 

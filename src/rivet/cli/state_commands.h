@@ -25,8 +25,18 @@ inline constexpr int64_t kDefaultFilesLimit = 50;
 // `<config.directory>/.rivet_state.db`.
 std::string StateDbPath(const config::Config& config);
 
-// Opens the store when its file exists; nullopt when it does not, so that reading commands
-// neither fail nor leave an empty database behind.
+// The variable that names a PostgreSQL state store when the config has no `state:` key.
+inline constexpr const char* kStateUrlVariable = "RIVET_STATE_URL";
+
+// Where the config's state lives: state.url_env, else RIVET_STATE_URL, else SQLite next to the
+// config (reference §6). A RIVET_STATE_URL that is not a postgresql:// URL is an error.
+Result<state::StateLocation> StateLocationFor(const config::Config& config);
+// The store as `rivet state chunks` names it: the SQLite path, or "PostgreSQL host:port/db"
+// (never the URL: its password is a secret).
+std::string DescribeLocation(const state::StateLocation& location);
+
+// Opens the store when its file exists (a PostgreSQL store always exists); nullopt when it does
+// not, so that reading commands neither fail nor leave an empty database behind.
 Result<std::optional<state::StateStore>> OpenExistingState(const config::Config& config);
 
 // rivet metrics [-e NAME] [--last N]: runs, newest first.

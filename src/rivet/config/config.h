@@ -48,14 +48,14 @@ struct TuningOverrides {
 // Tuning after merging source then export over the profile defaults (reference §1 table).
 struct Tuning {
   Profile profile = Profile::kBalanced;
-  bool profile_is_default = true;       // no profile set anywhere: prints "balanced (default)"
-  int64_t batch_size = 10000;           // rows per batch (ignored when batch_size_memory_mb set)
+  bool profile_is_default = true;  // no profile set anywhere: prints "balanced (default)"
+  int64_t batch_size = 10000;      // rows per batch (ignored when batch_size_memory_mb set)
   std::optional<int64_t> batch_size_memory_mb;  // MiB target per batch
-  int64_t throttle_ms = 50;             // pause between batches
-  int64_t statement_timeout_s = 300;    // 0 = none; time to first row and stalls between rows
-  int64_t lock_timeout_s = 30;          // 0 = none
-  int64_t max_retries = 3;              // retries after the first attempt
-  int64_t retry_backoff_ms = 2000;      // base of the exponential backoff
+  int64_t throttle_ms = 50;                     // pause between batches
+  int64_t statement_timeout_s = 300;  // 0 = none; time to first row and stalls between rows
+  int64_t lock_timeout_s = 30;        // 0 = none
+  int64_t max_retries = 3;            // retries after the first attempt
+  int64_t retry_backoff_ms = 2000;    // base of the exponential backoff
 };
 
 // source.tls (reference §6; README "TLS to the source" says what each mode checks per engine).
@@ -149,13 +149,20 @@ struct SlackConfig {
   std::vector<std::string> on;  // failure | schema_change | degraded
 };
 
+// `state:`: where the state store lives when it is not SQLite next to the config.
+struct StateConfig {
+  std::string url_env;  // the variable named by state.url_env
+  Secret url;           // its value: a postgresql:// URL, a secret like the source URL
+};
+
 struct Config {
-  std::string path;        // the config file as given
-  std::string directory;   // its folder: base for query_file, local paths and the state DB
+  std::string path;       // the config file as given
+  std::string directory;  // its folder: base for query_file, local paths and the state DB
   SourceConfig source;
   bool parallel_exports = false;
   bool parallel_export_processes = false;
   std::optional<SlackConfig> slack;
+  std::optional<StateConfig> state;  // nullopt: RIVET_STATE_URL, else SQLite next to the config
   std::vector<ExportConfig> exports;
 };
 

@@ -53,8 +53,9 @@ using Keys = std::span<const std::string_view>;
 // ---------------------------------------------------------------------------------------------
 // The schema: the keys each mapping accepts (reference §1).
 
-constexpr std::string_view kRootKeys[] = {"source", "parallel_exports", "parallel_export_processes",
-                                          "notifications", "exports"};
+constexpr std::string_view kRootKeys[] = {
+    "source", "parallel_exports", "parallel_export_processes", "notifications", "state", "exports"};
+constexpr std::string_view kStateKeys[] = {"url_env"};
 constexpr std::string_view kSourceKeys[] = {"type",     "url",  "url_env",  "host",
                                             "port",     "user", "password", "password_env",
                                             "database", "tls",  "tuning"};
@@ -378,6 +379,7 @@ class Loader {
   Result<std::string> ExistingFile(const Section& s, std::string_view key, const std::string& path);
   Result<TuningOverrides> ReadTuning(const Section& s);
   Status ReadNotifications(const Section& root, Config& config);
+  Status ReadState(const Section& root, Config& config);
   Status ReadExport(const YAML::Node& node, size_t index, const Config& config,
                     const std::map<std::string, size_t>& names, ExportConfig& e);
   Status ReadQuery(const Section& s, ExportConfig& e);
@@ -773,6 +775,45 @@ Result<TuningOverrides> Loader::ReadTuning(const Section& s) {
   RIVET_ASSIGN_OR_RETURN(t.max_retries, Int(s, "max_retries", 0, 30));
   RIVET_ASSIGN_OR_RETURN(t.retry_backoff_ms, Int(s, "retry_backoff_ms", 0, 3'600'000));
   return t;
+}
+
+// Unlike the source's secrets, state.url_env is needed by every command, the state commands
+// included (they read the store it names): an unset variable is always an error.
+Status Loader::ReadState(const Section& root, Config& config) {
+  if (!root.Has("state")) return Status::Ok();
+  RIVET_ASSIGN_OR_RETURN(Section s, SubSection(root, "state", true));
+  RIVET_RETURN_IF_ERROR(CheckKeys(s, kStateKeys));
+  if (!s.Has("url_env")) {
+    return Missing(s, "url_env",
+                   "write url_env: <variable holding the postgresql:// URL of the state store>, "
+                   "or remove state: to keep the SQLite file next to the config");
+  }
+  YAML::Node v = s.Get("url_env");
+  if (!v.IsScalar() || !IsEnvName(v.Scalar())) {
+    return Fail(s, "url_env",
+                "must be the name of an environment variable (letters, digits and '_'), not "
+                "the URL itself; e.g. url_env: RIVET_STATE_DB_URL");
+  }
+  const std::string& name = v.Scalar();
+  std::optional<std::string> value = Env(name);
+  if (!value || value->empty()) {
+    return Fail(s, "url_env",
+                fmt::format("environment variable '{}' is {}; export {}=postgresql://... before "
+                            "running rivet",
+                            Echo(name), value ? "empty" : "not set", Echo(name)));
+  }
+  StateConfig state;
+  state.url_env = name;
+  state.url = Keep(std::move(*value));
+  if (!HasPrefix(state.url.reveal(), "postgresql://") &&
+      !HasPrefix(state.url.reveal(), "postgres://")) {
+    return Fail(s, "url_env",
+                fmt::format("the URL in ${} must start with postgresql:// (the state store is "
+                            "SQLite next to the config, or PostgreSQL)",
+                            Echo(name)));
+  }
+  config.state = std::move(state);
+  return Status::Ok();
 }
 
 Status Loader::ReadNotifications(const Section& root, Config& config) {
@@ -1319,6 +1360,7 @@ Result<Loaded> Loader::Load(std::string_view text) {
   RIVET_ASSIGN_OR_RETURN(std::optional<bool> processes, Bool(r, "parallel_export_processes"));
   config.parallel_export_processes = processes.value_or(false);
   RIVET_RETURN_IF_ERROR(ReadNotifications(r, config));
+  RIVET_RETURN_IF_ERROR(ReadState(r, config));
 
   YAML::Node exports = r.Get("exports");
   if (!exports.IsDefined() || exports.IsNull()) {

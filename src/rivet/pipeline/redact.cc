@@ -59,6 +59,14 @@ std::string Redact(std::string message, const config::Config& config) {
     AddSecret(secrets, e.destination.secret_key);
   }
   if (config.slack) AddSecret(secrets, config.slack->webhook_url);
+  if (config.state) {
+    AddSecret(secrets, std::optional<config::Secret>(config.state->url));
+    try {
+      AddUrlPassword(secrets, config.state->url.reveal());
+    } catch (...) {
+      // As for the source URL: the raw password is already in the list.
+    }
+  }
   // Longest first, so a URL is replaced whole before the password inside it.
   std::sort(secrets.begin(), secrets.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });

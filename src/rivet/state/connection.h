@@ -129,7 +129,4 @@ const DialectSql& SqlOf(Dialect dialect);
 // Connects to the PostgreSQL server at `url` (a libpq URL or conninfo string).
 [[nodiscard]] Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& url);
 
-// "host:port/db" of a libpq URL, without user or password; "" when it does not parse.
-std::string DescribePostgresUrl(const std::string& url);
-
 }  // namespace rivet::state

@@ -164,6 +164,9 @@ struct StateLocation {
   std::string postgres_url;  // a secret: never logged, printed or stored
 };
 
+// "host:port/db" of a PostgreSQL URL, without user or password, for messages.
+std::string DescribePostgresUrl(const std::string& url);
+
 class StateStore;
 // Opens (and migrates) the store at `location`: the one way callers reach a backend.
 [[nodiscard]] Result<StateStore> OpenStateStore(const StateLocation& location);

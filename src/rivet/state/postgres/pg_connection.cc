@@ -11,6 +11,7 @@
 
 #include "rivet/common/secrets.h"
 #include "rivet/state/connection.h"
+#include "rivet/state/state.h"
 
 namespace rivet::state {
 
