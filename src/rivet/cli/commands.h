@@ -18,7 +18,8 @@ struct RunFlags {
   bool resume = false;
   bool parallel_exports = false;
   bool parallel_export_processes = false;
-  std::vector<std::string> params;  // KEY=VALUE
+  std::vector<std::string> params;   // KEY=VALUE
+  std::optional<std::string> shard;  // --shard i/N | N
 };
 
 int RunCommand(const RunFlags& flags, const std::string& version);

@@ -23,7 +23,7 @@ _rivet() {
     return
   fi
   case "${COMP_WORDS[1]}" in
-    run) COMPREPLY=($(compgen -W "-c --config -e --export --validate --resume --parallel-exports --parallel-export-processes -p --param --help" -- "$cur")) ;;
+    run) COMPREPLY=($(compgen -W "-c --config -e --export --validate --resume --shard --parallel-exports --parallel-export-processes -p --param --help" -- "$cur")) ;;
     check) COMPREPLY=($(compgen -W "-c --config -e --export -p --param --json --help" -- "$cur")) ;;
     doctor) COMPREPLY=($(compgen -W "-c --config --json --help" -- "$cur")) ;;
     state|metrics) COMPREPLY=($(compgen -W "-c --config -e --export -l --last --help" -- "$cur")) ;;
@@ -52,7 +52,8 @@ _rivet() {
     run)
       _arguments '(-c --config)'{-c,--config}'[config file]:file:_files' \
         '(-e --export)'{-e,--export}'[export name]:name:' '--validate[read files back]' \
-        '--resume[resume a checkpointed run]' '--parallel-exports[threads]' \
+        '--resume[resume a checkpointed run]' '--shard[I/N chunks of a chunked export]:shard:' \
+        '--parallel-exports[threads]' \
         '--parallel-export-processes[processes]' '*'{-p,--param}'[KEY=VALUE]:param:' ;;
     check)
       _arguments '(-c --config)'{-c,--config}'[config file]:file:_files' \
@@ -89,6 +90,7 @@ complete -c rivet -n '__fish_seen_subcommand_from run check state metrics' -s e 
 complete -c rivet -n '__fish_seen_subcommand_from state metrics' -s l -l last -r -d 'Rows to show'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l validate -d 'Read each file back'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l resume -d 'Resume a checkpointed run'
+complete -c rivet -n '__fish_seen_subcommand_from run' -l shard -r -d 'Run shard I/N of the chunks'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l parallel-exports -d 'Run exports in threads'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l parallel-export-processes -d 'Run exports in processes'
 complete -c rivet -n '__fish_seen_subcommand_from run check' -s p -l param -r -d 'KEY=VALUE'

@@ -1,7 +1,7 @@
 // rivet: extract SQL query results from PostgreSQL and MySQL into Parquet or CSV files.
-#include <CLI/CLI.hpp>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
                     "Run each export in its own child process; wins over --parallel-exports");
   run_cmd->add_option("-p,--param", run.params,
                       "KEY=VALUE for ${KEY} in queries (wins over the environment); repeatable");
+  run_cmd->add_option("--shard", run.shard,
+                      "Run only the chunks of shard I of N (I/N, or N with I from "
+                      "JOB_COMPLETION_INDEX); chunked exports without chunk_checkpoint");
 
   rivet::cli::CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(

@@ -30,6 +30,7 @@ struct ChildArguments {
   std::vector<std::string> params;  // every -p KEY=VALUE
   bool validate = false;
   bool resume = false;
+  std::string shard;  // --shard as resolved by the parent ("i/N"), "" without
 };
 
 // The command line of the child for `export_name` (argv without the program).

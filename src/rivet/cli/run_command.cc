@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "rivet/notify/slack.h"
 #include "rivet/pipeline/pipeline.h"
 #include "rivet/pipeline/unit_runner.h"
+#include "rivet/plan/shard.h"
 #include "rivet/preflight/check.h"
 #include "rivet/state/state.h"
 
@@ -183,6 +185,26 @@ void WarnAboutParallelConnections(const config::Config& config,
   }
 }
 
+// --shard splits the chunks of a plan that each shard computes alike; it has nothing to split
+// in a single-unit mode, and a checkpointed plan is shared through the state store instead.
+Status CheckShardable(const config::Config& config, const config::ExportConfig& e) {
+  if (e.mode != config::Mode::kChunked) {
+    return Error(ErrorCode::kConfig,
+                 "{}: --shard splits the chunks of a chunked export, and export '{}' is mode "
+                 "{}: every shard would export all of it; run it once, without --shard, or "
+                 "select the chunked exports with --export",
+                 config.path, e.name, config::ToString(e.mode));
+  }
+  if (e.chunk_checkpoint) {
+    return Error(ErrorCode::kConfig,
+                 "{}: export '{}' has chunk_checkpoint: true, whose plan is shared through the "
+                 "state store: start every process with --worker instead of --shard (or set "
+                 "chunk_checkpoint: false for stateless shards)",
+                 config.path, e.name);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunCommand(const RunFlags& flags, const std::string& version) {
@@ -193,8 +215,20 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   auto chosen = SelectExports(config, flags.export_name);
   if (!chosen.has_value()) return ReportError(chosen.error());
   const std::vector<const config::ExportConfig*>& selected = *chosen;
+  std::optional<plan::Shard> shard;
+  if (flags.shard) {
+    const char* index = std::getenv("JOB_COMPLETION_INDEX");
+    auto parsed = plan::ParseShard(*flags.shard,
+                                   index ? std::optional<std::string_view>(index) : std::nullopt);
+    if (!parsed.has_value()) return ReportError(parsed.error());
+    shard = *parsed;
+  }
   // Every selected export must be runnable before any of them starts.
   for (const config::ExportConfig* e : selected) {
+    if (shard) {
+      Status s = CheckShardable(config, *e);
+      if (!s.ok()) return ReportError(s);
+    }
     // --resume continues checkpoint plans; re-running another export from scratch under it
     // would surprise.
     if (flags.resume && !(e->mode == config::Mode::kChunked && e->chunk_checkpoint)) {
@@ -233,7 +267,8 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   WorstExit worst;
   InstallInterruptHandlers();
   if (strategy == Strategy::kProcesses) {
-    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume};
+    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume,
+                        shard ? fmt::format("{}/{}", shard->index, shard->count) : ""};
     std::vector<std::string> names;
     for (const config::ExportConfig* e : selected) names.push_back(e->name);
     // Each child prints its own summary and sends its own Slack message (it is a whole
@@ -249,6 +284,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     pipeline::RunOptions options;
     options.validate = flags.validate;
     options.resume = flags.resume;
+    options.shard = shard;
     options.version = version;
     options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
       progress.Update(name, ProgressText(p));

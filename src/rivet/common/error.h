@@ -13,7 +13,7 @@ namespace rivet {
 enum class ErrorCode : uint8_t {
   kOk = 0,
   kConfig,        // invalid configuration or command line: fix the file or flags
-  kNotSupported,  // a valid key whose behaviour is not built yet
+  kNotSupported,  // something the source or a file holds that rivet cannot handle
   kNetwork,       // connection lost or refused: retry on a fresh connection
   kTimeout,       // statement / lock timeout: retry
   kCapacity,      // too many connections, server starting up: retry with 15 s extra

@@ -395,6 +395,9 @@ Status Execute(RunContext& ctx) {
       RIVET_ASSIGN_OR_RETURN(units, CheckpointedUnits(ctx, sources, resume));
     } else {
       RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
+      if (const auto& shard = ctx.options.shard) {
+        std::erase_if(specs, [&](const plan::ChunkSpec& c) { return !shard->Owns(c.index); });
+      }
       units = ChunkUnits(ctx, *sources.coordinator, specs);
     }
   } else {
@@ -500,6 +503,9 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
       std::chrono::duration_cast<std::chrono::microseconds>(started.time_since_epoch()).count();
   summary.export_name = e.name;
   summary.run_id = fmt::format("{}_{}", e.name, FormatRunIdTime(started));
+  if (options.shard) {
+    summary.run_id += fmt::format("_shard{}of{}", options.shard->index, options.shard->count);
+  }
   summary.profile = ProfileLabel(e.tuning);
   summary.batch_size = e.tuning.batch_size;
 

@@ -17,6 +17,7 @@
 #include "rivet/common/result.h"
 #include "rivet/config/config.h"
 #include "rivet/destination/destination.h"
+#include "rivet/plan/shard.h"
 #include "rivet/plan/sql.h"
 #include "rivet/source/source.h"
 #include "rivet/state/state.h"
@@ -43,7 +44,10 @@ struct Factories {
 struct RunOptions {
   bool validate = false;  // --validate: read every file back before committing it
   bool resume = false;    // --resume: continue the export's in-progress chunk plan
-  std::string version;    // rivet's version, written into file metadata
+  // --shard: a chunked export runs only the chunks this shard owns (plan/shard.h); the run_id
+  // names the shard, so runs of one plan started at the same instant stay apart.
+  std::optional<plan::Shard> shard;
+  std::string version;  // rivet's version, written into file metadata
   // Called from the writing thread after every batch (the CLI draws a progress line).
   std::function<void(const std::string& export_name, const Progress&)> on_progress;
   Factories factories;

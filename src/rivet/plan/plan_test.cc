@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "rivet/plan/cursor.h"
+#include "rivet/plan/shard.h"
 #include "rivet/plan/sql.h"
 
 namespace rivet::plan {
@@ -261,6 +262,51 @@ TEST(LastCursorValue, AllNullIsNoValueAndFloatsAreRefused) {
   auto refused = LastCursorValue("score", f);
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message().find("cursor_column 'score' has type"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rivet::plan
+
+namespace rivet::plan {
+namespace {
+
+TEST(ParseShard, IndexAndCount) {
+  EXPECT_EQ(ParseShard("0/1", std::nullopt).value(), (Shard{0, 1}));
+  EXPECT_EQ(ParseShard("2/3", std::nullopt).value(), (Shard{2, 3}));
+  // An explicit index wins over the environment.
+  EXPECT_EQ(ParseShard("1/4", "3").value(), (Shard{1, 4}));
+}
+
+TEST(ParseShard, CountAloneTakesTheJobCompletionIndex) {
+  EXPECT_EQ(ParseShard("4", "3").value(), (Shard{3, 4}));
+  auto unset = ParseShard("4", std::nullopt);
+  ASSERT_FALSE(unset.has_value());
+  EXPECT_NE(unset.error().message().find("JOB_COMPLETION_INDEX is not set"), std::string::npos);
+  auto beyond = ParseShard("4", "4");
+  ASSERT_FALSE(beyond.has_value());
+  EXPECT_NE(beyond.error().message().find("below 4"), std::string::npos);
+  EXPECT_FALSE(ParseShard("4", "x").has_value());
+}
+
+TEST(ParseShard, RefusesMalformedAndOutOfRange) {
+  for (const char* bad :
+       {"", "/", "1/", "/2", "a/2", "1/b", "-1/2", "2/2", "0/0", "1/2/3", " 1/2"}) {
+    auto r = ParseShard(bad, std::nullopt);
+    EXPECT_FALSE(r.has_value()) << bad;
+    if (!r.has_value()) {
+      EXPECT_EQ(r.error().code(), ErrorCode::kConfig) << bad;
+    }
+  }
+}
+
+TEST(Shard, EveryChunkBelongsToExactlyOneShard) {
+  for (int64_t count = 1; count <= 5; ++count) {
+    for (int64_t chunk = 0; chunk < 23; ++chunk) {
+      int owners = 0;
+      for (int64_t i = 0; i < count; ++i) owners += Shard{i, count}.Owns(chunk) ? 1 : 0;
+      EXPECT_EQ(owners, 1) << chunk << " of " << count;
+    }
+  }
 }
 
 }  // namespace
