@@ -20,6 +20,8 @@ struct RunFlags {
   bool parallel_export_processes = false;
   std::vector<std::string> params;   // KEY=VALUE
   std::optional<std::string> shard;  // --shard i/N | N
+  bool worker = false;               // --worker: claim chunks of the shared plan
+  int64_t lease_seconds = 60;        // --lease-seconds
 };
 
 int RunCommand(const RunFlags& flags, const std::string& version);

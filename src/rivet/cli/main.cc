@@ -63,6 +63,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--shard", run.shard,
                       "Run only the chunks of shard I of N (I/N, or N with I from "
                       "JOB_COMPLETION_INDEX); chunked exports without chunk_checkpoint");
+  run_cmd->add_flag("--worker", run.worker,
+                    "Join (or create) the export's shared chunk plan and claim chunks until none "
+                    "is left; chunked exports with chunk_checkpoint: true");
+  run_cmd
+      ->add_option("--lease-seconds", run.lease_seconds,
+                   "--worker: how long a claimed chunk stays this worker's without renewal "
+                   "(default 60)")
+      ->check(CLI::PositiveNumber);
 
   rivet::cli::CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(

@@ -200,10 +200,7 @@ std::vector<std::string> ChildCommandLine(const ChildArguments& args,
   }
   if (args.validate) words.push_back("--validate");
   if (args.resume) words.push_back("--resume");
-  if (!args.shard.empty()) {
-    words.push_back("--shard");
-    words.push_back(args.shard);
-  }
+  words.insert(words.end(), args.pass_on.begin(), args.pass_on.end());
   return words;
 }
 

@@ -30,7 +30,8 @@ struct ChildArguments {
   std::vector<std::string> params;  // every -p KEY=VALUE
   bool validate = false;
   bool resume = false;
-  std::string shard;  // --shard as resolved by the parent ("i/N"), "" without
+  // Flags passed on as they are, after those above ("--shard", "1/3", "--worker", ...).
+  std::vector<std::string> pass_on;
 };
 
 // The command line of the child for `export_name` (argv without the program).

@@ -37,12 +37,12 @@ TEST(CheckParallelStdout, RefusesTwoStdoutExports) {
 }
 
 TEST(ChildCommandLine, CarriesParamsValidateResumeAndNeverTheParallelSwitches) {
-  ChildArguments args{"conf/rivet.yaml", {"A=1", "B=x y"}, true, true, "1/3"};
+  ChildArguments args{"conf/rivet.yaml", {"A=1", "B=x y"}, true, true, {"--shard", "1/3"}};
   EXPECT_EQ(ChildCommandLine(args, "orders"),
             (std::vector<std::string>{"run", "--config", "conf/rivet.yaml", "--export", "orders",
                                       "--param", "A=1", "--param", "B=x y", "--validate",
                                       "--resume", "--shard", "1/3"}));
-  EXPECT_EQ(ChildCommandLine({"r.yaml", {}, false, false, ""}, "x"),
+  EXPECT_EQ(ChildCommandLine({"r.yaml", {}, false, false, {}}, "x"),
             (std::vector<std::string>{"run", "--config", "r.yaml", "--export", "x"}));
 }
 

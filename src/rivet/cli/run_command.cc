@@ -205,6 +205,26 @@ Status CheckShardable(const config::Config& config, const config::ExportConfig& 
   return Status::Ok();
 }
 
+// --worker shares a checkpointed plan through the state store; it joins an in-progress plan by
+// itself, so --resume (one process continuing a plan) and --shard (no shared plan) do not apply.
+Status CheckWorkable(const config::Config& config, const config::ExportConfig& e,
+                     const RunFlags& flags) {
+  if (e.mode != config::Mode::kChunked || !e.chunk_checkpoint) {
+    return Error(ErrorCode::kConfig,
+                 "{}: --worker claims the chunks of a shared checkpoint plan, and export '{}' "
+                 "is not a chunked export with chunk_checkpoint: true; set both, or select the "
+                 "export with --export",
+                 config.path, e.name);
+  }
+  if (flags.shard || flags.resume) {
+    return Error(ErrorCode::kConfig,
+                 "{}: --worker cannot be combined with {}: workers join the in-progress plan "
+                 "themselves and share it chunk by chunk",
+                 config.path, flags.shard ? "--shard" : "--resume");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunCommand(const RunFlags& flags, const std::string& version) {
@@ -227,6 +247,10 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   for (const config::ExportConfig* e : selected) {
     if (shard) {
       Status s = CheckShardable(config, *e);
+      if (!s.ok()) return ReportError(s);
+    }
+    if (flags.worker) {
+      Status s = CheckWorkable(config, *e, flags);
       if (!s.ok()) return ReportError(s);
     }
     // --resume continues checkpoint plans; re-running another export from scratch under it
@@ -267,8 +291,12 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   WorstExit worst;
   InstallInterruptHandlers();
   if (strategy == Strategy::kProcesses) {
-    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume,
-                        shard ? fmt::format("{}/{}", shard->index, shard->count) : ""};
+    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume, {}};
+    if (shard) args.pass_on = {"--shard", fmt::format("{}/{}", shard->index, shard->count)};
+    if (flags.worker) {
+      args.pass_on.insert(args.pass_on.end(),
+                          {"--worker", "--lease-seconds", std::to_string(flags.lease_seconds)});
+    }
     std::vector<std::string> names;
     for (const config::ExportConfig* e : selected) names.push_back(e->name);
     // Each child prints its own summary and sends its own Slack message (it is a whole
@@ -285,6 +313,8 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     options.validate = flags.validate;
     options.resume = flags.resume;
     options.shard = shard;
+    options.worker = flags.worker;
+    options.lease = std::chrono::seconds(flags.lease_seconds);
     options.version = version;
     options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
       progress.Update(name, ProgressText(p));

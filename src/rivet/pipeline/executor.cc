@@ -44,6 +44,12 @@ Status RunUnit(RunContext& ctx, const plan::WorkUnit& unit, source::Source& src,
     if (hooks.on_try) RIVET_RETURN_IF_ERROR(hooks.on_try(unit));
     UnitRunner runner(ctx, unit, dest);
     Status status = runner.Run(src);
+    if (runner.taken_over()) {
+      // Its rows are the other worker's to deliver and count.
+      std::lock_guard lock(ctx.mu);
+      ctx.summary.rows -= runner.rows();
+      return Status::Ok();
+    }
     if (status.ok()) {
       Status done = hooks.on_success ? hooks.on_success(unit, runner) : Status::Ok();
       if (!done.ok()) RecordDeliveredFiles(ctx, runner);
@@ -78,8 +84,21 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
                 const std::vector<source::Source*>& workers, const RetryRules& rules,
                 const UnitHooks& hooks) {
   std::atomic<size_t> next{0};
+  return RunUnits(
+      ctx,
+      [&]() -> Result<std::optional<plan::WorkUnit>> {
+        const size_t i = next++;
+        if (i >= units.size()) return std::optional<plan::WorkUnit>();
+        return std::optional<plan::WorkUnit>(units[i]);
+      },
+      workers, rules, hooks);
+}
+
+Status RunUnits(RunContext& ctx, const UnitSupplier& next_unit,
+                const std::vector<source::Source*>& workers, const RetryRules& rules,
+                const UnitHooks& hooks) {
   std::atomic<bool> stop{false};
-  std::atomic<size_t> completed{0};
+  std::atomic<bool> all_taken{false};
   std::mutex failure_mu;
   Status failure;
 
@@ -98,14 +117,15 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
       ctx.destinations.push_back(std::move(*made));
     }
     while (!stop) {
-      const size_t i = next++;
-      if (i >= units.size()) return;
-      Status status = RunUnit(ctx, units[i], src, *dest, rules, hooks, stop);
-      if (status.ok()) {
-        ++completed;
-        continue;
+      Result<std::optional<plan::WorkUnit>> unit = next_unit();
+      if (unit.has_value() && !*unit) {
+        all_taken = true;
+        return;
       }
-      if (hooks.on_failure) hooks.on_failure(units[i], status);
+      Status status =
+          unit.has_value() ? RunUnit(ctx, **unit, src, *dest, rules, hooks, stop) : unit.error();
+      if (status.ok()) continue;
+      if (unit.has_value() && hooks.on_failure) hooks.on_failure(**unit, status);
       std::lock_guard lock(failure_mu);
       if (failure.ok()) failure = status;
       stop = true;
@@ -141,7 +161,7 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
   done = true;
   watcher.join();
   // Interrupted with units left: the run is not complete, whatever the units in hand said.
-  if (Interrupted() && completed < units.size()) return InterruptedError();
+  if (Interrupted() && !all_taken) return InterruptedError();
   return failure;
 }
 

@@ -33,4 +33,12 @@ Status RunUnits(RunContext& ctx, const std::vector<plan::WorkUnit>& units,
                 const std::vector<source::Source*>& workers, const RetryRules& rules,
                 const UnitHooks& hooks);
 
+// The next unit to run, nullopt when none is left; called by every worker thread, so it must
+// be thread-safe. A shared plan (--worker) claims units from the state store one at a time.
+using UnitSupplier = std::function<Result<std::optional<plan::WorkUnit>>()>;
+// RunUnits over units handed out by `next_unit`; its error fails the run like a failed unit.
+Status RunUnits(RunContext& ctx, const UnitSupplier& next_unit,
+                const std::vector<source::Source*>& workers, const RetryRules& rules,
+                const UnitHooks& hooks);
+
 }  // namespace rivet::pipeline

@@ -3,11 +3,16 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <tuple>
 
@@ -274,29 +279,34 @@ Result<std::optional<state::ChunkPlan>> PlanToResume(RunContext& ctx) {
   return existing;
 }
 
+// A checkpoint plan of `specs` under this run's run_id, every chunk pending.
+state::ChunkPlan NewChunkPlan(const RunContext& ctx, const std::vector<plan::ChunkSpec>& specs) {
+  const config::ExportConfig& e = ctx.e;
+  state::ChunkPlan plan;
+  plan.run_id = ctx.summary.run_id;
+  plan.export_name = e.name;
+  plan.plan_hash = PlanHash(e);
+  plan.query_hash = QueryHash(e);
+  plan.chunk_column = e.chunk_column;
+  plan.chunk_size = e.chunk_size;
+  plan.created_at = FormatIsoSeconds(std::chrono::system_clock::now());
+  plan.updated_at = plan.created_at;
+  for (const plan::ChunkSpec& spec : specs) {
+    state::ChunkTask task;
+    task.idx = spec.index;
+    std::tie(task.start_key, task.end_key) = plan::ChunkTaskKeys(spec);
+    plan.tasks.push_back(std::move(task));
+  }
+  return plan;
+}
+
 // chunk_checkpoint: the units of this run. A new plan (every chunk pending) is written before
 // the first chunk runs; a resumed one keeps its run_id and skips its completed chunks.
 Result<std::vector<plan::WorkUnit>> CheckpointedUnits(
     RunContext& ctx, Sources& sources, const std::optional<state::ChunkPlan>& resume) {
-  const config::ExportConfig& e = ctx.e;
   if (!resume) {
     RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
-    state::ChunkPlan plan;
-    plan.run_id = ctx.summary.run_id;
-    plan.export_name = e.name;
-    plan.plan_hash = PlanHash(e);
-    plan.query_hash = QueryHash(e);
-    plan.chunk_column = e.chunk_column;
-    plan.chunk_size = e.chunk_size;
-    plan.created_at = FormatIsoSeconds(std::chrono::system_clock::now());
-    plan.updated_at = plan.created_at;
-    for (const plan::ChunkSpec& spec : specs) {
-      state::ChunkTask task;
-      task.idx = spec.index;
-      std::tie(task.start_key, task.end_key) = plan::ChunkTaskKeys(spec);
-      plan.tasks.push_back(std::move(task));
-    }
-    RIVET_RETURN_IF_ERROR(ctx.state.CreateChunkPlan(plan));
+    RIVET_RETURN_IF_ERROR(ctx.state.CreateChunkPlan(NewChunkPlan(ctx, specs)));
     return ChunkUnits(ctx, *sources.coordinator, specs);
   }
 
@@ -313,6 +323,199 @@ Result<std::vector<plan::WorkUnit>> CheckpointedUnits(
                   resume->tasks.size() - todo.size(), resume->tasks.size(), reset);
   ctx.summary.run_id = resume->run_id;
   return ChunkUnits(ctx, *sources.coordinator, todo);
+}
+
+// --worker: renews the lease of every chunk this process holds, every third of the lease, on
+// its own thread. A claim that no longer holds was taken over by another worker (this one
+// stalled, or lost the store); its completion is then refused by the store (fencing).
+class LeaseKeeper {
+ public:
+  LeaseKeeper(RunContext& ctx, std::chrono::milliseconds lease)
+      : ctx_(ctx), lease_(lease), thread_([this] { Loop(); }) {}
+  ~LeaseKeeper() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  void Hold(int64_t idx, const std::string& token) {
+    std::lock_guard lock(mu_);
+    held_[idx] = token;
+  }
+  void Release(int64_t idx) {
+    std::lock_guard lock(mu_);
+    held_.erase(idx);
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, lease_ / 3, [this] { return done_; })) {
+      const std::map<int64_t, std::string> held = held_;
+      lock.unlock();
+      for (const auto& [idx, token] : held) {
+        Result<bool> kept = ctx_.state.RenewChunkLease(ctx_.summary.run_id, idx, token, lease_);
+        if (!kept.has_value()) {
+          spdlog::warn("export '{}': cannot renew the lease of chunk {}: {}", ctx_.e.name, idx,
+                       Redact(kept.error().message(), ctx_.config));
+        } else if (!*kept) {
+          spdlog::warn(
+              "export '{}': chunk {} was taken over by another worker (this one held "
+              "it past its lease); that worker delivers it",
+              ctx_.e.name, idx);
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  RunContext& ctx_;
+  const std::chrono::milliseconds lease_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::map<int64_t, std::string> held_;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// "host:pid", stored with each claim so `rivet state chunks` can say who holds a chunk.
+std::string WorkerName() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return fmt::format("{}:{}", host.data(), ::getpid());
+}
+
+// --worker: the export's shared plan: joined when another worker made it (no MIN/MAX needed),
+// else made from this worker's MIN/MAX; exactly one of several starting at once creates it.
+Result<state::ChunkPlan> JoinSharedPlan(RunContext& ctx, Sources& sources) {
+  RIVET_ASSIGN_OR_RETURN(auto existing, ctx.state.InProgressChunkPlan(ctx.e.name));
+  state::ChunkPlan mine;
+  if (existing) {
+    mine = *existing;
+  } else {
+    RIVET_ASSIGN_OR_RETURN(auto specs, PlanChunkSpecs(ctx, sources));
+    mine = NewChunkPlan(ctx, specs);
+  }
+  RIVET_ASSIGN_OR_RETURN(state::JoinedPlan joined, ctx.state.CreateOrJoinChunkPlan(mine));
+  if (joined.plan.plan_hash != PlanHash(ctx.e)) return FingerprintMismatch(ctx, joined.plan);
+  spdlog::info("export '{}': worker {} {} plan {} ({} chunks)", ctx.e.name, WorkerName(),
+               joined.created ? "created" : "joined", joined.plan.run_id, joined.plan.tasks.size());
+  return joined.plan;
+}
+
+// --worker: a chunk that ran out of tries on any worker ends the plan for every worker.
+Status FailedChunkError(const RunContext& ctx) {
+  RIVET_ASSIGN_OR_RETURN(auto plan, ctx.state.InProgressChunkPlan(ctx.e.name));
+  if (!plan) return Status::Ok();
+  for (const state::ChunkTask& t : plan->tasks) {
+    if (t.status != state::ChunkStatus::kFailed) continue;
+    return Error(ErrorCode::kSource,
+                 "export '{}': chunk {} of plan {} failed for good ({}); fix the cause and "
+                 "continue with `{} --resume`",
+                 ctx.e.name, t.idx, plan->run_id, t.last_error.value_or("no message"),
+                 CommandFor(ctx, "run"));
+  }
+  return Status::Ok();
+}
+
+// --worker: claims chunks of the shared plan until none is left. With every remaining chunk
+// held by other workers it waits, since a worker that dies hands its chunk back when the
+// lease runs out. The worker that completes the last chunk ends the plan and records the run.
+Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rules) {
+  RIVET_ASSIGN_OR_RETURN(state::ChunkPlan plan, JoinSharedPlan(ctx, sources));
+  ctx.summary.run_id = plan.run_id;
+  // Every worker names a chunk's file alike, so a chunk taken over replaces the file of the
+  // worker that lost it instead of adding a second copy.
+  ctx.file_base = plan.run_id;
+  std::replace(ctx.file_base.begin(), ctx.file_base.end(), 'T', '_');
+  std::replace(ctx.file_base.begin(), ctx.file_base.end(), '.', '_');
+  ctx.files_recorded_by_hooks = true;
+  ctx.records_run = false;
+
+  const std::chrono::milliseconds lease = ctx.options.lease;
+  const std::string worker = WorkerName();
+  LeaseKeeper keeper(ctx, lease);
+  std::mutex claim_mu;
+  std::atomic<int64_t> chunks{0};
+  UnitSupplier next = [&]() -> Result<std::optional<plan::WorkUnit>> {
+    std::lock_guard lock(claim_mu);
+    for (;;) {
+      if (Interrupted()) return InterruptedError();
+      RIVET_ASSIGN_OR_RETURN(auto claim, ctx.state.ClaimChunk(plan.run_id, lease, worker, 0));
+      if (claim) {
+        RIVET_ASSIGN_OR_RETURN(
+            auto spec, plan::ChunkSpecFromTask(claim->idx, claim->start_key, claim->end_key));
+        plan::WorkUnit unit = ChunkUnits(ctx, *sources.coordinator, {spec}).front();
+        unit.claim_token = claim->token;
+        keeper.Hold(claim->idx, claim->token);
+        return std::optional<plan::WorkUnit>(std::move(unit));
+      }
+      RIVET_ASSIGN_OR_RETURN(int64_t pending, ctx.state.PendingChunkCount(plan.run_id));
+      if (pending == 0) return std::optional<plan::WorkUnit>();
+      RIVET_RETURN_IF_ERROR(FailedChunkError(ctx));
+      const auto pause = std::min<std::chrono::milliseconds>(lease / 2, std::chrono::seconds(1));
+      if (!SleepUnlessInterrupted(pause)) return InterruptedError();
+    }
+  };
+  UnitHooks hooks;
+  hooks.on_success = [&](const plan::WorkUnit& unit, const UnitRunner& runner) -> Status {
+    keeper.Release(*unit.chunk_index);
+    RIVET_ASSIGN_OR_RETURN(
+        bool completed,
+        ctx.state.CompleteClaimedChunk(plan.run_id, *unit.chunk_index, unit.claim_token,
+                                       static_cast<int64_t>(runner.rows()), runner.files()));
+    if (completed) {
+      ++chunks;
+    } else {
+      spdlog::warn(
+          "export '{}': chunk {} was taken over by another worker before it completed "
+          "here; the file is the other worker's to record",
+          ctx.e.name, *unit.chunk_index);
+    }
+    return Status::Ok();
+  };
+  hooks.on_failure = [&](const plan::WorkUnit& unit, const Status& error) {
+    keeper.Release(*unit.chunk_index);
+    auto s = ctx.state.FailClaimedChunk(plan.run_id, *unit.chunk_index, unit.claim_token,
+                                        state::ChunkStatus::kFailed,
+                                        Redact(error.message(), ctx.config));
+    if (!s.has_value()) {
+      spdlog::warn("export '{}': cannot record chunk {} as failed: {}", ctx.e.name,
+                   *unit.chunk_index, s.error().message());
+    }
+  };
+  RetryRules unit_rules = rules;
+  unit_rules.max_attempts = ctx.e.chunk_max_attempts.value_or(rules.max_attempts);
+  RIVET_RETURN_IF_ERROR(RunUnits(ctx, next, sources.workers, unit_rules, hooks));
+
+  RIVET_ASSIGN_OR_RETURN(bool finished, ctx.state.FinishPlanIfDone(plan.run_id));
+  ctx.summary.worker =
+      fmt::format("{} chunk(s) of {} by this worker{}", chunks.load(), plan.tasks.size(),
+                  finished ? "; it finished the plan"
+                           : "; the plan is finished "
+                             "by the last worker");
+  if (finished) {
+    // The run's record covers the whole plan, whichever worker delivered each chunk.
+    RIVET_ASSIGN_OR_RETURN(auto done, ctx.state.LatestChunkPlan(ctx.e.name));
+    if (done) {
+      uint64_t rows = 0;
+      uint64_t files = 0;
+      for (const state::ChunkTask& t : done->tasks) {
+        rows += static_cast<uint64_t>(t.rows);
+        if (t.file_name && !t.file_name->empty()) {
+          files +=
+              1 + static_cast<uint64_t>(std::count(t.file_name->begin(), t.file_name->end(), ','));
+        }
+      }
+      std::lock_guard lock(ctx.mu);
+      ctx.summary.rows = rows;
+      ctx.summary.files = files;
+    }
+    ctx.records_run = true;
+  }
+  return Status::Ok();
 }
 
 // The single unit of full, incremental and time_window exports.
@@ -378,8 +581,9 @@ Status Execute(RunContext& ctx) {
   const RetryRules rules{e.tuning.max_retries + 1, e.tuning.retry_backoff_ms};
   const size_t workers = chunked ? static_cast<size_t>(std::max<int64_t>(1, e.parallel)) : 1;
   const bool checkpointed = chunked && e.chunk_checkpoint;
+  const bool worker = checkpointed && ctx.options.worker;
   std::optional<state::ChunkPlan> resume;
-  if (checkpointed) {
+  if (checkpointed && !worker) {
     RIVET_ASSIGN_OR_RETURN(resume, PlanToResume(ctx));
   }
   if (e.quality.configured()) {
@@ -389,8 +593,9 @@ Status Execute(RunContext& ctx) {
 
   std::vector<plan::WorkUnit> units;
   std::optional<state::CursorState> stored;
+  if (chunked) ShareChunkSnapshot(ctx, sources);
+  if (worker) return ExecuteAsWorker(ctx, sources, rules);
   if (chunked) {
-    ShareChunkSnapshot(ctx, sources);
     if (checkpointed) {
       RIVET_ASSIGN_OR_RETURN(units, CheckpointedUnits(ctx, sources, resume));
     } else {
@@ -547,7 +752,7 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
     Status s = state.RecordSchema(e.name, summary.run_id, *ctx.schema_now);
     if (!s.ok()) spdlog::warn("export '{}': cannot record the schema: {}", e.name, s.message());
   }
-  Status recorded = RecordRun(ctx, started);
+  Status recorded = ctx.records_run ? RecordRun(ctx, started) : Status::Ok();
   if (!recorded.ok()) {
     spdlog::error("export '{}': cannot record the run in the state DB: {}", e.name,
                   recorded.message());
@@ -574,6 +779,7 @@ std::string FormatSummary(const ExportSummary& s) {
   if (s.quality_passed) line("quality", *s.quality_passed ? "pass" : "FAIL");
   if (!s.consistency.empty()) line("consistency", s.consistency);
   if (!s.resumed.empty()) line("resumed", s.resumed);
+  if (!s.worker.empty()) line("worker", s.worker);
   if (!s.error.ok()) line("error", s.error.message());
   return out;
 }

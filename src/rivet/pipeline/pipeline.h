@@ -8,6 +8,7 @@
 // written twice by one run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +48,11 @@ struct RunOptions {
   // --shard: a chunked export runs only the chunks this shard owns (plan/shard.h); the run_id
   // names the shard, so runs of one plan started at the same instant stay apart.
   std::optional<plan::Shard> shard;
+  // --worker: a checkpointed chunked export joins (or creates) the export's shared plan and
+  // claims chunks from the state store until none is left; each claim is a lease of `lease`,
+  // renewed while the chunk runs, after which another worker may take the chunk over.
+  bool worker = false;
+  std::chrono::milliseconds lease{60000};
   std::string version;  // rivet's version, written into file metadata
   // Called from the writing thread after every batch (the CLI draws a progress line).
   std::function<void(const std::string& export_name, const Progress&)> on_progress;
@@ -77,6 +83,7 @@ struct ExportSummary {
   std::optional<bool> quality_passed;  // set once the quality gates were evaluated
   std::string consistency;             // chunked: "snapshot" | "per-chunk"
   std::string resumed;                 // --resume: how much of the plan earlier runs had done
+  std::string worker;                  // --worker: this worker's share of the shared plan
   Status error;                        // redacted: never holds a secret
 };
 

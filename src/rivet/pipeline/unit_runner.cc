@@ -294,6 +294,24 @@ Status UnitRunner::FinishAndCommit(bool last) {
     held_.push_back(std::move(done));
     return Status::Ok();
   }
+  if (!unit_.claim_token.empty()) {
+    // --worker: the fence before delivery. A claim renewed here holds for a lease, which the
+    // commit does not outlast; a claim that no longer holds belongs to the worker that took the
+    // chunk over, and this file is dropped rather than delivered twice.
+    Result<bool> held = ctx_.state.RenewChunkLease(ctx_.summary.run_id, *unit_.chunk_index,
+                                                   unit_.claim_token, ctx_.options.lease);
+    if (!held.has_value() || !*held) {
+      done.object->Abort();
+      if (!held.has_value()) return held.error();
+      taken_over_ = true;
+      spdlog::warn(
+          "export '{}': chunk {} was taken over by another worker while this one held it past "
+          "its lease; this worker's file is dropped and the other worker delivers the chunk",
+          ctx_.e.name, *unit_.chunk_index);
+      return Error(ErrorCode::kSource, "chunk {} was taken over by another worker",
+                   *unit_.chunk_index);
+    }
+  }
   bool delivered = false;
   s = CommitFile(ctx_, done, files_, delivered);
   if (delivered) committed_any_ = true;

@@ -64,6 +64,8 @@ struct RunContext {
   // files, held until the gates pass (declared after `destinations`, so destroyed first).
   std::unique_ptr<quality::Gate> quality;
   std::vector<FinishedFile> held;
+  // --worker: only the worker that finishes the shared plan records the run.
+  bool records_run = true;
 };
 
 // Commits `f` under its name, counts it in the summary and adds it to `files` (and to the
@@ -84,6 +86,9 @@ class UnitRunner {
   // keeps its connection, and its shared snapshot, across units).
   Status Run(source::Source& src);
   bool committed_any() const { return committed_any_; }
+  // --worker: the chunk's claim was taken over by another worker before a file of this try was
+  // delivered; that worker delivers the chunk, so this try ends without it.
+  bool taken_over() const { return taken_over_; }
   // Rows and files of this try (the summary holds the run's totals).
   uint64_t rows() const { return rows_; }
   const std::vector<state::FileRecord>& files() const { return files_; }
@@ -111,6 +116,7 @@ class UnitRunner {
   std::optional<OpenFile> open_;
   int part_index_ = 0;
   bool committed_any_ = false;
+  bool taken_over_ = false;
   bool skipped_ = false;
   uint64_t rows_ = 0;
   uint64_t encoded_bytes_done_ = 0;

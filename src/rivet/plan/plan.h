@@ -34,6 +34,8 @@ struct WorkUnit {
   // chunked: the chunk column, whose type the runner checks before any row is written (MIN/MAX
   // of a text column can parse as numbers while its windows compare as text).
   std::string chunk_column;
+  // --worker: the claim on the shared plan this unit runs under (state ChunkClaim::token).
+  std::string claim_token;
 };
 
 // Windows [min, min+size-1], [min+size, min+2*size-1], ... covering [min, max], the last one

@@ -1,0 +1,218 @@
+// --worker end to end: several rivet processes share one checkpointed chunk plan through a
+// PostgreSQL state store (RIVET_STATE_URL, a schema of its own per test). Together they deliver
+// every row exactly once (read back with DuckDB) and the run is recorded once; a worker killed
+// with SIGKILL mid-chunk hands its chunk back when its lease runs out; a worker frozen past its
+// lease (SIGSTOP, as a worker cut off from the store would be) cannot complete the chunk that
+// was taken over.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/sql_client.h"
+#include "support/test_env.h"
+
+namespace rivet::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RIVET_REQUIRE_ENV(url, "RIVET_TEST_PG_URL");
+    RIVET_REQUIRE_ENV(tools, "RIVET_TEST_TOOLS");
+    url_ = url;
+    tools_ = tools;
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    state_schema_ = "rivet_worker_state_" + std::to_string(std::hash<std::string>{}(name) % 100000);
+    db_ = std::make_unique<SqlClient>(kPostgres, url_);
+    ASSERT_TRUE(db_->ok()) << db_->error();
+    ASSERT_EQ(db_->Exec(fmt::format("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0};",
+                                    state_schema_)),
+              "");
+    dir_ = MakeTempDir("worker");
+  }
+  void TearDown() override {
+    if (db_) (void)db_->Exec(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", state_schema_));
+  }
+
+  // Table rivet_worker.<table>: ids 1..rows and one NULL id.
+  void MakeTable(const std::string& table, int rows) {
+    ASSERT_EQ(db_->Exec(fmt::format(
+                  "CREATE SCHEMA IF NOT EXISTS rivet_worker; DROP TABLE IF EXISTS "
+                  "rivet_worker.{0}; CREATE TABLE rivet_worker.{0} AS SELECT g AS id, md5(g::text)"
+                  " AS s FROM generate_series(1, {1}) g; INSERT INTO rivet_worker.{0} VALUES "
+                  "(NULL, 'no key')",
+                  table, rows)),
+              "");
+  }
+  // A checkpointed chunked export `w` of the table; `tuning` slows it down where a test needs
+  // chunks that last.
+  void WriteConfig(const std::string& table, int chunk_size, const std::string& tuning) {
+    WriteFile(
+        dir_ + "/rivet.yaml",
+        fmt::format("source:\n  type: postgres\n  url_env: RIVET_E2E_URL\n  tuning: {}\n"
+                    "exports:\n  - name: w\n    query: \"SELECT id, s FROM rivet_worker.{}\"\n"
+                    "    mode: chunked\n    chunk_column: id\n    chunk_size: {}\n"
+                    "    chunk_checkpoint: true\n    parallel: 2\n    format: parquet\n"
+                    "    destination: {{type: local, path: ./out}}\n",
+                    tuning, table, chunk_size));
+  }
+  std::string Env() const {
+    return "RIVET_E2E_URL=" + ShellQuote(url_) +
+           " RIVET_STATE_URL=" + ShellQuote(url_ + "?options=-csearch_path%3D" + state_schema_);
+  }
+  std::string Command(const std::string& args) const {
+    return std::string(RIVET_BINARY) + " run -c " + dir_ + "/rivet.yaml --worker " + args;
+  }
+  // Starts a worker in the background; its pid, exit code, stdout and stderr land in files
+  // named after `tag`.
+  void Start(const std::string& tag, const std::string& args = "") {
+    const std::string base = dir_ + "/" + tag;
+    CommandResult r = RunCommand(
+        fmt::format("( {} sh -c 'echo $$ > {}.pid; exec {}' > {}.out 2> {}.err; echo $? > {}.rc ) "
+                    "> /dev/null 2>&1 &",
+                    Env(), base, Command(args), base, base, base));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  int Pid(const std::string& tag) {
+    for (int i = 0; i < 200; ++i) {
+      std::string text = ReadFile(dir_ + "/" + tag + ".pid");
+      if (!text.empty()) return std::stoi(text);
+      std::this_thread::sleep_for(milliseconds(25));
+    }
+    ADD_FAILURE() << tag << " did not start";
+    return -1;
+  }
+  // The worker's exit code, waiting at most `limit` (bounded, so a hung worker fails the test).
+  int Wait(const std::string& tag, std::chrono::seconds limit = std::chrono::seconds(120)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      std::string rc = ReadFile(dir_ + "/" + tag + ".rc");
+      if (!rc.empty()) return std::stoi(rc);
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    ADD_FAILURE() << tag << " did not end within " << limit.count() << " s";
+    return -1;
+  }
+  std::string Err(const std::string& tag) { return ReadFile(dir_ + "/" + tag + ".err"); }
+  // Waits until some chunk of the plan is running (a worker holds a claim on it).
+  void WaitForRunningChunk() {
+    for (int i = 0; i < 400; ++i) {
+      auto rows = db_->Query(fmt::format(
+          "SELECT count(*) FROM {}.chunk_tasks WHERE status = 'running'", state_schema_));
+      if (!rows.empty() && !rows[0].empty() && rows[0][0] && *rows[0][0] != "0") return;
+      std::this_thread::sleep_for(milliseconds(25));
+    }
+    FAIL() << "no chunk started running";
+  }
+  std::string One(const std::string& sql) {
+    auto rows = db_->Query(sql);
+    if (rows.empty() || rows[0].empty() || !rows[0][0]) return "";
+    return *rows[0][0];
+  }
+  // count(*), count(DISTINCT id), NULL ids and sum(id) of every file written.
+  std::vector<std::string> Totals() {
+    CommandResult r =
+        DuckDbQuery(tools_,
+                    "SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE id IS NULL), "
+                    "sum(id) FROM read_parquet('" +
+                        dir_ + "/out/*.parquet')");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return SplitLines(r.out);
+  }
+
+  std::string url_;
+  std::string tools_;
+  std::string dir_;
+  std::string state_schema_;
+  std::unique_ptr<SqlClient> db_;
+};
+
+TEST_F(WorkerTest, ThreeWorkersDeliverEveryRowOnceAndTheRunIsRecordedOnce) {
+  MakeTable("three", 200000);
+  WriteConfig("three", 10000, "{profile: fast}");
+  for (const char* tag : {"a", "b", "c"}) Start(tag);
+  int finishers = 0;
+  for (const char* tag : {"a", "b", "c"}) {
+    ASSERT_EQ(Wait(tag), 0) << Err(tag);
+    finishers += Err(tag).find("it finished the plan") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(finishers, 1);
+  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"200001\",\"200000\",\"1\",\"20000100000\"]"});
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE status = 'completed'",
+                            state_schema_)),
+            "21");  // 20 windows and the NULL chunk
+  EXPECT_EQ(One(fmt::format("SELECT status || ' ' || count(*) FROM {}.chunk_runs GROUP BY status",
+                            state_schema_)),
+            "completed 1");
+  EXPECT_EQ(One(fmt::format("SELECT count(*) || ' ' || max(rows) FROM {}.runs", state_schema_)),
+            "1 200001");
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.files", state_schema_)), "21");
+}
+
+// Slow chunks: 1,000-row batches with a 100 ms pause, 5,000 rows a chunk (about 0.5 s each).
+constexpr const char* kSlow = "{batch_size: 1000, throttle_ms: 100}";
+
+TEST_F(WorkerTest, AKilledWorkersChunkIsReclaimedAfterItsLease) {
+  MakeTable("killed", 30000);
+  WriteConfig("killed", 5000, kSlow);
+  Start("a", "--lease-seconds 2");
+  WaitForRunningChunk();
+  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_EQ(::kill(Pid("a"), SIGKILL), 0);
+  EXPECT_EQ(Wait("a"), 128 + SIGKILL);
+  Start("b", "--lease-seconds 2");
+  ASSERT_EQ(Wait("b"), 0) << Err("b");
+  EXPECT_NE(Err("b").find("it finished the plan"), std::string::npos) << Err("b");
+  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"30001\",\"30000\",\"1\",\"450015000\"]"});
+  // The killed worker's chunks were claimed twice: once by it, once by the worker that took
+  // them over.
+  EXPECT_NE(One(fmt::format("SELECT max(attempts) FROM {}.chunk_tasks", state_schema_)), "1");
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.runs", state_schema_)), "1");
+}
+
+TEST_F(WorkerTest, AWorkerFrozenPastItsLeaseCannotCompleteTheChunkTakenOver) {
+  MakeTable("frozen", 20000);
+  WriteConfig("frozen", 5000, kSlow);
+  Start("a", "--lease-seconds 1");
+  WaitForRunningChunk();
+  const int a = Pid("a");
+  ASSERT_EQ(::kill(a, SIGSTOP), 0);
+  Start("b", "--lease-seconds 1");
+  const int b_rc = Wait("b");
+  ASSERT_EQ(::kill(a, SIGCONT), 0);
+  ASSERT_EQ(b_rc, 0) << Err("b");
+  ASSERT_EQ(Wait("a"), 0) << Err("a");
+  EXPECT_NE(Err("a").find("taken over by another worker"), std::string::npos) << Err("a");
+  EXPECT_NE(Err("b").find("it finished the plan"), std::string::npos) << Err("b");
+  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"20001\",\"20000\",\"1\",\"200010000\"]"});
+  // Every completion, and every manifest row, is the surviving claim's.
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.files", state_schema_)), "5");
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.runs", state_schema_)), "1");
+}
+
+TEST_F(WorkerTest, WhatCannotBeAWorkerIsRefused) {
+  MakeTable("refused", 10);
+  WriteFile(dir_ + "/rivet.yaml",
+            "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\nexports:\n  - name: full\n"
+            "    query: \"SELECT id FROM rivet_worker.refused\"\n"
+            "    destination: {type: local, path: ./out}\n");
+  CommandResult r = RunCommand(Env() + " " + Command(""));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("export 'full' is not a chunked export with chunk_checkpoint: true"),
+            std::string::npos)
+      << r.err;
+  WriteConfig("refused", 5, "{profile: fast}");
+  CommandResult both = RunCommand(Env() + " " + Command("--resume"));
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("cannot be combined with --resume"), std::string::npos) << both.err;
+}
+
+}  // namespace
+}  // namespace rivet::testing
