@@ -23,7 +23,7 @@ _rivet() {
     return
   fi
   case "${COMP_WORDS[1]}" in
-    run) COMPREPLY=($(compgen -W "-c --config -e --export --validate --resume --shard --parallel-exports --parallel-export-processes -p --param --help" -- "$cur")) ;;
+    run) COMPREPLY=($(compgen -W "-c --config -e --export --validate --resume --shard --worker --lease-seconds --parallel-exports --parallel-export-processes -p --param --help" -- "$cur")) ;;
     check) COMPREPLY=($(compgen -W "-c --config -e --export -p --param --json --help" -- "$cur")) ;;
     doctor) COMPREPLY=($(compgen -W "-c --config --json --help" -- "$cur")) ;;
     state|metrics) COMPREPLY=($(compgen -W "-c --config -e --export -l --last --help" -- "$cur")) ;;
@@ -53,6 +53,7 @@ _rivet() {
       _arguments '(-c --config)'{-c,--config}'[config file]:file:_files' \
         '(-e --export)'{-e,--export}'[export name]:name:' '--validate[read files back]' \
         '--resume[resume a checkpointed run]' '--shard[I/N chunks of a chunked export]:shard:' \
+        '--worker[claim chunks of the shared plan]' '--lease-seconds[claim lease]:seconds:' \
         '--parallel-exports[threads]' \
         '--parallel-export-processes[processes]' '*'{-p,--param}'[KEY=VALUE]:param:' ;;
     check)
@@ -91,6 +92,8 @@ complete -c rivet -n '__fish_seen_subcommand_from state metrics' -s l -l last -r
 complete -c rivet -n '__fish_seen_subcommand_from run' -l validate -d 'Read each file back'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l resume -d 'Resume a checkpointed run'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l shard -r -d 'Run shard I/N of the chunks'
+complete -c rivet -n '__fish_seen_subcommand_from run' -l worker -d 'Claim chunks of the shared plan'
+complete -c rivet -n '__fish_seen_subcommand_from run' -l lease-seconds -r -d 'Lease of a claimed chunk'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l parallel-exports -d 'Run exports in threads'
 complete -c rivet -n '__fish_seen_subcommand_from run' -l parallel-export-processes -d 'Run exports in processes'
 complete -c rivet -n '__fish_seen_subcommand_from run check' -s p -l param -r -d 'KEY=VALUE'
