@@ -200,6 +200,10 @@ std::vector<std::string> ChildCommandLine(const ChildArguments& args,
   }
   if (args.validate) words.push_back("--validate");
   if (args.resume) words.push_back("--resume");
+  if (!args.snapshot.empty()) {
+    words.push_back("--snapshot");
+    words.push_back(args.snapshot);
+  }
   return words;
 }
 

@@ -30,6 +30,7 @@ struct ChildArguments {
   std::vector<std::string> params;  // every -p KEY=VALUE
   bool validate = false;
   bool resume = false;
+  std::string snapshot;  // --snapshot ID, "" = none: every child reads the one held snapshot
 };
 
 // The command line of the child for `export_name` (argv without the program).

@@ -37,13 +37,16 @@ TEST(CheckParallelStdout, RefusesTwoStdoutExports) {
 }
 
 TEST(ChildCommandLine, CarriesParamsValidateResumeAndNeverTheParallelSwitches) {
-  ChildArguments args{"conf/rivet.yaml", {"A=1", "B=x y"}, true, true};
+  ChildArguments args{"conf/rivet.yaml", {"A=1", "B=x y"}, true, true, ""};
   EXPECT_EQ(
       ChildCommandLine(args, "orders"),
       (std::vector<std::string>{"run", "--config", "conf/rivet.yaml", "--export", "orders",
                                 "--param", "A=1", "--param", "B=x y", "--validate", "--resume"}));
-  EXPECT_EQ(ChildCommandLine({"r.yaml", {}, false, false}, "x"),
+  EXPECT_EQ(ChildCommandLine({"r.yaml", {}, false, false, ""}, "x"),
             (std::vector<std::string>{"run", "--config", "r.yaml", "--export", "x"}));
+  EXPECT_EQ(ChildCommandLine({"r.yaml", {}, false, false, "00000003-0000001B-1"}, "x"),
+            (std::vector<std::string>{"run", "--config", "r.yaml", "--export", "x", "--snapshot",
+                                      "00000003-0000001B-1"}));
 }
 
 TEST(ChildExitCode, KeepsRivetsClassesAndASignalIsAFailure) {

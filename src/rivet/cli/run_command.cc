@@ -192,6 +192,12 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   auto chosen = SelectExports(config, flags.export_name);
   if (!chosen.has_value()) return ReportError(chosen.error());
   const std::vector<const config::ExportConfig*>& selected = *chosen;
+  if (!flags.snapshot.empty()) {  // refused before anything connects
+    Status engine = source::CheckSnapshotEngine(config.source.type, "--snapshot");
+    if (!engine.ok()) return ReportError(engine);
+    Status id = source::CheckSnapshotId(flags.snapshot);
+    if (!id.ok()) return ReportError(id);
+  }
   // Every selected export must be runnable before any of them starts.
   for (const config::ExportConfig* e : selected) {
     // --resume continues checkpoint plans; re-running another export from scratch under it
@@ -231,7 +237,8 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
   WorstExit worst;
   InstallInterruptHandlers();
   if (strategy == Strategy::kProcesses) {
-    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume};
+    ChildArguments args{flags.config_path, flags.params, flags.validate, flags.resume,
+                        flags.snapshot};
     std::vector<std::string> names;
     for (const config::ExportConfig* e : selected) names.push_back(e->name);
     // Each child prints its own summary and sends its own Slack message (it is a whole
@@ -248,6 +255,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     options.validate = flags.validate;
     options.resume = flags.resume;
     options.version = version;
+    options.snapshot_id = flags.snapshot;
     options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
       progress.Update(name, ProgressText(p));
     };
