@@ -22,6 +22,7 @@ struct RunFlags {
   std::optional<std::string> shard;  // --shard i/N | N
   bool worker = false;               // --worker: claim chunks of the shared plan
   int64_t lease_seconds = 60;        // --lease-seconds
+  std::string snapshot;              // --snapshot ID (rivet snapshot hold), "" = none
 };
 
 int RunCommand(const RunFlags& flags, const std::string& version);
@@ -42,6 +43,16 @@ struct DoctorFlags {
 };
 // rivet doctor: source and destination credentials; non-zero when any check failed.
 int DoctorCommand(const DoctorFlags& flags);
+
+struct SnapshotHoldFlags {
+  std::string config_path;
+  std::vector<std::string> params;  // KEY=VALUE
+  std::string id_file;              // --id-file PATH, "" = none
+  std::string duration;             // --for DURATION ("90s", "30m", "2h"), "" = until a signal
+};
+// rivet snapshot hold: exports a PostgreSQL snapshot, prints its id as the only line on stdout
+// and keeps it until SIGINT/SIGTERM or --for; 0 then, 1 when the holding connection was lost.
+int SnapshotHoldCommand(const SnapshotHoldFlags& flags);
 
 // Prints the completion script for bash | zsh | fish.
 int CompletionsCommand(const std::string& shell);

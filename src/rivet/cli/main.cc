@@ -71,6 +71,27 @@ int main(int argc, char** argv) {
                    "--worker: how long a claimed chunk stays this worker's without renewal "
                    "(default 60)")
       ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--snapshot", run.snapshot,
+                      "Read the PostgreSQL snapshot ID held by `rivet snapshot hold` (every "
+                      "connection of the run; fails if it is gone)");
+
+  rivet::cli::SnapshotHoldFlags hold;
+  CLI::App* snapshot_cmd =
+      app.add_subcommand("snapshot", "Share one PostgreSQL snapshot between processes and hosts");
+  snapshot_cmd->require_subcommand(1);
+  CLI::App* hold_cmd = snapshot_cmd->add_subcommand(
+      "hold",
+      "Export a snapshot, print its id on stdout and keep it until SIGINT/SIGTERM or --for");
+  hold_cmd->add_option("-c,--config", hold.config_path, "Config file (YAML)")->required();
+  hold_cmd->add_option(
+      "-p,--param", hold.params,
+      "KEY=VALUE for ${KEY} in the config (wins over the environment); repeatable");
+  hold_cmd->add_option("--id-file", hold.id_file,
+                       "Also write the id to this file (atomically); removed when released");
+  hold_cmd->add_option("--for", hold.duration, "Release it after DURATION (90s, 30m, 2h, 1h30m)");
+  hold_cmd->footer(
+      "Exit 0 when released by SIGINT/SIGTERM or --for, 1 when the connection holding it was\n"
+      "lost, 2 for a usage or config error (a MySQL source: PostgreSQL only).");
 
   rivet::cli::CheckFlags check;
   CLI::App* check_cmd = app.add_subcommand(
@@ -143,6 +164,7 @@ int main(int argc, char** argv) {
 
   if (run_cmd->parsed()) return rivet::cli::RunCommand(run, version);
   if (check_cmd->parsed()) return rivet::cli::CheckCommand(check);
+  if (hold_cmd->parsed()) return rivet::cli::SnapshotHoldCommand(hold);
   if (doctor_cmd->parsed()) return rivet::cli::DoctorCommand(doctor);
   // The state commands read the config only to find the state DB and the export names.
   auto with_config = [](const StateFlags& f, auto command) {

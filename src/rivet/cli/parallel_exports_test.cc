@@ -44,6 +44,10 @@ TEST(ChildCommandLine, CarriesParamsValidateResumeAndNeverTheParallelSwitches) {
                                       "--resume", "--shard", "1/3"}));
   EXPECT_EQ(ChildCommandLine({"r.yaml", {}, false, false, {}}, "x"),
             (std::vector<std::string>{"run", "--config", "r.yaml", "--export", "x"}));
+  EXPECT_EQ(
+      ChildCommandLine({"r.yaml", {}, false, false, {"--snapshot", "00000003-0000001B-1"}}, "x"),
+      (std::vector<std::string>{"run", "--config", "r.yaml", "--export", "x", "--snapshot",
+                                "00000003-0000001B-1"}));
 }
 
 TEST(ChildExitCode, KeepsRivetsClassesAndASignalIsAFailure) {

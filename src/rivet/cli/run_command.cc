@@ -243,6 +243,12 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     if (!parsed.has_value()) return ReportError(parsed.error());
     shard = *parsed;
   }
+  if (!flags.snapshot.empty()) {  // refused before anything connects
+    Status engine = source::CheckSnapshotEngine(config.source.type, "--snapshot");
+    if (!engine.ok()) return ReportError(engine);
+    Status id = source::CheckSnapshotId(flags.snapshot);
+    if (!id.ok()) return ReportError(id);
+  }
   // Every selected export must be runnable before any of them starts.
   for (const config::ExportConfig* e : selected) {
     if (shard) {
@@ -297,6 +303,9 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
       args.pass_on.insert(args.pass_on.end(),
                           {"--worker", "--lease-seconds", std::to_string(flags.lease_seconds)});
     }
+    if (!flags.snapshot.empty()) {
+      args.pass_on.insert(args.pass_on.end(), {"--snapshot", flags.snapshot});
+    }
     std::vector<std::string> names;
     for (const config::ExportConfig* e : selected) names.push_back(e->name);
     // Each child prints its own summary and sends its own Slack message (it is a whole
@@ -316,6 +325,7 @@ int RunCommand(const RunFlags& flags, const std::string& version) {
     options.worker = flags.worker;
     options.lease = std::chrono::seconds(flags.lease_seconds);
     options.version = version;
+    options.snapshot_id = flags.snapshot;
     options.on_progress = [&progress](const std::string& name, const pipeline::Progress& p) {
       progress.Update(name, ProgressText(p));
     };

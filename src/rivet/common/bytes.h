@@ -18,4 +18,8 @@ std::string FormatDuration(int64_t millis);
 // nullopt on anything else.
 std::optional<uint64_t> ParseByteSize(std::string_view text);
 
+// "90s" | "30m" | "2h" | "1d" | "1h30m" (whole numbers, each with a unit) in milliseconds;
+// nullopt on anything else, zero, or more than a year (`rivet snapshot hold --for`).
+std::optional<int64_t> ParseDurationMs(std::string_view text);
+
 }  // namespace rivet

@@ -30,6 +30,17 @@ TEST(Bytes, FormatsDurations) {
   EXPECT_EQ(FormatDuration(45300), "45.3s");
 }
 
+TEST(Bytes, ParsesDurations) {
+  EXPECT_EQ(ParseDurationMs("90s"), 90000);
+  EXPECT_EQ(ParseDurationMs("30m"), 1800000);
+  EXPECT_EQ(ParseDurationMs("2h"), 7200000);
+  EXPECT_EQ(ParseDurationMs("1h30m"), 5400000);
+  EXPECT_EQ(ParseDurationMs("1d"), 86400000);
+  for (const char* bad : {"", "0s", "10", "s", "5x", "-5s", "1.5h", "5 s", "400d", "m5"}) {
+    EXPECT_EQ(ParseDurationMs(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(Bytes, ParsesSizes) {
   EXPECT_EQ(ParseByteSize("100KB"), 100u * 1024);
   EXPECT_EQ(ParseByteSize("512MB"), 512ull << 20);

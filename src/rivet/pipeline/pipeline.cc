@@ -130,7 +130,8 @@ struct Sources {
 
 Result<Sources> OpenSources(RunContext& ctx, size_t count, bool coordinated) {
   const auto& make = ctx.options.factories.make_source;
-  const source::ReadOptions read = ReadOptionsFor(ctx.e.tuning);
+  source::ReadOptions read = ReadOptionsFor(ctx.e.tuning);
+  read.snapshot_id = ctx.options.snapshot_id;
   Sources s;
   for (size_t i = 0; i < count; ++i) {
     RIVET_ASSIGN_OR_RETURN(auto src, make(ctx.config.source, read));
@@ -167,6 +168,12 @@ Result<Sources> OpenSourcesWithRetries(RunContext& ctx, size_t count, bool coord
 
 // chunked: one snapshot for every chunk where the engine allows it; the summary says which.
 void ShareChunkSnapshot(RunContext& ctx, Sources& sources) {
+  if (!ctx.options.snapshot_id.empty()) {
+    // --snapshot: every source already reads the held snapshot (ReadOptions::snapshot_id), and
+    // losing it fails the run instead of falling back.
+    ctx.summary.consistency = "snapshot";
+    return;
+  }
   Status shared = sources.coordinator->ShareSnapshot(sources.workers);
   if (!shared.ok()) {
     spdlog::warn(
@@ -606,6 +613,7 @@ Status Execute(RunContext& ctx) {
       units = ChunkUnits(ctx, *sources.coordinator, specs);
     }
   } else {
+    if (!ctx.options.snapshot_id.empty()) ctx.summary.consistency = "snapshot";
     RIVET_ASSIGN_OR_RETURN(plan::WorkUnit unit, PlanSingle(ctx, *sources.workers[0], &stored));
     units.push_back(std::move(unit));
   }

@@ -54,6 +54,9 @@ struct RunOptions {
   bool worker = false;
   std::chrono::milliseconds lease{60000};
   std::string version;  // rivet's version, written into file metadata
+  // --snapshot: a PostgreSQL snapshot held by `rivet snapshot hold` (checked by
+  // source::CheckSnapshotId); every source of the run reads it, "" = none.
+  std::string snapshot_id;
   // Called from the writing thread after every batch (the CLI draws a progress line).
   std::function<void(const std::string& export_name, const Progress&)> on_progress;
   Factories factories;
@@ -81,7 +84,7 @@ struct ExportSummary {
   std::optional<bool> validated;  // set with --validate
   bool schema_changed = false;
   std::optional<bool> quality_passed;  // set once the quality gates were evaluated
-  std::string consistency;             // chunked: "snapshot" | "per-chunk"
+  std::string consistency;             // chunked or --snapshot: "snapshot" | "per-chunk"
   std::string resumed;                 // --resume: how much of the plan earlier runs had done
   std::string worker;                  // --worker: this worker's share of the shared plan
   Status error;                        // redacted: never holds a secret

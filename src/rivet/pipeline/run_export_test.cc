@@ -111,6 +111,9 @@ class ScriptedSource final : public source::Source {
     return Error(ErrorCode::kNotSupported, "not scripted");
   }
   bool InSharedSnapshot() const override { return false; }
+  Result<std::string> HoldSnapshot() override {
+    return Error(ErrorCode::kNotSupported, "not scripted");
+  }
 
  private:
   Shared* shared_;

@@ -30,7 +30,21 @@ struct ReadOptions {
   int64_t batch_memory_mb = 0;      // > 0: rows per batch from the schema estimate instead
   int64_t statement_timeout_s = 0;  // 0 = none: bounds time to first row and stalls
   int64_t lock_timeout_s = 0;       // 0 = none
+  // "" = none. A snapshot exported by another process (`rivet snapshot hold`, given to
+  // `rivet run --snapshot`): every Stream and QueryText of the source reads it, and its loss is
+  // an error, never a fallback to a snapshot of the source's own. An option rather than a
+  // method because every source of a run (coordinator, workers, a reconnected worker) is made
+  // from the same ReadOptions, so none can forget it; PostgreSQL only (CheckSnapshotId).
+  std::string snapshot_id;
 };
+
+// The id of an exported PostgreSQL snapshot, as pg_export_snapshot() prints it
+// ("00000003-0000001B-1"; "000003A1-1" before PostgreSQL 12), or kConfig saying why not. The
+// id is put into SQL as a literal; checking its shape first keeps anything else out.
+Status CheckSnapshotId(std::string_view id);
+// kConfig unless `type` can share a snapshot across processes (PostgreSQL only): the message
+// says what to do instead on MySQL. `what` names the command or flag ("--snapshot").
+Status CheckSnapshotEngine(config::SourceType type, std::string_view what);
 
 // Rows per batch for `schema`: batch_rows, or batch_memory_mb * 1 MiB / estimated row bytes
 // clamped to [1000, 500000] (reference §1).
@@ -93,8 +107,15 @@ class Source {
   // An error (no privilege, lock timeout) leaves every source as it was: the caller falls
   // back to one transaction per Stream and says so.
   virtual Status ShareSnapshot(std::span<Source* const> workers) = 0;
-  // True while this source's Streams read the shared snapshot of ShareSnapshot.
+  // True while this source's Streams read the shared snapshot of ShareSnapshot (or the
+  // snapshot of ReadOptions::snapshot_id).
   virtual bool InSharedSnapshot() const = 0;
+  // For other processes (`rivet snapshot hold`): opens this source's snapshot transaction as
+  // ShareSnapshot does and returns the id that ReadOptions::snapshot_id takes. The transaction
+  // stays open until the source is destroyed or its connection lost; QueryText runs inside it
+  // (a keepalive), and InSharedSnapshot() turns false once it is gone. kConfig where the
+  // engine cannot export a snapshot (MySQL).
+  virtual Result<std::string> HoldSnapshot() = 0;
 };
 
 Result<std::unique_ptr<Source>> MakeSource(const config::SourceConfig& config,

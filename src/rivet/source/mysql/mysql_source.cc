@@ -610,6 +610,10 @@ class MysqlSource final : public Source {
 
   Status ShareSnapshot(std::span<Source* const> workers) override;
   bool InSharedSnapshot() const override { return pinned_; }
+  // A consistent snapshot belongs to its connection on MySQL: no other process can join it.
+  Result<std::string> HoldSnapshot() override {
+    return CheckSnapshotEngine(config::SourceType::kMysql, "rivet snapshot hold");
+  }
 
   // --- for the streams ---
   MYSQL* conn() { return conn_.get(); }

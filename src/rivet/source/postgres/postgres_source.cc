@@ -187,7 +187,10 @@ class PostgresSource final : public Source {
  public:
   // `tls`: source.tls combined with the URL's own parameters (config/tls.h CombineTls).
   PostgresSource(config::SourceConfig config, config::TlsConfig tls, ReadOptions options)
-      : config_(std::move(config)), tls_(std::move(tls)), options_(options) {}
+      : config_(std::move(config)),
+        tls_(std::move(tls)),
+        options_(options),
+        snapshot_id_(options_.snapshot_id) {}
 
   Status Connect() override;
   Result<std::unique_ptr<RowStream>> Stream(const std::string& query) override;
@@ -208,6 +211,7 @@ class PostgresSource final : public Source {
   bool InSharedSnapshot() const override {
     return !exported_snapshot_.empty() || !snapshot_id_.empty();
   }
+  Result<std::string> HoldSnapshot() override;
 
   // --- for PostgresRowStream ---
   PGconn* conn() const { return conn_.get(); }
@@ -245,6 +249,11 @@ class PostgresSource final : public Source {
   Status BeginStreamTransaction();
   // Opens this source's REPEATABLE READ READ ONLY transaction and exports its snapshot.
   Status ExportSnapshot();
+  // SET TRANSACTION SNAPSHOT snapshot_id_ as the first statement of the transaction just
+  // begun; on failure the transaction is ended and the error says whether to retry.
+  Status ImportSnapshot();
+  // The snapshot comes from another process (ReadOptions::snapshot_id): losing it is an error.
+  bool snapshot_held_elsewhere() const { return !options_.snapshot_id.empty(); }
   // Sets `savepoint` in the coordinator's snapshot transaction.
   Status Savepoint(const char* savepoint);
   // Releases `savepoint` (rolled back to first when the statement after it failed); a
@@ -458,6 +467,14 @@ Status PostgresSource::ExportSnapshot() {
   return Status::Ok();
 }
 
+Result<std::string> PostgresSource::HoldSnapshot() {
+  if (snapshot_held_elsewhere()) {
+    return Error(ErrorCode::kInternal, "HoldSnapshot: this source reads another's snapshot");
+  }
+  if (!coordinating()) RIVET_RETURN_IF_ERROR(ExportSnapshot());
+  return exported_snapshot_;
+}
+
 Status PostgresSource::ShareSnapshot(std::span<Source* const> workers) {
   std::vector<PostgresSource*> targets;
   targets.reserve(workers.size());
@@ -514,25 +531,44 @@ Status PostgresSource::BeginStreamTransaction() {
   }
   RIVET_RETURN_IF_ERROR(begin.status());
   if (snapshot_id_.empty()) return Status::Ok();
+  Status imported = ImportSnapshot();
+  if (imported.ok() || snapshot_held_elsewhere()) return imported;
+  const ErrorCode code = imported.code();
+  if (code == ErrorCode::kNetwork || code == ErrorCode::kTimeout || cancel_requested()) {
+    return imported;  // the snapshot may still be there: the next try imports it
+  }
+  // The coordinator's transaction is gone (SQLSTATE 22023, invalid snapshot identifier): read
+  // a snapshot of this source's own, as ShareSnapshot promises, and say so once.
+  spdlog::warn("PostgreSQL: {}; this source reads its own snapshot from now on",
+               imported.message());
+  snapshot_id_.clear();
+  RIVET_ASSIGN_OR_RETURN(ResultPtr again,
+                         Exec(kBeginReadOnly, "cannot start the read-only transaction"));
+  return Status::Ok();
+}
 
-  // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+Status PostgresSource::ImportSnapshot() {
+  // SET TRANSACTION SNAPSHOT must come before the transaction's first query. The id's shape
+  // was checked (CheckSnapshotId), and it is quoted as a literal all the same.
   RIVET_ASSIGN_OR_RETURN(std::string id, QuotePgLiteral(snapshot_id_));
   auto imported =
       Exec(fmt::format("SET TRANSACTION SNAPSHOT {}", id), "cannot import the shared snapshot");
   if (imported.has_value()) return Status::Ok();
   EndTransaction();
-  const ErrorCode code = imported.error().code();
-  if (code == ErrorCode::kNetwork || code == ErrorCode::kTimeout || cancel_requested()) {
-    return imported.error();  // the snapshot may still be there: the next try imports it
+  const Status& error = imported.error();
+  if (!snapshot_held_elsewhere() || error.code() == ErrorCode::kNetwork ||
+      error.code() == ErrorCode::kTimeout || cancel_requested()) {
+    return error;  // a lost connection: the snapshot may still be there for the next try
   }
-  // The coordinator's transaction is gone (SQLSTATE 22023, invalid snapshot identifier): read
-  // a snapshot of this source's own, as ShareSnapshot promises, and say so once.
-  spdlog::warn("PostgreSQL: {}; this source reads its own snapshot from now on",
-               imported.error().message());
-  snapshot_id_.clear();
-  RIVET_ASSIGN_OR_RETURN(ResultPtr again,
-                         Exec(kBeginReadOnly, "cannot start the read-only transaction"));
-  return Status::Ok();
+  // 22023 "invalid snapshot identifier": the exporting transaction ended. Not retryable (kSource)
+  // and never a fallback: the run promised one snapshot across processes.
+  if (error.message().find("(SQLSTATE 22023)") != std::string::npos) {
+    return Error(ErrorCode::kSource,
+                 "snapshot {} is no longer available: the process holding it (rivet snapshot "
+                 "hold) has ended; start a new one ({})",
+                 snapshot_id_, error.message());
+  }
+  return Error(ErrorCode::kSource, "cannot read snapshot {}: {}", snapshot_id_, error.message());
 }
 
 Status PostgresSource::ConnectionError(std::string_view what) const {
@@ -792,9 +828,16 @@ Result<std::vector<std::vector<std::optional<std::string>>>> PostgresSource::Que
   // behind a savepoint so that a failing statement leaves the transaction usable.
   const bool in_snapshot = coordinating();
   if (in_snapshot) RIVET_RETURN_IF_ERROR(Savepoint(kQuerySavepoint));
+  // A snapshot held by another process: MIN/MAX must read it too, in a transaction of its own.
+  const bool imports = snapshot_held_elsewhere() && !read_only_body_;
+  if (imports) {
+    RIVET_RETURN_IF_ERROR(Exec(kBeginReadOnly, "cannot start the read-only transaction").status());
+    RIVET_RETURN_IF_ERROR(ImportSnapshot());
+  }
   auto executed = cancel_requested() ? Result<ResultPtr>(CancelledError())
                                      : Exec(std::string(StripQuery(sql)), "the query failed");
   if (in_snapshot) EndSavepoint(kQuerySavepoint, executed.has_value());
+  if (imports) EndTransaction();
   RIVET_ASSIGN_OR_RETURN(ResultPtr result, std::move(executed));
   std::vector<std::vector<std::optional<std::string>>> rows;
   const int nrows = PQntuples(result.get());
