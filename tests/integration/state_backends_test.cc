@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -217,8 +218,16 @@ TEST_P(StateBackendTest, MaxAttemptsBoundsTheClaims) {
   EXPECT_FALSE(none->has_value());
 }
 
-// Waits for every child; each must exit 0.
-void ExpectChildrenSucceed(const std::vector<pid_t>& children) {
+// Runs `body(p)` in `n` forked processes at once, each exiting with what body returns, and
+// expects every one to exit 0.
+void RunInProcesses(int n, const std::function<int(int)>& body) {
+  std::vector<pid_t> children;
+  for (int p = 0; p < n; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(body(p));
+    children.push_back(pid);
+  }
   for (pid_t pid : children) {
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -230,20 +239,12 @@ void ExpectChildrenSucceed(const std::vector<pid_t>& children) {
 // N processes open a store nobody created yet at once: the migrations race, and each applies
 // or waits, none fails.
 TEST_P(StateBackendTest, ConcurrentFirstOpensMigrateOnce) {
-  constexpr int kProcesses = 6;
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto store = state::OpenStateStore(location_);
-      if (!store.has_value()) _exit(10);
-      auto version = store->SchemaVersion();
-      _exit(version.has_value() && *version == state::kSchemaVersion ? 0 : 11);
-    }
-    children.push_back(pid);
-  }
-  ExpectChildrenSucceed(children);
+  RunInProcesses(6, [&](int) {
+    auto store = state::OpenStateStore(location_);
+    if (!store.has_value()) return 10;
+    auto version = store->SchemaVersion();
+    return version.has_value() && *version == state::kSchemaVersion ? 0 : 11;
+  });
 }
 
 // N processes join one plan and claim in a loop: every chunk is claimed exactly once and
@@ -258,36 +259,29 @@ TEST_P(StateBackendTest, ConcurrentProcessesClaimEveryChunkExactlyOnce) {
     auto store = Open();
     ASSERT_TRUE(store.CreateChunkPlan(Plan("r", kTasks)).ok());
   }
-  std::vector<pid_t> children;
-  for (int p = 0; p < kProcesses; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto store = state::OpenStateStore(location_);
-      if (!store.has_value()) _exit(10);
-      // Not CreateOrJoinChunkPlan: a worker starting after the others finished would rightly
-      // find no in_progress plan and create a new one.
-      const std::string run_id = "r";
-      std::string claimed;
-      int finished = 0;
-      while (true) {
-        auto claim = store->ClaimChunk(run_id, 30s, "w" + std::to_string(p), 0);
-        if (!claim.has_value()) _exit(12);
-        if (!claim->has_value()) break;
-        claimed += std::to_string((*claim)->idx) + "\n";
-        auto done = store->CompleteClaimedChunk(run_id, (*claim)->idx, (*claim)->token, 1, {});
-        if (!done.has_value() || !*done) _exit(13);
-        auto fin = store->FinishPlanIfDone(run_id);
-        if (!fin.has_value()) _exit(14);
-        finished += *fin ? 1 : 0;
-      }
-      WriteFile(dir + "/claims" + std::to_string(p), claimed);
-      WriteFile(dir + "/finished" + std::to_string(p), std::to_string(finished));
-      _exit(0);
+  RunInProcesses(kProcesses, [&](int p) {
+    auto store = state::OpenStateStore(location_);
+    if (!store.has_value()) return 10;
+    // Not CreateOrJoinChunkPlan: a worker starting after the others finished would rightly
+    // find no in_progress plan and create a new one.
+    const std::string run_id = "r";
+    std::string claimed;
+    int finished = 0;
+    while (true) {
+      auto claim = store->ClaimChunk(run_id, 30s, "w" + std::to_string(p), 0);
+      if (!claim.has_value()) return 12;
+      if (!claim->has_value()) break;
+      claimed += std::to_string((*claim)->idx) + "\n";
+      auto done = store->CompleteClaimedChunk(run_id, (*claim)->idx, (*claim)->token, 1, {});
+      if (!done.has_value() || !*done) return 13;
+      auto fin = store->FinishPlanIfDone(run_id);
+      if (!fin.has_value()) return 14;
+      finished += *fin ? 1 : 0;
     }
-    children.push_back(pid);
-  }
-  ExpectChildrenSucceed(children);
+    WriteFile(dir + "/claims" + std::to_string(p), claimed);
+    WriteFile(dir + "/finished" + std::to_string(p), std::to_string(finished));
+    return 0;
+  });
   std::multiset<std::string> all;
   int finished = 0;
   for (int p = 0; p < kProcesses; ++p) {
