@@ -373,7 +373,7 @@ SELECT run_id, export_name, status, started_at, finished_at, rows, files, bytes,
        peak_rss_bytes, retries, profile, batch_size, validated, schema_changed, quality,
        error_message, error_code
 FROM runs
-WHERE ?1 IS NULL OR export_name = ?1
+WHERE CAST(?1 AS TEXT) IS NULL OR export_name = ?1
 ORDER BY started_at DESC, {} DESC
 LIMIT ?2
 )sql",
@@ -420,7 +420,7 @@ Result<std::vector<FileRecord>> StateStore::ListFiles(const std::optional<std::s
 SELECT run_id, export_name, file_name, location, rows, bytes, format, compression, created_at,
        part_index
 FROM files
-WHERE ?1 IS NULL OR export_name = ?1
+WHERE CAST(?1 AS TEXT) IS NULL OR export_name = ?1
 ORDER BY created_at DESC, id DESC
 LIMIT ?2
 )sql"));
