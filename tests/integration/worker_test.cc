@@ -214,5 +214,64 @@ TEST_F(WorkerTest, WhatCannotBeAWorkerIsRefused) {
   EXPECT_NE(both.err.find("cannot be combined with --resume"), std::string::npos) << both.err;
 }
 
+// rivet state migrate: the SQLite state of runs, files, a cursor and a checkpoint plan, copied
+// into PostgreSQL, prints the same through every state command; a second copy is refused; the
+// target's password appears nowhere.
+TEST_F(WorkerTest, StateMigrateKeepsCursorsFilesMetricsAndPlans) {
+  RIVET_REQUIRE_ENV(pw_url, "RIVET_TEST_PG_PW_URL");
+  MakeTable("migrated", 3000);
+  ASSERT_EQ(db_->Exec(fmt::format("GRANT ALL ON SCHEMA {} TO rivet_pw", state_schema_)), "");
+  WriteFile(dir_ + "/rivet.yaml",
+            "source:\n  type: postgres\n  url_env: RIVET_E2E_URL\nexports:\n"
+            "  - name: w\n    query: \"SELECT id, s FROM rivet_worker.migrated\"\n"
+            "    mode: chunked\n    chunk_column: id\n    chunk_size: 1000\n"
+            "    chunk_checkpoint: true\n    destination: {type: local, path: ./out}\n"
+            "  - name: inc\n    query: \"SELECT id, s FROM rivet_worker.migrated\"\n"
+            "    mode: incremental\n    cursor_column: id\n"
+            "    destination: {type: local, path: ./inc}\n");
+  const std::string sqlite_env = "RIVET_E2E_URL=" + ShellQuote(url_) + " env -u RIVET_STATE_URL";
+  const std::string rivet = std::string(RIVET_BINARY);
+  const std::string config = " -c " + dir_ + "/rivet.yaml";
+  ASSERT_EQ(RunCommand(sqlite_env + " " + rivet + " run" + config).exit_code, 0);
+  const std::vector<std::string> views = {"metrics", "state show", "state files -l 100",
+                                          "state chunks -e w"};
+  std::vector<std::string> before;
+  for (const std::string& v : views) {
+    before.push_back(RunCommand(sqlite_env + " " + rivet + " " + v + config).out);
+  }
+  const std::string target = std::string(pw_url) + "?options=-csearch_path%3D" + state_schema_;
+  CommandResult copied = RunCommand(sqlite_env + " " + rivet + " state migrate" + config +
+                                    " --to " + ShellQuote(target));
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_NE(copied.out.find("2 runs, 5 files, 1 cursors, 2 schema history entries, 1 chunk "
+                            "plans (4 chunks)"),
+            std::string::npos)
+      << copied.out;
+  CommandResult again = RunCommand(sqlite_env + " " + rivet + " state migrate" + config + " --to " +
+                                   ShellQuote(target));
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("already holds runs"), std::string::npos) << again.err;
+  for (const CommandResult& r : {copied, again}) {
+    EXPECT_EQ((r.out + r.err).find("s3cret-pw"), std::string::npos) << r.out << r.err;
+  }
+  const std::string pg_env = "RIVET_STATE_URL=" + ShellQuote(target);
+  for (size_t i = 0; i < views.size(); ++i) {
+    CommandResult after = RunCommand(pg_env + " " + rivet + " " + views[i] + config);
+    ASSERT_EQ(after.exit_code, 0) << after.err;
+    if (views[i].starts_with("state chunks")) {
+      // Only the first line names the store.
+      EXPECT_EQ(after.out.substr(after.out.find('\n')), before[i].substr(before[i].find('\n')));
+    } else {
+      EXPECT_EQ(after.out, before[i]) << views[i];
+    }
+  }
+  // The incremental export goes on from the migrated cursor: nothing new, nothing exported.
+  MakeTable("unused", 1);
+  CommandResult next = RunCommand(pg_env + " RIVET_E2E_URL=" + ShellQuote(url_) + " " + rivet +
+                                  " run" + config + " -e inc");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_NE(next.err.find("rows:        0"), std::string::npos) << next.err;
+}
+
 }  // namespace
 }  // namespace rivet::testing

@@ -16,7 +16,7 @@ _rivet() {
   case "$prev" in
     -c|--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     completions) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
-    state) COMPREPLY=($(compgen -W "show files reset chunks reset-chunks" -- "$cur")); return ;;
+    state) COMPREPLY=($(compgen -W "show files reset chunks reset-chunks migrate" -- "$cur")); return ;;
     snapshot) COMPREPLY=($(compgen -W "hold" -- "$cur")); return ;;
   esac
   if [ "$COMP_CWORD" -eq 1 ]; then

@@ -147,6 +147,12 @@ int main(int argc, char** argv) {
   CLI::App* reset_chunks_cmd =
       state_cmd->add_subcommand("reset-chunks", "Drop an export's chunk checkpoint plan");
   add_state_flags(reset_chunks_cmd, state_reset_chunks, false);
+  StateFlags state_migrate;
+  std::string migrate_to;
+  CLI::App* migrate_cmd = state_cmd->add_subcommand(
+      "migrate", "Copy the SQLite state next to the config into an empty PostgreSQL store");
+  add_state_flags(migrate_cmd, state_migrate, false);
+  migrate_cmd->add_option("--to", migrate_to, "postgresql:// URL of the target store")->required();
 
   std::string shell;
   CLI::App* completions_cmd =
@@ -206,6 +212,11 @@ int main(int argc, char** argv) {
     return with_config(state_reset_chunks, [&](const Config& c) {
       return rivet::cli::RunStateResetChunksCommand(c, state_reset_chunks.export_name, std::cout,
                                                     std::cerr);
+    });
+  }
+  if (migrate_cmd->parsed()) {
+    return with_config(state_migrate, [&](const Config& c) {
+      return rivet::cli::RunStateMigrateCommand(c, migrate_to, std::cout, std::cerr);
     });
   }
   if (completions_cmd->parsed()) return rivet::cli::CompletionsCommand(shell);

@@ -377,4 +377,34 @@ int RunStateResetChunksCommand(const config::Config& config,
   return kOk;
 }
 
+int RunStateMigrateCommand(const config::Config& config, const std::string& to_url,
+                           std::ostream& out, std::ostream& err) {
+  if (!to_url.starts_with("postgresql://") && !to_url.starts_with("postgres://")) {
+    return ReportUsage(
+        "rivet state migrate --to needs a postgresql:// URL (the store to copy "
+        "the SQLite state into)",
+        err);
+  }
+  const std::string path = StateDbPath(config);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return ReportUsage(fmt::format("no SQLite state to migrate: {} does not exist", path), err);
+  }
+  auto from = state::StateStore::Open(path);
+  if (!from) return ReportError(from.error(), err);
+  state::StateLocation target;
+  target.postgres_url = to_url;
+  auto to = state::OpenStateStore(target);
+  if (!to) return ReportError(to.error(), err);
+  auto copied = from->CopyInto(*to);
+  if (!copied) return ReportError(copied.error(), err);
+  out << fmt::format(
+      "Copied {} into PostgreSQL {}: {} runs, {} files, {} cursors, {} schema history entries, "
+      "{} chunk plans ({} chunks).\nSet RIVET_STATE_URL (or state: {{url_env: ...}}) to use "
+      "it; {} is left as it was.\n",
+      path, state::DescribePostgresUrl(to_url), copied->runs, copied->files, copied->cursors,
+      copied->schemas, copied->plans, copied->chunks, path);
+  return kOk;
+}
+
 }  // namespace rivet::cli

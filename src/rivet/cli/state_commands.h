@@ -61,6 +61,11 @@ int RunStateChunksCommand(const config::Config& config,
 int RunStateResetChunksCommand(const config::Config& config,
                                const std::optional<std::string>& export_name, std::ostream& out,
                                std::ostream& err);
+// rivet state migrate --to URL: copies the SQLite state next to the config into the empty
+// PostgreSQL store at `to_url`, once (the URL is a secret: only host, port and database are
+// printed).
+int RunStateMigrateCommand(const config::Config& config, const std::string& to_url,
+                           std::ostream& out, std::ostream& err);
 
 // The tables alone, exactly as reference §3 prints them (empty input prints the "No ... yet."
 // line).

@@ -316,6 +316,79 @@ StateStore::StateStore(StateStore&&) noexcept = default;
 StateStore& StateStore::operator=(StateStore&&) noexcept = default;
 StateStore::~StateStore() = default;
 
+namespace {
+
+// Every table of the schema with the columns a copy carries: all but the generated ids, which
+// the target assigns again in the order the rows arrive (their recording order).
+struct CopiedTable {
+  const char* name;
+  const char* columns;
+  int count;  // of columns
+};
+constexpr CopiedTable kCopiedTables[] = {
+    {"runs",
+     "run_id, export_name, status, started_at, finished_at, rows, files, bytes, duration_ms, "
+     "peak_rss_bytes, retries, profile, batch_size, validated, schema_changed, quality, "
+     "error_message, error_code",
+     18},
+    {"files",
+     "run_id, export_name, file_name, location, rows, bytes, format, compression, created_at, "
+     "part_index",
+     10},
+    {"cursors", "export_name, last_cursor, cursor_column, updated_at, cursor_type", 5},
+    {"schema_history", "export_name, run_id, recorded_at, columns", 4},
+    {"chunk_runs",
+     "run_id, export_name, plan_hash, status, created_at, updated_at, query_hash, chunk_column, "
+     "chunk_size",
+     9},
+    {"chunk_tasks",
+     "run_id, idx, start_key, end_key, status, attempts, rows, file_name, last_error, "
+     "claim_token, lease_until_ms, worker",
+     12},
+};
+
+}  // namespace
+
+Result<CopiedState> StateStore::CopyInto(StateStore& target) {
+  std::scoped_lock lock(*mutex_, *target.mutex_);
+  Connection& to = *target.db_;
+  RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(to));
+  for (const char* table : {"runs", "files", "cursors", "chunk_runs"}) {
+    RIVET_ASSIGN_OR_RETURN(auto probe, to.Prepare(fmt::format("SELECT 1 FROM {} LIMIT 1", table)));
+    RIVET_ASSIGN_OR_RETURN(bool any, probe.Step());
+    if (any) {
+      return Error(ErrorCode::kConfig,
+                   "state store {} already holds {}: rivet state migrate copies into an empty "
+                   "store only (nothing was copied); point --to at a new database or schema",
+                   to.description(), table);
+    }
+  }
+  int64_t counts[std::size(kCopiedTables)] = {};
+  for (size_t t = 0; t < std::size(kCopiedTables); ++t) {
+    const CopiedTable& table = kCopiedTables[t];
+    std::string placeholders;
+    for (int c = 1; c <= table.count; ++c) {
+      placeholders += fmt::format("{}?{}", c == 1 ? "" : ", ", c);
+    }
+    RIVET_ASSIGN_OR_RETURN(
+        auto read, db_->Prepare(fmt::format("SELECT {} FROM {} ORDER BY {}", table.columns,
+                                            table.name, SqlOf(db_->dialect()).recorded_order)));
+    for (;;) {
+      RIVET_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      RIVET_ASSIGN_OR_RETURN(auto write,
+                             to.Prepare(fmt::format("INSERT INTO {} ({}) VALUES ({})", table.name,
+                                                    table.columns, placeholders)));
+      // Text for every value: both engines convert it to the column's type exactly.
+      for (int c = 0; c < table.count; ++c) write.BindOptional(c + 1, read.OptionalText(c));
+      RIVET_RETURN_IF_ERROR(write.Run().WithContext(fmt::format("copying {}", table.name)));
+      ++counts[t];
+    }
+  }
+  RIVET_RETURN_IF_ERROR(transaction.Commit());
+  return CopiedState{counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]};
+}
+
 Result<int64_t> StateStore::SchemaVersion() {
   std::lock_guard lock(*mutex_);
   RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT MAX(version) FROM schema_migrations"));

@@ -167,6 +167,16 @@ struct StateLocation {
 // "host:port/db" of a PostgreSQL URL, without user or password, for messages.
 std::string DescribePostgresUrl(const std::string& url);
 
+// Rows copied by StateStore::CopyInto, per table.
+struct CopiedState {
+  int64_t runs = 0;
+  int64_t files = 0;
+  int64_t cursors = 0;
+  int64_t schemas = 0;  // schema history entries
+  int64_t plans = 0;    // chunk checkpoint plans
+  int64_t chunks = 0;   // their tasks
+};
+
 class StateStore;
 // Opens (and migrates) the store at `location`: the one way callers reach a backend.
 [[nodiscard]] Result<StateStore> OpenStateStore(const StateLocation& location);
@@ -181,6 +191,11 @@ class StateStore {
   StateStore(StateStore&&) noexcept;
   StateStore& operator=(StateStore&&) noexcept;
   ~StateStore();
+
+  // rivet state migrate: copies every row of this store into `target` in one transaction on
+  // the target, keeping recording order; refused (nothing written) when the target already
+  // holds runs, files, cursors or plans.
+  [[nodiscard]] Result<CopiedState> CopyInto(StateStore& target);
 
   // The highest migration applied to the file.
   [[nodiscard]] Result<int64_t> SchemaVersion();
