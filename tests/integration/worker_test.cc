@@ -67,17 +67,18 @@ class WorkerTest : public ::testing::Test {
     return "RIVET_E2E_URL=" + ShellQuote(url_) +
            " RIVET_STATE_URL=" + ShellQuote(url_ + "?options=-csearch_path%3D" + state_schema_);
   }
-  std::string Command(const std::string& args) const {
-    return std::string(RIVET_BINARY) + " run -c " + dir_ + "/rivet.yaml --worker " + args;
+  std::string Command(const std::string& args, bool worker = true) const {
+    return std::string(RIVET_BINARY) + " run -c " + dir_ + "/rivet.yaml" +
+           (worker ? " --worker " : " ") + args;
   }
   // Starts a worker in the background; its pid, exit code, stdout and stderr land in files
   // named after `tag`.
-  void Start(const std::string& tag, const std::string& args = "") {
+  void Start(const std::string& tag, const std::string& args = "", bool worker = true) {
     const std::string base = dir_ + "/" + tag;
     CommandResult r = RunCommand(
         fmt::format("( {} sh -c 'echo $$ > {}.pid; exec {}' > {}.out 2> {}.err; echo $? > {}.rc ) "
                     "> /dev/null 2>&1 &",
-                    Env(), base, Command(args), base, base, base));
+                    Env(), base, Command(args, worker), base, base, base));
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   int Pid(const std::string& tag) {
@@ -175,6 +176,22 @@ TEST_F(WorkerTest, AKilledWorkersChunkIsReclaimedAfterItsLease) {
   // them over.
   EXPECT_NE(One(fmt::format("SELECT max(attempts) FROM {}.chunk_tasks", state_schema_)), "1");
   EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.runs", state_schema_)), "1");
+}
+
+TEST_F(WorkerTest, WorkersFinishAPlanLeftByAKilledRunWithoutWorker) {
+  MakeTable("left", 20000);
+  WriteConfig("left", 5000, kSlow);
+  Start("a", "", /*worker=*/false);
+  WaitForRunningChunk();
+  ASSERT_EQ(::kill(Pid("a"), SIGKILL), 0);
+  EXPECT_EQ(Wait("a"), 128 + SIGKILL);
+  // Its running chunk has no lease: the workers take it over instead of waiting for ever.
+  Start("b", "--lease-seconds 2");
+  Start("c", "--lease-seconds 2");
+  ASSERT_EQ(Wait("b"), 0) << Err("b");
+  ASSERT_EQ(Wait("c"), 0) << Err("c");
+  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"20001\",\"20000\",\"1\",\"200010000\"]"});
+  EXPECT_EQ(One(fmt::format("SELECT status FROM {}.chunk_runs", state_schema_)), "completed");
 }
 
 TEST_F(WorkerTest, AWorkerFrozenPastItsLeaseCannotCompleteTheChunkTakenOver) {

@@ -706,7 +706,9 @@ Result<std::optional<ChunkClaim>> StateStore::ClaimChunk(std::string_view run_id
   std::lock_guard lock(*mutex_);
   const DialectSql& sql = SqlOf(db_->dialect());
   RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
-  // A running task without a lease belongs to the single-process path and is never taken.
+  // A running task without a lease was left by a process that did not use --worker (a run
+  // killed before --worker joined the plan): no lease protects it, so it is taken like an
+  // expired one, as --resume would take it.
   RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(fmt::format(R"sql(
 UPDATE chunk_tasks
 SET status = 'running', attempts = attempts + 1, claim_token = ?3, lease_until_ms = {0} + ?4,
@@ -714,7 +716,8 @@ SET status = 'running', attempts = attempts + 1, claim_token = ?3, lease_until_m
 WHERE run_id = ?1 AND idx = (
   SELECT idx FROM chunk_tasks
   WHERE run_id = ?1
-    AND (status = 'pending' OR (status = 'running' AND lease_until_ms < {0}))
+    AND (status = 'pending' OR (status = 'running' AND (lease_until_ms IS NULL OR
+                                                      lease_until_ms < {0})))
     AND (?2 = 0 OR attempts < ?2)
   ORDER BY idx
   LIMIT 1{1})
