@@ -124,6 +124,11 @@ void PrintTable(const std::array<Column, N>& columns,
   }
 }
 
+// The state store's PostgreSQL URLs; anything else is refused rather than guessed at.
+bool IsPostgresUrl(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
 }  // namespace
 
 std::string StateDbPath(const config::Config& config) {
@@ -141,7 +146,7 @@ Result<state::StateLocation> StateLocationFor(const config::Config& config) {
   const char* env = std::getenv(kStateUrlVariable);
   if (env == nullptr || *env == '\0') return location;
   const std::string_view url = env;
-  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+  if (!IsPostgresUrl(url)) {
     return Error(ErrorCode::kConfig,
                  "{} must be a postgresql:// URL (the state store is SQLite next to the config, "
                  "or PostgreSQL); unset it to keep {}",
@@ -379,7 +384,7 @@ int RunStateResetChunksCommand(const config::Config& config,
 
 int RunStateMigrateCommand(const config::Config& config, const std::string& to_url,
                            std::ostream& out, std::ostream& err) {
-  if (!to_url.starts_with("postgresql://") && !to_url.starts_with("postgres://")) {
+  if (!IsPostgresUrl(to_url)) {
     return ReportUsage(
         "rivet state migrate --to needs a postgresql:// URL (the store to copy "
         "the SQLite state into)",

@@ -396,7 +396,8 @@ std::string WorkerName() {
 
 // --worker: the export's shared plan: joined when another worker made it (no MIN/MAX needed),
 // else made from this worker's MIN/MAX; exactly one of several starting at once creates it.
-Result<state::ChunkPlan> JoinSharedPlan(RunContext& ctx, Sources& sources) {
+Result<state::ChunkPlan> JoinSharedPlan(RunContext& ctx, Sources& sources,
+                                        const std::string& worker) {
   RIVET_ASSIGN_OR_RETURN(auto existing, ctx.state.InProgressChunkPlan(ctx.e.name));
   state::ChunkPlan mine;
   if (existing) {
@@ -407,7 +408,7 @@ Result<state::ChunkPlan> JoinSharedPlan(RunContext& ctx, Sources& sources) {
   }
   RIVET_ASSIGN_OR_RETURN(state::JoinedPlan joined, ctx.state.CreateOrJoinChunkPlan(mine));
   if (joined.plan.plan_hash != PlanHash(ctx.e)) return FingerprintMismatch(ctx, joined.plan);
-  spdlog::info("export '{}': worker {} {} plan {} ({} chunks)", ctx.e.name, WorkerName(),
+  spdlog::info("export '{}': worker {} {} plan {} ({} chunks)", ctx.e.name, worker,
                joined.created ? "created" : "joined", joined.plan.run_id, joined.plan.tasks.size());
   return joined.plan;
 }
@@ -431,7 +432,8 @@ Status FailedChunkError(const RunContext& ctx) {
 // held by other workers it waits, since a worker that dies hands its chunk back when the
 // lease runs out. The worker that completes the last chunk ends the plan and records the run.
 Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rules) {
-  RIVET_ASSIGN_OR_RETURN(state::ChunkPlan plan, JoinSharedPlan(ctx, sources));
+  const std::string worker = WorkerName();
+  RIVET_ASSIGN_OR_RETURN(state::ChunkPlan plan, JoinSharedPlan(ctx, sources, worker));
   ctx.summary.run_id = plan.run_id;
   // Every worker names a chunk's file alike, so a chunk taken over replaces the file of the
   // worker that lost it instead of adding a second copy.
@@ -442,7 +444,6 @@ Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rule
   ctx.records_run = false;
 
   const std::chrono::milliseconds lease = ctx.options.lease;
-  const std::string worker = WorkerName();
   LeaseKeeper keeper(ctx, lease);
   std::mutex claim_mu;
   std::atomic<int64_t> chunks{0};
