@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for every test: installs what is needed, builds, starts throwaway PostgreSQL and
-# MariaDB servers, an S3-compatible server and a Google Cloud Storage stand-in on 127.0.0.1, runs
-# ctest (unit, integration, interop), stops the servers.
+# MariaDB servers, an S3-compatible server and a Google Cloud Storage stand-in on 127.0.0.1 and
+# (as root) three network namespaces with a PostgreSQL on their bridge, runs ctest (unit,
+# integration, interop), stops the servers.
 # Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +17,21 @@ stop_servers() {
   bash scripts/servers/mariadb.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
   bash scripts/servers/s3.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
   bash scripts/servers/gcs.sh stop "$STATE_DIR" >/dev/null 2>&1 || true
+  bash scripts/servers/netns.sh down "$STATE_DIR" >/dev/null 2>&1 || true
 }
 trap stop_servers EXIT
 bash scripts/servers/postgres.sh start "$STATE_DIR" >&2
 bash scripts/servers/mariadb.sh start "$STATE_DIR" >&2
 bash scripts/servers/s3.sh start "$STATE_DIR" >&2
 bash scripts/servers/gcs.sh start "$STATE_DIR" >&2
+# The multi-host tests' namespaces need root; without them those tests skip (and fail in CI).
+bash scripts/servers/netns.sh up "$STATE_DIR" || echo "no network namespaces: multi-host tests skip" >&2
 set -a
 . "$STATE_DIR/postgres.env"
 . "$STATE_DIR/mariadb.env"
 . "$STATE_DIR/s3.env"
 . "$STATE_DIR/gcs.env"
+[[ -f "$STATE_DIR/netns.env" ]] && . "$STATE_DIR/netns.env"
 set +a
 export RIVET_TEST_TOOLS="$ROOT/tools"
 # A run of rivet without AWS credentials ends its chain at EC2 instance metadata: the tests never

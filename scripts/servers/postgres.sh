@@ -12,6 +12,8 @@
 #   - role rivet_pw / password s3cret-pw, scram-sha-256 (to test password logins);
 #   - role rivet_cert, over TLS with the client certificate of tls.sh only (cert);
 #   - database rivet_test.
+# RIVET_PG_EXTRA_LISTEN=ADDR (an IPv4 address of this machine) adds ADDR to the listen addresses
+# and trusts user postgres from ADDR's /24 (the multi-host tests' bridge, see netns.sh).
 # STATE_DIR/postgres.env holds RIVET_TEST_PG_URL, RIVET_TEST_PG_PORT, RIVET_TEST_PG_PW_URL and
 # the RIVET_TEST_TLS_* paths of tls.sh; load it with `set -a; . STATE_DIR/postgres.env; set +a`.
 # Works as root (initdb and pg_ctl run as the postgres user) and as the postgres user itself.
@@ -24,6 +26,7 @@ PORT_RANGE="${RIVET_PG_PORT_RANGE:-15432-15631}"
 PW_ROLE="rivet_pw"
 PW_PASSWORD="s3cret-pw"
 TEST_DB="rivet_test"
+EXTRA_LISTEN="${RIVET_PG_EXTRA_LISTEN:-}"
 
 usage() {
   echo "usage: $0 start|stop STATE_DIR" >&2
@@ -81,6 +84,12 @@ ensure_cert_hba() {
   return 0
 }
 
+ensure_extra_hba() {
+  [[ -n "$EXTRA_LISTEN" ]] || return 0
+  local line="host all postgres ${EXTRA_LISTEN%.*}.0/24 trust"
+  grep -qxF "$line" "$data_dir/pg_hba.conf" || echo "$line" >>"$data_dir/pg_hba.conf"
+}
+
 # Sets up roles and the test database; safe to run again on a running server.
 provision() {
   local port="$1"
@@ -132,6 +141,7 @@ start() {
     [[ "$(id -u)" -eq 0 ]] && chown postgres:postgres "$data_dir/pg_hba.conf"
   fi
   ensure_cert_hba
+  ensure_extra_hba
   [[ "$(id -u)" -eq 0 ]] && { touch "$log_file"; chown postgres:postgres "$log_file"; }
 
   local first last port
@@ -141,7 +151,7 @@ start() {
     port_in_use "$port" && continue
     # Another process may take the port between the check and the bind: then try the next one.
     if as_pg "$PG_BIN/pg_ctl" -D "$data_dir" -l "$log_file" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1,$TLS_OTHER_HOST -c port=$port -c unix_socket_directories=$data_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$tls_dir/server.pem -c ssl_key_file=$tls_dir/server.key -c ssl_ca_file=$tls_dir/ca.pem" \
+      -o "-c listen_addresses=127.0.0.1,$TLS_OTHER_HOST${EXTRA_LISTEN:+,$EXTRA_LISTEN} -c port=$port -c unix_socket_directories=$data_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$tls_dir/server.pem -c ssl_key_file=$tls_dir/server.key -c ssl_ca_file=$tls_dir/ca.pem" \
       start >/dev/null; then
       provision "$port"
       write_env "$port"

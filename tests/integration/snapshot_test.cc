@@ -52,30 +52,15 @@ class SnapshotTest : public ::testing::Test {
   }
   // Starts `rivet snapshot hold` in the background; returns the id it wrote to its id file.
   std::string Hold(const std::string& extra = "") {
-    RunCommand(
-        fmt::format("( {1} sh -c 'echo $$ > {0}/hold.pid; exec {2}' > {0}/hold.out 2> "
-                    "{0}/hold.err; echo $? > {0}/hold.rc ) > /dev/null 2>&1 &",
-                    dir_, Env(),
-                    std::string(RIVET_BINARY) + " snapshot hold -c " + dir_ +
-                        "/rivet.yaml --id-file " + dir_ + "/snap.id " + extra));
-    for (int i = 0; i < 400; ++i) {
-      std::string id = ReadFile(dir_ + "/snap.id");
-      if (!id.empty()) return id.substr(0, id.find('\n'));
-      std::this_thread::sleep_for(milliseconds(25));
-    }
-    ADD_FAILURE() << "no snapshot id: " << ReadFile(dir_ + "/hold.err");
-    return "";
+    hold_ = StartBackground(dir_, "hold", Env(),
+                            std::string(RIVET_BINARY) + " snapshot hold -c " + dir_ +
+                                "/rivet.yaml --id-file " + dir_ + "/snap.id " + extra);
+    auto id = AwaitLine(dir_ + "/snap.id", std::chrono::seconds(10));
+    if (!id) ADD_FAILURE() << "no snapshot id: " << hold_.Err();
+    return id.value_or("");
   }
-  int HoldPid() { return std::stoi(ReadFile(dir_ + "/hold.pid")); }
-  int HoldExit() {
-    for (int i = 0; i < 600; ++i) {
-      std::string rc = ReadFile(dir_ + "/hold.rc");
-      if (!rc.empty()) return std::stoi(rc);
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    ADD_FAILURE() << "the holder did not end";
-    return -1;
-  }
+  int HoldPid() { return hold_.Pid(); }
+  int HoldExit() { return hold_.Wait(std::chrono::seconds(30)); }
   std::vector<std::string> Totals(const std::string& glob) {
     CommandResult r = DuckDbQuery(
         tools_, "SELECT count(*), sum(balance) FROM read_parquet('" + dir_ + "/" + glob + "')");
@@ -87,12 +72,13 @@ class SnapshotTest : public ::testing::Test {
   std::string tools_;
   std::string dir_;
   std::unique_ptr<SqlClient> db_;
+  Background hold_;
 };
 
 TEST_F(SnapshotTest, WorkersOfSeparateRunsReadOneStateWhileAWriterChangesIt) {
   const std::string id = Hold();
   ASSERT_FALSE(id.empty());
-  EXPECT_EQ(SplitLines(ReadFile(dir_ + "/hold.out")), std::vector<std::string>{id});
+  EXPECT_EQ(SplitLines(hold_.Out()), std::vector<std::string>{id});
   // Rows inserted after the snapshot must not be exported.
   ASSERT_EQ(db_->Exec("INSERT INTO rivet_snapshot.accounts SELECT g, 1000 FROM "
                       "generate_series(10001, 10500) g"),
@@ -127,7 +113,7 @@ TEST_F(SnapshotTest, WorkersOfSeparateRunsReadOneStateWhileAWriterChangesIt) {
 TEST_F(SnapshotTest, ARunWhoseHolderEndedFailsClearlyAndWritesNothing) {
   const std::string id = Hold("--for 1s");
   ASSERT_FALSE(id.empty());
-  EXPECT_EQ(HoldExit(), 0) << ReadFile(dir_ + "/hold.err");
+  EXPECT_EQ(HoldExit(), 0) << hold_.Err();
   CommandResult r = RunCommand(Rivet("run -c " + dir_ + "/rivet.yaml -e low --snapshot " + id));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("snapshot " + id + " is no longer available"), std::string::npos) << r.err;

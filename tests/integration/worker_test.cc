@@ -9,10 +9,12 @@
 #include <signal.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/export_checks.h"
 #include "support/sql_client.h"
 #include "support/test_env.h"
 
@@ -71,37 +73,13 @@ class WorkerTest : public ::testing::Test {
     return std::string(RIVET_BINARY) + " run -c " + dir_ + "/rivet.yaml" +
            (worker ? " --worker " : " ") + args;
   }
-  // Starts a worker in the background; its pid, exit code, stdout and stderr land in files
-  // named after `tag`.
+  // Starts a worker in the background, known by `tag` to Pid, Wait and Err.
   void Start(const std::string& tag, const std::string& args = "", bool worker = true) {
-    const std::string base = dir_ + "/" + tag;
-    CommandResult r = RunCommand(
-        fmt::format("( {} sh -c 'echo $$ > {}.pid; exec {}' > {}.out 2> {}.err; echo $? > {}.rc ) "
-                    "> /dev/null 2>&1 &",
-                    Env(), base, Command(args, worker), base, base, base));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    runs_[tag] = StartBackground(dir_, tag, Env(), Command(args, worker));
   }
-  int Pid(const std::string& tag) {
-    for (int i = 0; i < 200; ++i) {
-      std::string text = ReadFile(dir_ + "/" + tag + ".pid");
-      if (!text.empty()) return std::stoi(text);
-      std::this_thread::sleep_for(milliseconds(25));
-    }
-    ADD_FAILURE() << tag << " did not start";
-    return -1;
-  }
-  // The worker's exit code, waiting at most `limit` (bounded, so a hung worker fails the test).
-  int Wait(const std::string& tag, std::chrono::seconds limit = std::chrono::seconds(120)) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      std::string rc = ReadFile(dir_ + "/" + tag + ".rc");
-      if (!rc.empty()) return std::stoi(rc);
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    ADD_FAILURE() << tag << " did not end within " << limit.count() << " s";
-    return -1;
-  }
-  std::string Err(const std::string& tag) { return ReadFile(dir_ + "/" + tag + ".err"); }
+  int Pid(const std::string& tag) { return runs_[tag].Pid(); }
+  int Wait(const std::string& tag) { return runs_[tag].Wait(); }
+  std::string Err(const std::string& tag) { return runs_[tag].Err(); }
   // Waits until some chunk of the plan is running (a worker holds a claim on it).
   void WaitForRunningChunk() {
     for (int i = 0; i < 400; ++i) {
@@ -117,22 +95,13 @@ class WorkerTest : public ::testing::Test {
     if (rows.empty() || rows[0].empty() || !rows[0][0]) return "";
     return *rows[0][0];
   }
-  // count(*), count(DISTINCT id), NULL ids and sum(id) of every file written.
-  std::vector<std::string> Totals() {
-    CommandResult r =
-        DuckDbQuery(tools_,
-                    "SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE id IS NULL), "
-                    "sum(id) FROM read_parquet('" +
-                        dir_ + "/out/*.parquet')");
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return SplitLines(r.out);
-  }
 
   std::string url_;
   std::string tools_;
   std::string dir_;
   std::string state_schema_;
   std::unique_ptr<SqlClient> db_;
+  std::map<std::string, Background> runs_;
 };
 
 TEST_F(WorkerTest, ThreeWorkersDeliverEveryRowOnceAndTheRunIsRecordedOnce) {
@@ -145,7 +114,7 @@ TEST_F(WorkerTest, ThreeWorkersDeliverEveryRowOnceAndTheRunIsRecordedOnce) {
     finishers += Err(tag).find("it finished the plan") != std::string::npos ? 1 : 0;
   }
   EXPECT_EQ(finishers, 1);
-  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"200001\",\"200000\",\"1\",\"20000100000\"]"});
+  EXPECT_EQ(IdTotals(tools_, dir_ + "/out/*.parquet"), "200001,200000,1,20000100000");
   EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE status = 'completed'",
                             state_schema_)),
             "21");  // 20 windows and the NULL chunk
@@ -171,7 +140,7 @@ TEST_F(WorkerTest, AKilledWorkersChunkIsReclaimedAfterItsLease) {
   Start("b", "--lease-seconds 2");
   ASSERT_EQ(Wait("b"), 0) << Err("b");
   EXPECT_NE(Err("b").find("it finished the plan"), std::string::npos) << Err("b");
-  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"30001\",\"30000\",\"1\",\"450015000\"]"});
+  EXPECT_EQ(IdTotals(tools_, dir_ + "/out/*.parquet"), "30001,30000,1,450015000");
   // The killed worker's chunks were claimed twice: once by it, once by the worker that took
   // them over.
   EXPECT_NE(One(fmt::format("SELECT max(attempts) FROM {}.chunk_tasks", state_schema_)), "1");
@@ -190,7 +159,7 @@ TEST_F(WorkerTest, WorkersFinishAPlanLeftByAKilledRunWithoutWorker) {
   Start("c", "--lease-seconds 2");
   ASSERT_EQ(Wait("b"), 0) << Err("b");
   ASSERT_EQ(Wait("c"), 0) << Err("c");
-  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"20001\",\"20000\",\"1\",\"200010000\"]"});
+  EXPECT_EQ(IdTotals(tools_, dir_ + "/out/*.parquet"), "20001,20000,1,200010000");
   EXPECT_EQ(One(fmt::format("SELECT status FROM {}.chunk_runs", state_schema_)), "completed");
 }
 
@@ -208,7 +177,7 @@ TEST_F(WorkerTest, AWorkerFrozenPastItsLeaseCannotCompleteTheChunkTakenOver) {
   ASSERT_EQ(Wait("a"), 0) << Err("a");
   EXPECT_NE(Err("a").find("taken over by another worker"), std::string::npos) << Err("a");
   EXPECT_NE(Err("b").find("it finished the plan"), std::string::npos) << Err("b");
-  EXPECT_EQ(Totals(), std::vector<std::string>{"[\"20001\",\"20000\",\"1\",\"200010000\"]"});
+  EXPECT_EQ(IdTotals(tools_, dir_ + "/out/*.parquet"), "20001,20000,1,200010000");
   // Every completion, and every manifest row, is the surviving claim's.
   EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.files", state_schema_)), "5");
   EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.runs", state_schema_)), "1");

@@ -10,8 +10,10 @@ std::vector<CsvRow> ParseCsv(const std::string& text) {
   bool in_quotes = false;  // inside the quotes now
   bool field_started = false;
   auto end_field = [&] {
-    if (!quoted && field.empty()) row.push_back(std::nullopt);
-    else row.push_back(field);
+    if (!quoted && field.empty())
+      row.push_back(std::nullopt);
+    else
+      row.push_back(field);
     field.clear();
     quoted = false;
     field_started = false;

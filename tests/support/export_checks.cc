@@ -47,14 +47,28 @@ std::string SourceDigest(const std::string& pg_url, const std::string& table,
   return out;
 }
 
-std::string DuckDigest(const std::string& tools, const std::string& from) {
-  CommandResult r = DuckDbQuery(tools, std::string(kDigest) + from);
+namespace {
+// DuckDB's one result row as "a,b,c".
+std::string DuckRow(const std::string& tools, const std::string& sql) {
+  CommandResult r = DuckDbQuery(tools, sql);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::string out = r.out;
   out.erase(std::remove_if(out.begin(), out.end(),
                            [](char c) { return c == '[' || c == ']' || c == '"' || c == '\n'; }),
             out.end());
   return out;
+}
+}  // namespace
+
+std::string DuckDigest(const std::string& tools, const std::string& from) {
+  return DuckRow(tools, std::string(kDigest) + from);
+}
+
+std::string IdTotals(const std::string& tools, const std::string& glob) {
+  return DuckRow(tools,
+                 "SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE id IS NULL), "
+                 "sum(id) FROM read_parquet('" +
+                     glob + "')");
 }
 
 std::string QuotedList(const std::vector<std::string>& paths) {

@@ -32,6 +32,9 @@ net::HttpResponse SendPlain(const std::string& method, const std::string& url,
 std::string SourceDigest(const std::string& pg_url, const std::string& table,
                          const std::string& where = "");
 std::string DuckDigest(const std::string& tools, const std::string& from);
+// "rows,distinct ids,NULL ids,sum(id)" of the Parquet files matching `glob`, read by DuckDB: the
+// check that a chunked export delivered every row of an id column exactly once.
+std::string IdTotals(const std::string& tools, const std::string& glob);
 // "'a', 'b'": paths for a DuckDB list.
 std::string QuotedList(const std::vector<std::string>& paths);
 

@@ -40,8 +40,11 @@ std::vector<CsvRow> PgClient::Query(const std::string& sql) {
   for (int r = 0; r < PQntuples(res); ++r) {
     CsvRow row;
     for (int c = 0; c < PQnfields(res); ++c) {
-      if (PQgetisnull(res, r, c)) row.push_back(std::nullopt);
-      else row.push_back(std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
+      if (PQgetisnull(res, r, c))
+        row.push_back(std::nullopt);
+      else
+        row.push_back(
+            std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
     }
     rows.push_back(std::move(row));
   }

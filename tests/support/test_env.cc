@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace rivet::testing {
 
@@ -25,8 +27,10 @@ std::optional<std::string> EnvVar(const char* name) {
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -93,12 +97,49 @@ CommandResult DuckDbQuery(const std::string& tools, const std::string& sql) {
   return RunCommand("node " + ShellQuote(tools + "/duckdb-query.mjs") + " " + ShellQuote(sql));
 }
 
+Background StartBackground(const std::string& dir, const std::string& tag, const std::string& env,
+                           const std::string& command, const std::string& launcher) {
+  Background b{dir + "/" + tag};
+  std::remove((b.base + ".rc").c_str());
+  std::remove((b.base + ".pid").c_str());
+  const std::string full = "( " + env + " " + launcher + " sh -c 'echo $$ > " + b.base +
+                           ".pid; exec " + command + "' > " + b.base + ".out 2> " + b.base +
+                           ".err; echo $? > " + b.base + ".rc ) > /dev/null 2>&1 &";
+  EXPECT_EQ(std::system(full.c_str()), 0) << full;
+  return b;
+}
+
+std::optional<std::string> AwaitLine(const std::string& path, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  do {
+    std::string text = ReadFile(path);
+    if (!text.empty() && text.back() == '\n') return text.substr(0, text.find('\n'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  } while (std::chrono::steady_clock::now() < until);
+  return std::nullopt;
+}
+
+int Background::Pid() const {
+  auto pid = AwaitLine(base + ".pid", std::chrono::seconds(5));
+  if (!pid) ADD_FAILURE() << base << " did not start: " << Err();
+  return pid ? std::stoi(*pid) : -1;
+}
+
+int Background::Wait(std::chrono::seconds limit) const {
+  auto rc = AwaitLine(base + ".rc", limit);
+  if (!rc) ADD_FAILURE() << base << " did not end within " << limit.count() << " s";
+  return rc ? std::stoi(*rc) : -1;
+}
+
+std::string Background::Out() const { return ReadFile(base + ".out"); }
+std::string Background::Err() const { return ReadFile(base + ".err"); }
+
 CommandResult RunCommand(const std::string& command) {
   std::string dir = MakeTempDir("cmd");
   std::string out_path = dir + "/out";
   std::string err_path = dir + "/err";
-  std::string full = "(" + command + ") >" + ShellQuote(out_path) + " 2>" + ShellQuote(err_path) +
-                     " </dev/null";
+  std::string full =
+      "(" + command + ") >" + ShellQuote(out_path) + " 2>" + ShellQuote(err_path) + " </dev/null";
   int status = std::system(full.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
