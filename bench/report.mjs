@@ -4,7 +4,8 @@
 //   node bench/report.mjs META_FILE RESULTS_TSV > report.md
 //
 // META_FILE: key=value lines (date, nproc, cpu, rows, ...). RESULTS_TSV: one line per run with
-// case, round, status (ok | failed | skipped), wall_s, user_s, sys_s, max_rss_kb, reason, stderr.
+// case, round, status (ok | failed | skipped), wall_s, user_s, sys_s, max_rss_kb, server_cpu_s
+// (the CPU the database server spent serving the run), reason, stderr.
 import { existsSync, readFileSync } from 'node:fs';
 
 const STDERR_TAIL_LINES = 8;
@@ -19,6 +20,10 @@ const CASES = {
   pipeline_duckdb: '(c) psql CSV piped into DuckDB → Parquet zstd',
   rivet_pq_fast: '(d) rivet → Parquet zstd, profile fast',
   rivet_csv_fast: '(e) rivet → CSV, profile fast',
+  rivet_pq_none_fast: 'rivet → Parquet uncompressed, profile fast',
+  pg_copy_binary_pinned: '(a) pinned: server on CPU 0, psql COPY binary on CPU 1',
+  rivet_csv_fast_pinned: '(e) pinned: server on CPU 0, rivet → CSV on CPU 1',
+  rivet_pq_fast_pinned: '(d) pinned: server on CPU 0, rivet → Parquet zstd on CPU 1',
   rivet_pq_fast_meta: 'rivet_pq_fast with meta_columns (exported_at, row_hash)',
   rivet_csv_fast_meta: 'rivet_csv_fast with meta_columns (exported_at, row_hash)',
   rivet_pq_balanced: '(f) rivet → Parquet zstd, default profile (balanced)',
@@ -77,6 +82,8 @@ function summarize(runs) {
     const wall = ok.map((r) => Number(r.wall_s));
     const cpu = ok.map((r) => Number(r.user_s) + Number(r.sys_s));
     const rss = ok.map((r) => Number(r.max_rss_kb) / 1024);
+    const server = ok.map((r) => Number(r.server_cpu_s || 0));
+    const share = ok.map((r, i) => (server[i] > 0 ? cpu[i] / server[i] : null)).filter((x) => x !== null);
     out.set(id, {
       id,
       total: list.length,
@@ -88,6 +95,9 @@ function summarize(runs) {
       cpu: ok.length ? median(cpu) : null,
       rss: ok.length ? median(rss) : null,
       rssMax: ok.length ? Math.max(...rss) : null,
+      server: ok.length ? median(server) : null,
+      // rivet CPU / server CPU, the median of the per-run ratios.
+      share: share.length ? median(share) : null,
     });
   }
   return out;
@@ -128,6 +138,16 @@ function ratioRow(cases, label, num, den, target, cmp, extra = '') {
   const partial = a.partial || b.partial ? ' (some runs failed)' : '';
   const cpu = cb > 0 ? `; CPU ${fmt(ca / cb)}×` : '';
   return `| ${label} | ${fmt(ratio)}× wall${extra}${cpu}${partial} | ${want} | ${verdict(ratio, target, cmp)} |`;
+}
+
+// The client's CPU against the CPU of the server that fed it, for one case.
+function shareRow(cases, label, id, target) {
+  const s = stat(cases, id, 'share');
+  const want = target === null ? '–' : `≤ ${fmt(target)}`;
+  if (s.missing || s.value === null) return `| ${label} | n/a (${s.missing ?? 'no server CPU'}) | ${want} | n/a |`;
+  const c = cases.get(id);
+  const detail = ` (${fmt(c.cpu)} s / ${fmt(c.server)} s)`;
+  return `| ${label} | ${fmt(s.value)}${detail} | ${want} | ${verdict(s.value, target, '<=')} |`;
 }
 
 function rssRow(cases, label, id, limitMb) {
@@ -177,24 +197,26 @@ function main() {
   p();
   p('## Results');
   p();
-  p('| case | what | median wall s | median CPU s | peak RSS MB | runs ok | wall min–max s |');
-  p('|---|---|---:|---:|---:|---:|---|');
+  p('| case | what | median wall s | median CPU s | server CPU s | CPU / server CPU | peak RSS MB | runs ok | wall min–max s |');
+  p('|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const id of order) {
     const c = cases.get(id);
     const what = CASES[id] ?? id;
     if (c.skipped !== undefined) {
-      p(`| ${id} | ${what} | skipped | | | | |`);
+      p(`| ${id} | ${what} | skipped | | | | | | |`);
     } else if (c.ok === 0) {
-      p(`| ${id} | ${what} | FAILED | | | 0/${c.total} | |`);
+      p(`| ${id} | ${what} | FAILED | | | | | 0/${c.total} | |`);
     } else {
       const mark = c.ok < c.total ? ' (FAILED runs)' : '';
-      p(`| ${id} | ${what} | ${fmt(c.wall)} | ${fmt(c.cpu)} | ${fmt(c.rss, 1)} | ${c.ok}/${c.total}${mark} | ${fmt(c.wallMin)}–${fmt(c.wallMax)} |`);
+      p(`| ${id} | ${what} | ${fmt(c.wall)} | ${fmt(c.cpu)} | ${fmt(c.server)} | ${fmt(c.share)} | ${fmt(c.rss, 1)} | ${c.ok}/${c.total}${mark} | ${fmt(c.wallMin)}–${fmt(c.wallMax)} |`);
     }
   }
   p();
   p('CPU is user + system time of the whole command (every process of a pipeline); peak RSS is');
   p('the largest single process (for a pipeline: the larger of psql and DuckDB, not their sum),');
-  p('the median over the runs.');
+  p('the median over the runs. Server CPU is what the database spent serving the run: for');
+  p('PostgreSQL the CPU of the backends that ended during it (the postmaster\'s cutime + cstime),');
+  p('for MariaDB mysqld\'s whole utime + stime; CPU / server CPU is the median of the per-run ratios.');
   p();
   p('## Against the targets');
   p();
@@ -213,6 +235,14 @@ function main() {
   p(ratioRow(cases, 'rivet MySQL → Parquet (fast) / mariadb --quick', 'rivet_mysql_pq_fast', 'mariadb_quick', 1.2, '<='));
   p(ratioRow(cases, 'balanced / fast, Parquet (the throttle\'s cost)', 'rivet_pq_balanced', 'rivet_pq_fast', null, '<=', throttleNote));
   p(rssRow(cases, 'peak RSS, rivet Parquet fast', 'rivet_pq_fast', 64));
+  p(shareRow(cases, 'rivet CSV (fast) CPU / server CPU', 'rivet_csv_fast', 0.6));
+  p(shareRow(cases, 'rivet Parquet uncompressed (fast) CPU / server CPU', 'rivet_pq_none_fast', 0.6));
+  p(shareRow(cases, 'rivet Parquet zstd (fast) CPU / server CPU', 'rivet_pq_fast', null));
+  p(shareRow(cases, 'rivet MySQL → Parquet zstd (fast) CPU / server CPU', 'rivet_mysql_pq_fast', null));
+  p(shareRow(cases, 'DuckDB pipeline CPU / server CPU', 'pipeline_duckdb', null));
+  p(shareRow(cases, 'psql COPY binary CPU / server CPU', 'pg_copy_binary', null));
+  p(ratioRow(cases, 'pinned: rivet CSV / COPY binary', 'rivet_csv_fast_pinned', 'pg_copy_binary_pinned', 1.15, '<='));
+  p(ratioRow(cases, 'pinned: rivet Parquet zstd / COPY binary', 'rivet_pq_fast_pinned', 'pg_copy_binary_pinned', null, '<='));
   p(ratioRow(cases, 'meta columns / none, Parquet (fast)', 'rivet_pq_fast_meta', 'rivet_pq_fast', null, '<='));
   p(ratioRow(cases, 'meta columns / none, CSV (fast)', 'rivet_csv_fast_meta', 'rivet_csv_fast', null, '<='));
   p(ratioRow(cases, 'chunked parallel 2 / chunked parallel 1', 'rivet_pq_chunked_p2', 'rivet_pq_chunked_p1', null, '<='));

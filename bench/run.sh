@@ -16,7 +16,8 @@
 #   4. runs every case once per round, all cases interleaved within each round (A B C A B C...),
 #      for --runs rounds (default 3), each under GNU time (/usr/bin/time), after one untimed
 #      read of each table to warm the page cache;
-#   5. prints the median wall time, CPU time (user+sys) and peak RSS of each case, the ratios
+#   5. prints the median wall time, CPU time (user+sys), peak RSS and the CPU the database server
+#      spent serving it (see server_cpu below) of each case, the ratios
 #      against the targets, and writes the same report, with a description of the machine, to
 #      bench/results/<YYYY-MM-DD>-<label>.md (the path is printed last).
 #
@@ -27,6 +28,9 @@
 #                            columns, Parquet zstd)
 #   (d) rivet_pq_fast        rivet -> Parquet zstd, tuning.profile fast
 #   (e) rivet_csv_fast       rivet -> CSV, tuning.profile fast
+#       rivet_pq_none_fast   rivet -> Parquet without compression, fast
+#   pinned layout (2+ cores): the server on CPU 0 for the case, the client on CPU 1 (taskset)
+#       pg_copy_binary_pinned, rivet_csv_fast_pinned, rivet_pq_fast_pinned
 #       rivet_pq_fast_meta   rivet_pq_fast with meta_columns (exported_at and row_hash): the
 #       rivet_csv_fast_meta  cost of hashing every row, against rivet_pq_fast / rivet_csv_fast
 #   (f) rivet_pq_balanced    rivet -> Parquet zstd, default profile (balanced: 50 ms per batch)
@@ -67,7 +71,7 @@ set -euo pipefail
 if [ -n "${RIVET_BIN:-}" ] && [[ "$RIVET_BIN" != /* ]]; then RIVET_BIN="$PWD/$RIVET_BIN"; fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_fast_meta rivet_csv_fast_meta rivet_pq_balanced mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_s3 rivet_csv_fast_s3 rivet_pq_fast_gcs rivet_csv_fast_gcs rivet_pq_chunked_p1 rivet_pq_chunked_p2 rivet_pq_chunked_p4 rivet_pq_fast_20m rivet_pq_balanced_20m"
+KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_none_fast pg_copy_binary_pinned rivet_csv_fast_pinned rivet_pq_fast_pinned rivet_pq_fast_meta rivet_csv_fast_meta rivet_pq_balanced mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_s3 rivet_csv_fast_s3 rivet_pq_fast_gcs rivet_csv_fast_gcs rivet_pq_chunked_p1 rivet_pq_chunked_p2 rivet_pq_chunked_p4 rivet_pq_fast_20m rivet_pq_balanced_20m"
 
 RUNS=3
 ROWS=5000000
@@ -356,8 +360,9 @@ rivet_config() {
     echo "exports:"
     echo "  - name: $name"
     echo "    query: \"SELECT * FROM $table\""
-    echo "    format: $format"
-    [ "$format" = parquet ] && echo "    compression: zstd"
+    echo "    format: ${format%-none}"
+    if [ "$format" = parquet ]; then echo "    compression: zstd"
+    elif [ "$format" = parquet-none ]; then echo "    compression: none"; fi
     [ "$meta" = meta ] && echo "    meta_columns: {exported_at: true, row_hash: true}"
     if [ -n "$parallel" ]; then
       echo "    mode: chunked"
@@ -434,6 +439,18 @@ add_case rivet_pq_fast "$ROWS" rivet \
   "exec $RIVET_Q run --config $(rivet_config rivet_pq_fast postgres RIVET_BENCH_PG_URL fast parquet "$TABLE")"
 add_case rivet_csv_fast "$ROWS" rivet \
   "exec $RIVET_Q run --config $(rivet_config rivet_csv_fast postgres RIVET_BENCH_PG_URL fast csv "$TABLE")"
+add_case rivet_pq_none_fast "$ROWS" rivet \
+  "exec $RIVET_Q run --config $(rivet_config rivet_pq_none_fast postgres RIVET_BENCH_PG_URL fast parquet-none "$TABLE")"
+# The pinned layout (the nearest this machine gets to a remote database): run_case pins the
+# server to CPU 0 for every *_pinned case, and the client runs on CPU 1.
+if (($(nproc) >= 2)); then
+  add_case pg_copy_binary_pinned "$ROWS" none \
+    "exec taskset -c 1 $PSQL_CMD -c 'COPY (SELECT * FROM $TABLE) TO STDOUT (FORMAT binary)' > /dev/null"
+  for f in csv pq; do
+    add_case "rivet_${f}_fast_pinned" "$ROWS" rivet \
+      "exec taskset -c 1 $RIVET_Q run --config $(rivet_config "rivet_${f}_fast_pinned" postgres RIVET_BENCH_PG_URL fast "${f/pq/parquet}" "$TABLE")"
+  done
+fi
 add_case rivet_pq_fast_meta "$ROWS" rivet \
   "exec $RIVET_Q run --config $(rivet_config rivet_pq_fast_meta postgres RIVET_BENCH_PG_URL fast parquet "$TABLE" "" local meta)"
 add_case rivet_csv_fast_meta "$ROWS" rivet \
@@ -494,21 +511,62 @@ reset_scratch() {
 }
 
 RESULTS="$STATE/results.tsv"
-printf 'case\tround\tstatus\twall_s\tuser_s\tsys_s\tmax_rss_kb\treason\tstderr\n' >"$RESULTS"
+printf 'case\tround\tstatus\twall_s\tuser_s\tsys_s\tmax_rss_kb\tserver_cpu_s\treason\tstderr\n' >"$RESULTS"
 for s in "${SKIPPED[@]}"; do
-  printf '%s\t-\tskipped\t\t\t\t\t%s\t\n' "${s%%$'\t'*}" "${s#*$'\t'}" >>"$RESULTS"
+  printf '%s\t-\tskipped\t\t\t\t\t\t%s\t\n' "${s%%$'\t'*}" "${s#*$'\t'}" >>"$RESULTS"
 done
+
+# The server behind a case, as one pid: PostgreSQL's postmaster or mysqld.
+server_pid() {
+  case "$1" in
+    mariadb_* | rivet_mysql_*) cat "$STATE/mysqld.pid" ;;
+    *) head -n 1 "$STATE/pg/postmaster.pid" ;;
+  esac
+}
+# The CPU seconds (user + system) the server has spent on its clients so far. For PostgreSQL,
+# the backends that ended: each connection is served by a child of the postmaster, and when it
+# exits its CPU is added to the postmaster's cutime + cstime (fields 16-17 of /proc/PID/stat).
+# For MariaDB, mysqld's own utime + stime (fields 14-15: every thread of the process).
+server_cpu() {
+  local pid=$2 first=16
+  case "$1" in mariadb_* | rivet_mysql_*) first=14 ;; esac
+  # The command name in field 2 may hold spaces: count the fields after its closing ')'.
+  sed 's/.*) //' "/proc/$pid/stat" | awk -v f=$((first - 2)) -v hz="$(getconf CLK_TCK)" \
+    '{printf "%.2f", ($f + $(f + 1)) / hz}'
+}
+server_children() { wc -w <"/proc/$1/task/$1/children"; }
+# pin_server ID CPUS: the server of ID and its processes (new backends inherit it) on CPUS.
+pin_server() {
+  local pid child
+  pid=$(server_pid "$1")
+  taskset -a -p -c "$2" "$pid" >/dev/null
+  for child in $(cat "/proc/$pid/task/$pid/children"); do
+    taskset -a -p -c "$2" "$child" >/dev/null 2>&1 || true
+  done
+}
 
 # run_case ID ROUND: one measured run, one line in results.tsv; never aborts the benchmark.
 run_case() {
   local id=$1 round=$2 tfile="$STATE/logs/$1.r$2.time" efile="$STATE/logs/$1.r$2.stderr"
   local status=ok reason="" rc line wall user sys rss got
+  local spid scpu0 scpu kids
   reset_scratch
+  spid=$(server_pid "$id")
+  kids=$(server_children "$spid")
+  scpu0=$(server_cpu "$id" "$spid")
+  [[ "$id" == *_pinned ]] && pin_server "$id" 0
   rc=0
   (cd "$SCRATCH" && /usr/bin/time -f 'RIVET_BENCH %e %U %S %M' -o "$tfile" \
     timeout --kill-after=10 "$TIMEOUT_S" bash "$STATE/cases/$id.sh" 2>"$efile") || rc=$?
   line=$(grep '^RIVET_BENCH ' "$tfile" 2>/dev/null | tail -n 1 || true)
   read -r _ wall user sys rss <<<"${line:-x 0 0 0 0}"
+  [[ "$id" == *_pinned ]] && pin_server "$id" "0-$(($(nproc) - 1))"
+  # The backends that served the case end just after their client: wait (bounded) for them.
+  for _ in $(seq 100); do
+    (($(server_children "$spid") <= kids)) && break
+    sleep 0.02
+  done
+  scpu=$(awk -v a="$(server_cpu "$id" "$spid")" -v b="$scpu0" 'BEGIN {printf "%.2f", a - b}')
   if ((rc == 124 || rc == 137)); then
     status=failed reason="timed out after ${TIMEOUT_S} s"
   elif ((rc != 0)); then
@@ -538,10 +596,10 @@ run_case() {
       status=failed reason="produced $got rows, want ${ROWS_OF[$id]}"
     fi
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$round" "$status" "$wall" "$user" "$sys" \
-    "$rss" "$reason" "$efile" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$round" "$status" "$wall" "$user" "$sys" \
+    "$rss" "$scpu" "$reason" "$efile" >>"$RESULTS"
   if [ "$status" = ok ]; then
-    say "  $id: ${wall} s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}') s CPU, $((rss / 1024)) MB RSS"
+    say "  $id: ${wall} s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}') s CPU, $((rss / 1024)) MB RSS, server $scpu s CPU"
   else
     say "  $id: FAILED ($reason); stderr in $efile"
   fi
