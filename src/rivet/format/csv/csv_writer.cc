@@ -25,7 +25,7 @@ constexpr char kHex[] = "0123456789abcdef";
 // The output buffer is handed to the sink in pieces of about this size.
 constexpr size_t kFlushBytes = 1 << 20;
 
-// How cell text is written: CSV fields, or JSON values (the elements of a list cell).
+// How a list cell is written: as a CSV field, or as a JSON value (a list nested in a list).
 enum class Mode { kCsv, kJson };
 
 // The rendered cells of one column: cell i is text[ends[i-1], ends[i]).
@@ -43,19 +43,27 @@ struct Cells {
   }
 };
 
-bool NeedsQuotes(std::string_view s) {
-  return s.find_first_of(",\"\r\n") != std::string_view::npos;
-}
+// The bytes that force a CSV field into quotes.
+constexpr std::array<bool, 256> kQuoteByte = [] {
+  std::array<bool, 256> t{};
+  t[','] = t['"'] = t['\r'] = t['\n'] = true;
+  return t;
+}();
 
 // RFC 4180: a field holding , " CR or LF is quoted and its quotes doubled. An empty string is
-// written "" so that it stays distinct from NULL (an empty unquoted field).
+// written "" so that it stays distinct from NULL (an empty unquoted field). The field is
+// scanned once, a table lookup per byte (the common field needs no quotes and is then copied
+// whole).
 void AppendCsvField(std::string& out, std::string_view s) {
-  if (!s.empty() && !NeedsQuotes(s)) {
+  size_t clean = 0;
+  while (clean < s.size() && !kQuoteByte[static_cast<unsigned char>(s[clean])]) ++clean;
+  if (clean == s.size() && !s.empty()) {
     out.append(s);
     return;
   }
   out.push_back('"');
-  for (char c : s) {
+  out.append(s.substr(0, clean));
+  for (char c : s.substr(clean)) {
     if (c == '"') out.push_back('"');
     out.push_back(c);
   }
@@ -108,14 +116,19 @@ void AppendInteger(std::string& out, T v) {
   out.append(buf.data(), end);
 }
 
-void AppendUnsigned128(std::string& out, unsigned __int128 v) {
-  std::array<char, 48> buf;
-  size_t pos = buf.size();
-  do {
-    buf[--pos] = static_cast<char>('0' + static_cast<int>(v % 10));
+// The decimal digits of `v`, written backwards ending at `end`; returns where they start.
+char* DigitsBackwards(char* end, unsigned __int128 v) {
+  // 64-bit division is several times cheaper than 128-bit: use it once the value fits.
+  while (v > UINT64_MAX) {
+    *--end = static_cast<char>('0' + static_cast<int>(v % 10));
     v /= 10;
-  } while (v != 0);
-  out.append(buf.data() + pos, buf.size() - pos);
+  }
+  auto small = static_cast<uint64_t>(v);
+  do {
+    *--end = static_cast<char>('0' + small % 10);
+    small /= 10;
+  } while (small != 0);
+  return end;
 }
 
 // Exact decimal text of unscaled * 10^-scale: "-0.05", "12.30", "7".
@@ -123,18 +136,25 @@ void AppendDecimal(std::string& out, columnar::Int128 unscaled, int scale) {
   bool negative = unscaled < 0;
   auto magnitude = negative ? static_cast<unsigned __int128>(-(unscaled + 1)) + 1
                             : static_cast<unsigned __int128>(unscaled);
-  std::string digits;
-  AppendUnsigned128(digits, magnitude);
+  std::array<char, 48> buf;
+  char* end = buf.data() + buf.size();
+  char* begin = DigitsBackwards(end, magnitude);
   if (negative) out.push_back('-');
+  auto digits = static_cast<size_t>(end - begin);
   if (scale <= 0) {
-    out += digits;
+    out.append(begin, digits);
     return;
   }
   auto s = static_cast<size_t>(scale);
-  if (digits.size() <= s) digits.insert(0, s + 1 - digits.size(), '0');
-  out.append(digits, 0, digits.size() - s);
+  if (digits <= s) {  // 0.000ddd
+    out.append("0.");
+    out.append(s - digits, '0');
+    out.append(begin, digits);
+    return;
+  }
+  out.append(begin, digits - s);
   out.push_back('.');
-  out.append(digits, digits.size() - s, s);
+  out.append(end - s, s);
 }
 
 template <typename T>
@@ -157,32 +177,47 @@ void AppendPadded(std::string& out, int64_t v, int width) {
   out.append(buf.data(), end);
 }
 
+// `width` decimal digits of 0 <= v < 10^width at p, zero-padded.
+void PutDigits(char* p, uint64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
 // ISO 8601 date; years outside 0..9999 carry a sign (ISO 8601 expanded form).
 void AppendDate(std::string& out, int64_t days) {
   columnar::CivilDate c = columnar::CivilFromDays(days);
-  if (c.year < 0) {
-    out.push_back('-');
-    AppendPadded(out, -c.year, 4);
-  } else {
-    if (c.year > 9999) out.push_back('+');
-    AppendPadded(out, c.year, 4);
+  if (c.year >= 0 && c.year <= 9999) {
+    std::array<char, 10> buf;  // YYYY-MM-DD
+    PutDigits(buf.data(), static_cast<uint64_t>(c.year), 4);
+    buf[4] = '-';
+    PutDigits(buf.data() + 5, c.month, 2);
+    buf[7] = '-';
+    PutDigits(buf.data() + 8, c.day, 2);
+    out.append(buf.data(), buf.size());
+    return;
   }
+  out.push_back(c.year < 0 ? '-' : '+');
+  AppendPadded(out, c.year < 0 ? -c.year : c.year, 4);
   out.push_back('-');
   AppendPadded(out, c.month, 2);
   out.push_back('-');
   AppendPadded(out, c.day, 2);
 }
 
-// HH:MM:SS.ffffff from microseconds since midnight.
+// HH:MM:SS.ffffff from microseconds since midnight (0 <= micros < one day).
 void AppendTimeOfDay(std::string& out, int64_t micros) {
-  int64_t seconds = micros / columnar::kMicrosPerSecond;
-  AppendPadded(out, seconds / 3600, 2);
-  out.push_back(':');
-  AppendPadded(out, seconds / 60 % 60, 2);
-  out.push_back(':');
-  AppendPadded(out, seconds % 60, 2);
-  out.push_back('.');
-  AppendPadded(out, micros % columnar::kMicrosPerSecond, 6);
+  auto seconds = static_cast<uint64_t>(micros / columnar::kMicrosPerSecond);
+  std::array<char, 15> buf;
+  PutDigits(buf.data(), seconds / 3600, 2);
+  buf[2] = ':';
+  PutDigits(buf.data() + 3, seconds / 60 % 60, 2);
+  buf[5] = ':';
+  PutDigits(buf.data() + 6, seconds % 60, 2);
+  buf[8] = '.';
+  PutDigits(buf.data() + 9, static_cast<uint64_t>(micros % columnar::kMicrosPerSecond), 6);
+  out.append(buf.data(), buf.size());
 }
 
 void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
@@ -209,48 +244,46 @@ void AppendUuid(std::string& out, const uint8_t* b) {
   }
 }
 
-// Renders every row of `col` into `cells`, one loop per type (dispatch once per column).
-void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scratch);
+// Renders every row of `col` into `cells` as JSON values (the elements of list cells), one loop
+// per type (dispatch once per column).
+void RenderJson(const Column& col, Cells& cells, std::string& scratch);
 
 template <typename T, typename F>
-void RenderFixed(const Column& col, Mode mode, Cells& cells, F append) {
+void RenderFixed(const Column& col, Cells& cells, F append) {
   const std::vector<T>& values = col.values<T>();
   const std::vector<uint8_t>& valid = col.validity();
   for (size_t i = 0; i < values.size(); ++i) {
     if (valid[i]) {
       append(cells.text, values[i]);
-    } else if (mode == Mode::kJson) {
+    } else {
       cells.text += "null";
     }
     cells.End();
   }
 }
 
-// Values that may need quoting in CSV or become JSON strings: rendered into `scratch` first.
+// Values that become JSON strings: rendered into `scratch` first.
 template <typename T, typename F>
-void RenderQuoted(const Column& col, Mode mode, Cells& cells, std::string& scratch, F append) {
+void RenderQuoted(const Column& col, Cells& cells, std::string& scratch, F append) {
   const std::vector<T>& values = col.values<T>();
   const std::vector<uint8_t>& valid = col.validity();
   for (size_t i = 0; i < values.size(); ++i) {
     if (valid[i]) {
       scratch.clear();
       append(scratch, values[i]);
-      if (mode == Mode::kJson)
-        AppendJsonString(cells.text, scratch);
-      else
-        cells.text += scratch;  // dates, times and timestamps never need CSV quotes
-    } else if (mode == Mode::kJson) {
+      AppendJsonString(cells.text, scratch);
+    } else {
       cells.text += "null";
     }
     cells.End();
   }
 }
 
-void RenderBytes(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
+void RenderBytes(const Column& col, Cells& cells, std::string& scratch) {
   TypeId id = col.type().id;
   for (size_t i = 0; i < col.size(); ++i) {
     if (!col.IsValid(i)) {
-      if (mode == Mode::kJson) cells.text += "null";
+      cells.text += "null";
       cells.End();
       continue;
     }
@@ -260,9 +293,7 @@ void RenderBytes(const Column& col, Mode mode, Cells& cells, std::string& scratc
       AppendHex(scratch, value);
       value = scratch;
     }
-    if (mode == Mode::kCsv) {
-      AppendCsvField(cells.text, value);
-    } else if (id == TypeId::kJson) {
+    if (id == TypeId::kJson) {
       cells.text += value;  // already a JSON document
     } else {
       AppendJsonString(cells.text, value);
@@ -271,9 +302,10 @@ void RenderBytes(const Column& col, Mode mode, Cells& cells, std::string& scratc
   }
 }
 
+// A list cell is a JSON array of its elements; in CSV it is then one (quoted) field.
 void RenderList(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
   Cells elements;
-  RenderColumn(col.child(), Mode::kJson, elements, scratch);
+  RenderJson(col.child(), elements, scratch);
   const std::vector<int64_t>& offsets = col.offsets();
   for (size_t i = 0; i < col.size(); ++i) {
     if (!col.IsValid(i)) {
@@ -296,11 +328,11 @@ void RenderList(const Column& col, Mode mode, Cells& cells, std::string& scratch
   }
 }
 
-void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
+void RenderJson(const Column& col, Cells& cells, std::string& scratch) {
   const DataType& type = col.type();
   switch (type.id) {
     case TypeId::kBool:
-      RenderFixed<uint8_t>(col, mode, cells,
+      RenderFixed<uint8_t>(col, cells,
                            [](std::string& o, uint8_t v) { o += v ? "true" : "false"; });
       return;
     case TypeId::kInt8:
@@ -308,65 +340,63 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
     case TypeId::kInt32:
     case TypeId::kUInt8:
     case TypeId::kUInt16:
-      RenderFixed<int32_t>(col, mode, cells,
-                           [](std::string& o, int32_t v) { AppendInteger(o, v); });
+      RenderFixed<int32_t>(col, cells, [](std::string& o, int32_t v) { AppendInteger(o, v); });
       return;
     case TypeId::kInt64:
     case TypeId::kUInt32:
-      RenderFixed<int64_t>(col, mode, cells,
-                           [](std::string& o, int64_t v) { AppendInteger(o, v); });
+      RenderFixed<int64_t>(col, cells, [](std::string& o, int64_t v) { AppendInteger(o, v); });
       return;
     case TypeId::kUInt64:
-      RenderFixed<int64_t>(col, mode, cells, [](std::string& o, int64_t v) {
+      RenderFixed<int64_t>(col, cells, [](std::string& o, int64_t v) {
         AppendInteger(o, static_cast<uint64_t>(v));
       });
       return;
     case TypeId::kFloat32:
-      RenderFixed<float>(col, mode, cells, [](std::string& o, float v) { AppendFloat(o, v); });
+      RenderFixed<float>(col, cells, [](std::string& o, float v) { AppendFloat(o, v); });
       return;
     case TypeId::kFloat64:
-      RenderFixed<double>(col, mode, cells, [](std::string& o, double v) { AppendFloat(o, v); });
+      RenderFixed<double>(col, cells, [](std::string& o, double v) { AppendFloat(o, v); });
       return;
     case TypeId::kDecimal: {
       int scale = type.scale;
       if (type.storage() == Storage::kI64) {
-        RenderFixed<int64_t>(col, mode, cells,
+        RenderFixed<int64_t>(col, cells,
                              [scale](std::string& o, int64_t v) { AppendDecimal(o, v, scale); });
       } else {
-        RenderFixed<columnar::Int128>(
-            col, mode, cells,
-            [scale](std::string& o, columnar::Int128 v) { AppendDecimal(o, v, scale); });
+        RenderFixed<columnar::Int128>(col, cells, [scale](std::string& o, columnar::Int128 v) {
+          AppendDecimal(o, v, scale);
+        });
       }
       return;
     }
     case TypeId::kDate:
-      RenderQuoted<int32_t>(col, mode, cells, scratch,
+      RenderQuoted<int32_t>(col, cells, scratch,
                             [](std::string& o, int32_t v) { AppendDate(o, v); });
       return;
     case TypeId::kTime:
-      RenderQuoted<int64_t>(col, mode, cells, scratch,
+      RenderQuoted<int64_t>(col, cells, scratch,
                             [](std::string& o, int64_t v) { AppendTimeOfDay(o, v); });
       return;
     case TypeId::kTimestamp:
     case TypeId::kTimestampTz: {
       bool utc = type.id == TypeId::kTimestampTz;
-      RenderQuoted<int64_t>(col, mode, cells, scratch,
+      RenderQuoted<int64_t>(col, cells, scratch,
                             [utc](std::string& o, int64_t v) { AppendTimestamp(o, v, utc); });
       return;
     }
     case TypeId::kString:
     case TypeId::kBinary:
     case TypeId::kJson:
-      RenderBytes(col, mode, cells, scratch);
+      RenderBytes(col, cells, scratch);
       return;
     case TypeId::kUuid: {
       const uint8_t* data = col.data().data();
       for (size_t i = 0; i < col.size(); ++i) {
         if (col.IsValid(i)) {
-          if (mode == Mode::kJson) cells.text.push_back('"');
+          cells.text.push_back('"');
           AppendUuid(cells.text, data + i * 16);
-          if (mode == Mode::kJson) cells.text.push_back('"');
-        } else if (mode == Mode::kJson) {
+          cells.text.push_back('"');
+        } else {
           cells.text += "null";
         }
         cells.End();
@@ -374,17 +404,107 @@ void RenderColumn(const Column& col, Mode mode, Cells& cells, std::string& scrat
       return;
     }
     case TypeId::kList:
-      RenderList(col, mode, cells, scratch);
+      RenderList(col, Mode::kJson, cells, scratch);
       return;
   }
+}
+
+// The CSV text of row r of a column, nothing for NULL. One function per type, chosen once per
+// column, so the row loop dispatches through a pointer instead of a switch per value.
+using CellFn = void (*)(const Column& col, size_t r, std::string& out);
+
+template <typename T, auto Append>
+void FixedCell(const Column& col, size_t r, std::string& out) {
+  if (col.IsValid(r)) Append(out, col.values<T>()[r]);
+}
+
+template <typename T>
+void DecimalCell(const Column& col, size_t r, std::string& out) {
+  if (col.IsValid(r)) AppendDecimal(out, col.values<T>()[r], col.type().scale);
+}
+
+template <bool kUtc>
+void TimestampCell(const Column& col, size_t r, std::string& out) {
+  if (col.IsValid(r)) AppendTimestamp(out, col.values<int64_t>()[r], kUtc);
+}
+
+void TextCell(const Column& col, size_t r, std::string& out) {
+  if (col.IsValid(r)) AppendCsvField(out, col.StringAt(r));
+}
+
+void BinaryCell(const Column& col, size_t r, std::string& out) {
+  if (!col.IsValid(r)) return;
+  std::string_view bytes = col.StringAt(r);
+  if (bytes.empty()) {
+    out += "\"\"";  // "" as for an empty string: distinct from NULL
+  } else {
+    AppendHex(out, bytes);  // hex never needs quotes
+  }
+}
+
+void UuidCell(const Column& col, size_t r, std::string& out) {
+  if (col.IsValid(r)) AppendUuid(out, col.data().data() + r * 16);
+}
+
+void AppendBool(std::string& out, uint8_t v) { out += v ? "true" : "false"; }
+void AppendInt32(std::string& out, int32_t v) { AppendInteger(out, v); }
+void AppendInt64(std::string& out, int64_t v) { AppendInteger(out, v); }
+void AppendUInt64(std::string& out, int64_t v) { AppendInteger(out, static_cast<uint64_t>(v)); }
+void AppendDateDays(std::string& out, int32_t v) { AppendDate(out, v); }
+
+// nullptr for lists, which are rendered a column at a time (their elements as JSON).
+CellFn CsvCell(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kBool:
+      return FixedCell<uint8_t, AppendBool>;
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+      return FixedCell<int32_t, AppendInt32>;
+    case TypeId::kInt64:
+    case TypeId::kUInt32:
+      return FixedCell<int64_t, AppendInt64>;
+    case TypeId::kUInt64:
+      return FixedCell<int64_t, AppendUInt64>;
+    case TypeId::kFloat32:
+      return FixedCell<float, AppendFloat<float>>;
+    case TypeId::kFloat64:
+      return FixedCell<double, AppendFloat<double>>;
+    case TypeId::kDecimal:
+      return type.storage() == Storage::kI64 ? DecimalCell<int64_t> : DecimalCell<columnar::Int128>;
+    case TypeId::kDate:
+      return FixedCell<int32_t, AppendDateDays>;
+    case TypeId::kTime:
+      return FixedCell<int64_t, AppendTimeOfDay>;
+    case TypeId::kTimestamp:
+      return TimestampCell<false>;
+    case TypeId::kTimestampTz:
+      return TimestampCell<true>;
+    case TypeId::kString:
+    case TypeId::kJson:
+      return TextCell;
+    case TypeId::kBinary:
+      return BinaryCell;
+    case TypeId::kUuid:
+      return UuidCell;
+    case TypeId::kList:
+      return nullptr;
+  }
+  return nullptr;
 }
 
 }  // namespace
 
 std::string FieldText(const Column& col, size_t row) {
+  std::string text;
+  if (CellFn cell = CsvCell(col.type())) {
+    cell(col, row, text);
+    return text;
+  }
   Cells cells;
-  std::string scratch;
-  RenderColumn(col, Mode::kCsv, cells, scratch);
+  RenderList(col, Mode::kCsv, cells, text);
   return std::string(cells.At(row));
 }
 
@@ -393,18 +513,26 @@ namespace {
 class CsvWriter final : public FormatWriter {
  public:
   CsvWriter(columnar::SchemaPtr schema, ByteSink& sink)
-      : schema_(std::move(schema)), sink_(sink), cells_(schema_->size()) {}
+      : schema_(std::move(schema)), sink_(sink), lists_(schema_->size()) {
+    for (size_t c = 0; c < schema_->size(); ++c) cells_.push_back(CsvCell((*schema_)[c].type));
+    out_.reserve(2 * kFlushBytes);
+  }
 
   Status Write(const columnar::Batch& batch) override {
     RIVET_RETURN_IF_ERROR(WriteHeaderOnce());
-    for (size_t c = 0; c < batch.num_columns(); ++c) {
-      cells_[c].Clear();
-      RenderColumn(batch.column(c), Mode::kCsv, cells_[c], scratch_);
+    for (size_t c = 0; c < cells_.size(); ++c) {
+      if (cells_[c] != nullptr) continue;
+      lists_[c].Clear();
+      RenderList(batch.column(c), Mode::kCsv, lists_[c], scratch_);
     }
     for (size_t r = 0; r < batch.num_rows(); ++r) {
       for (size_t c = 0; c < cells_.size(); ++c) {
         if (c != 0) out_.push_back(',');
-        out_ += cells_[c].At(r);
+        if (cells_[c] != nullptr) {
+          cells_[c](batch.column(c), r, out_);
+        } else {
+          out_ += lists_[c].At(r);
+        }
       }
       out_.push_back('\n');
       if (out_.size() >= kFlushBytes) RIVET_RETURN_IF_ERROR(Flush());
@@ -439,7 +567,8 @@ class CsvWriter final : public FormatWriter {
 
   columnar::SchemaPtr schema_;
   ByteSink& sink_;
-  std::vector<Cells> cells_;
+  std::vector<CellFn> cells_;  // per column; nullptr for a list column
+  std::vector<Cells> lists_;   // the rendered cells of list columns, per batch
   std::string out_;
   std::string scratch_;
   bool header_written_ = false;
