@@ -27,6 +27,8 @@ const CASES = {
   rivet_pq_fast_meta: 'rivet_pq_fast with meta_columns (exported_at, row_hash)',
   rivet_csv_fast_meta: 'rivet_csv_fast with meta_columns (exported_at, row_hash)',
   rivet_pq_balanced: '(f) rivet → Parquet zstd, default profile (balanced)',
+  rivet_pq_share25: '(f) default profile paced: max_source_share 0.25',
+  rivet_pq_share50: '(f) default profile paced: max_source_share 0.50',
   mariadb_quick: '(g) limit: mariadb --quick → /dev/null',
   rivet_mysql_pq_fast: '(g) rivet MySQL → Parquet zstd, profile fast',
   rivet_pq_chunked_p1: '(h) rivet chunked (10 chunks) → Parquet zstd, fast, parallel 1',
@@ -150,6 +152,17 @@ function shareRow(cases, label, id, target) {
   return `| ${label} | ${fmt(s.value)}${detail} | ${want} | ${verdict(s.value, target, '<=')} |`;
 }
 
+// How the gentle settings cost and load the server: wall time against fast, and the server's
+// CPU over the wall time (its busy share of one core).
+function paceRow(cases, label, id) {
+  const s = stat(cases, id, 'wall');
+  const fast = stat(cases, 'rivet_pq_fast', 'wall');
+  if (s.missing || fast.missing) return `| ${label} | n/a (${s.missing ?? fast.missing}) | – | info |`;
+  const c = cases.get(id);
+  const busy = c.server !== null && c.wall > 0 ? ` ; server busy ${fmt((100 * c.server) / c.wall, 0)} % of a core` : '';
+  return `| ${label} | ${fmt(s.value / fast.value)}× the fast wall (${fmt(s.value)} s)${busy} | – | info |`;
+}
+
 function rssRow(cases, label, id, limitMb) {
   const s = stat(cases, id, 'rssMax');
   if (s.missing) return `| ${label} | n/a (${s.missing}) | ≤ ${limitMb} MB | n/a |`;
@@ -235,6 +248,10 @@ function main() {
   p(ratioRow(cases, 'rivet MySQL → Parquet (fast) / mariadb --quick', 'rivet_mysql_pq_fast', 'mariadb_quick', 1.2, '<='));
   p(ratioRow(cases, 'balanced / fast, Parquet (the throttle\'s cost)', 'rivet_pq_balanced', 'rivet_pq_fast', null, '<=', throttleNote));
   p(rssRow(cases, 'peak RSS, rivet Parquet fast', 'rivet_pq_fast', 64));
+  p(paceRow(cases, 'fast (no pause)', 'rivet_pq_fast'));
+  p(paceRow(cases, 'balanced: throttle_ms 50 per 10,000 rows', 'rivet_pq_balanced'));
+  p(paceRow(cases, 'balanced paced: max_source_share 0.25', 'rivet_pq_share25'));
+  p(paceRow(cases, 'balanced paced: max_source_share 0.50', 'rivet_pq_share50'));
   p(shareRow(cases, 'rivet CSV (fast) CPU / server CPU', 'rivet_csv_fast', 0.6));
   p(shareRow(cases, 'rivet Parquet uncompressed (fast) CPU / server CPU', 'rivet_pq_none_fast', 0.6));
   p(shareRow(cases, 'rivet Parquet zstd (fast) CPU / server CPU', 'rivet_pq_fast', null));

@@ -120,6 +120,31 @@ TEST_F(PostgresRunTest, ProgressLineOnlyOnATerminal) {
   EXPECT_NE(tty.out.find(" rows/s, "), std::string::npos) << tty.out;
 }
 
+// tuning.max_source_share paces by the time rows take to arrive: the rows below cost the server
+// at least 400 ms (pg_sleep), the run's time is its waits, its pauses and its own decoding, and
+// at a share of 0.5 the pauses equal the waits, so they are at least (400 ms - decoding) / 2.
+TEST_F(PostgresRunTest, MaxSourceSharePausesInProportionToTheWaitForRows) {
+  std::string config = WriteConfig(R"(  - name: paced
+    query: "SELECT g, pg_sleep(0.002)::text || repeat('x', 9000) AS s FROM generate_series(1, 200) g"
+    format: csv
+    tuning:
+      batch_size: 20
+      max_source_share: 0.5
+    destination: {type: local, path: ./out}
+)");
+  CommandResult r = Rivet("run -c " + config);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("rows:        200\n"), std::string::npos) << r.err;
+  const std::string pace = "pace:        max_source_share=0.5, readers paused ";
+  const size_t at = r.err.find(pace);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::string text = r.err.substr(at + pace.size());
+  size_t unit = 0;
+  const double value = std::stod(text, &unit);
+  const double paused_s = text.compare(unit, 2, "ms") == 0 ? value / 1000 : value;
+  EXPECT_GE(paused_s, 0.1) << r.err;
+}
+
 TEST_F(PostgresRunTest, StdoutCarriesOnlyTheData) {
   std::string config = WriteConfig(R"(  - name: piped
     query: "SELECT id, t FROM rivet_e2e_types WHERE id IN (1, 3) ORDER BY id"

@@ -8,19 +8,26 @@ std::string_view ToString(SourceType v) {
 
 std::string_view ToString(Profile v) {
   switch (v) {
-    case Profile::kFast: return "fast";
-    case Profile::kBalanced: return "balanced";
-    case Profile::kSafe: return "safe";
+    case Profile::kFast:
+      return "fast";
+    case Profile::kBalanced:
+      return "balanced";
+    case Profile::kSafe:
+      return "safe";
   }
   return "balanced";
 }
 
 std::string_view ToString(Mode v) {
   switch (v) {
-    case Mode::kFull: return "full";
-    case Mode::kIncremental: return "incremental";
-    case Mode::kChunked: return "chunked";
-    case Mode::kTimeWindow: return "time_window";
+    case Mode::kFull:
+      return "full";
+    case Mode::kIncremental:
+      return "incremental";
+    case Mode::kChunked:
+      return "chunked";
+    case Mode::kTimeWindow:
+      return "time_window";
   }
   return "full";
 }
@@ -29,21 +36,30 @@ std::string_view ToString(Format v) { return v == Format::kParquet ? "parquet" :
 
 std::string_view ToString(Compression v) {
   switch (v) {
-    case Compression::kZstd: return "zstd";
-    case Compression::kSnappy: return "snappy";
-    case Compression::kGzip: return "gzip";
-    case Compression::kLz4: return "lz4";
-    case Compression::kNone: return "none";
+    case Compression::kZstd:
+      return "zstd";
+    case Compression::kSnappy:
+      return "snappy";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kNone:
+      return "none";
   }
   return "zstd";
 }
 
 std::string_view ToString(DestinationType v) {
   switch (v) {
-    case DestinationType::kLocal: return "local";
-    case DestinationType::kS3: return "s3";
-    case DestinationType::kGcs: return "gcs";
-    case DestinationType::kStdout: return "stdout";
+    case DestinationType::kLocal:
+      return "local";
+    case DestinationType::kS3:
+      return "s3";
+    case DestinationType::kGcs:
+      return "gcs";
+    case DestinationType::kStdout:
+      return "stdout";
   }
   return "local";
 }
@@ -103,7 +119,17 @@ Tuning MergeTuning(const TuningOverrides& source, const TuningOverrides& overrid
   t.profile_is_default = !profile.has_value();
   if (auto v = Pick(source.batch_size, overrides.batch_size)) t.batch_size = *v;
   t.batch_size_memory_mb = Pick(source.batch_size_memory_mb, overrides.batch_size_memory_mb);
-  if (auto v = Pick(source.throttle_ms, overrides.throttle_ms)) t.throttle_ms = *v;
+  // The more specific block wins between a fixed pause and a pace (one block cannot set both).
+  if (overrides.throttle_ms) {
+    t.throttle_ms = *overrides.throttle_ms;
+  } else if (overrides.max_source_share) {
+    t.max_source_share = overrides.max_source_share;
+  } else if (source.throttle_ms) {
+    t.throttle_ms = *source.throttle_ms;
+  } else {
+    t.max_source_share = source.max_source_share;
+  }
+  if (t.max_source_share) t.throttle_ms = 0;
   if (auto v = Pick(source.statement_timeout_s, overrides.statement_timeout_s)) {
     t.statement_timeout_s = *v;
   }

@@ -39,6 +39,7 @@ struct TuningOverrides {
   std::optional<int64_t> batch_size;
   std::optional<int64_t> batch_size_memory_mb;
   std::optional<int64_t> throttle_ms;
+  std::optional<double> max_source_share;
   std::optional<int64_t> statement_timeout_s;
   std::optional<int64_t> lock_timeout_s;
   std::optional<int64_t> max_retries;
@@ -52,6 +53,9 @@ struct Tuning {
   int64_t batch_size = 10000;      // rows per batch (ignored when batch_size_memory_mb set)
   std::optional<int64_t> batch_size_memory_mb;  // MiB target per batch
   int64_t throttle_ms = 50;                     // pause between batches
+  // A pace instead of a fixed pause: after each batch, pause so that the time spent waiting for
+  // rows is at most this share of the time (0 < share <= 1). Set, it replaces throttle_ms.
+  std::optional<double> max_source_share;
   int64_t statement_timeout_s = 300;  // 0 = none; time to first row and stalls between rows
   int64_t lock_timeout_s = 30;        // 0 = none
   int64_t max_retries = 3;            // retries after the first attempt

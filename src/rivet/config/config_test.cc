@@ -343,6 +343,17 @@ std::vector<BadCase> BadCases() {
       {"text_throttle",
        Cfg("    tuning:\n      throttle_ms: soon\n"),
        {"tuning.throttle_ms: must be a whole number >= 0, got 'soon'"}},
+      {"share_out_of_range",
+       Cfg("    tuning:\n      max_source_share: 1.5\n"),
+       {"exports[0] 'orders': tuning.max_source_share: must be the share of one server core the "
+        "export may keep busy, above 0 and at most 1 (e.g. 0.25), got '1.5'"}},
+      {"share_zero",
+       Cfg("    tuning:\n      max_source_share: 0\n"),
+       {"tuning.max_source_share: must be the share of one server core", "got '0'"}},
+      {"share_and_throttle",
+       Cfg("    tuning:\n      max_source_share: 0.5\n      throttle_ms: 10\n"),
+       {"exports[0] 'orders': tuning.max_source_share: cannot be set with throttle_ms in the same "
+        "tuning block"}},
       {"bool_not_bool",
        Cfg("    skip_empty: maybe\n"),
        {"exports[0] 'orders': skip_empty: must be true or false"}},
@@ -849,6 +860,42 @@ exports:
   EXPECT_EQ(d.throttle_ms, 500);
   EXPECT_EQ(ex[3].tuning_overrides.batch_size, 20);
   EXPECT_FALSE(ex[3].tuning_overrides.throttle_ms.has_value());
+}
+
+// A pace and a fixed pause: the more specific block wins; a pace leaves no fixed pause.
+TEST(Loader, MaxSourceShareReplacesThrottleAndTheExportsChoiceWins) {
+  const std::string yaml = R"(
+source:
+  type: postgres
+  url_env: DB_URL
+  tuning:
+    profile: safe
+    max_source_share: 0.25
+exports:
+  - name: paced
+    query: SELECT 1
+    destination: {type: stdout}
+  - name: fixed
+    query: SELECT 1
+    tuning:
+      throttle_ms: 7
+    destination: {type: stdout}
+  - name: own_pace
+    query: SELECT 1
+    tuning:
+      max_source_share: 0.5
+    destination: {type: stdout}
+)";
+  Result<Loaded> r = Load(yaml);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  const auto& ex = r->config.exports;
+  EXPECT_EQ(ex[0].tuning.max_source_share, 0.25);
+  EXPECT_EQ(ex[0].tuning.throttle_ms, 0);
+  EXPECT_EQ(ex[0].tuning.batch_size, 2000);  // the rest of the safe profile stays
+  EXPECT_FALSE(ex[1].tuning.max_source_share.has_value());
+  EXPECT_EQ(ex[1].tuning.throttle_ms, 7);
+  EXPECT_EQ(ex[2].tuning.max_source_share, 0.5);
+  EXPECT_EQ(ex[2].tuning.throttle_ms, 0);
 }
 
 TEST(Loader, MemoryBatchSizingAloneIsAccepted) {

@@ -61,8 +61,9 @@ constexpr std::string_view kSourceKeys[] = {"type",     "url",  "url_env",  "hos
                                             "database", "tls",  "tuning"};
 constexpr std::string_view kTlsKeys[] = {"mode", "ca_file", "cert_file", "key_file"};
 constexpr std::string_view kTuningKeys[] = {
-    "profile",        "batch_size",  "batch_size_memory_mb", "throttle_ms", "statement_timeout_s",
-    "lock_timeout_s", "max_retries", "retry_backoff_ms"};
+    "profile",        "batch_size",       "batch_size_memory_mb",
+    "throttle_ms",    "max_source_share", "statement_timeout_s",
+    "lock_timeout_s", "max_retries",      "retry_backoff_ms"};
 constexpr std::string_view kNotificationKeys[] = {"slack"};
 constexpr std::string_view kSlackKeys[] = {"webhook_url", "webhook_url_env", "on"};
 // clang-format off
@@ -768,6 +769,25 @@ Result<TuningOverrides> Loader::ReadTuning(const Section& s) {
   // mb * 1 MiB must stay far from overflow; a terabyte per batch is already absurd.
   RIVET_ASSIGN_OR_RETURN(t.batch_size_memory_mb, Int(s, "batch_size_memory_mb", 1, 1 << 20));
   RIVET_ASSIGN_OR_RETURN(t.throttle_ms, Int(s, "throttle_ms", 0, kMax));
+  if (s.Has("max_source_share")) {
+    const YAML::Node v = s.Get("max_source_share");
+    const std::string text = v.IsScalar() ? v.Scalar() : "";
+    double share = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), share);
+    if (!v.IsScalar() || v.Tag() == "!" || ec != std::errc() || ptr != text.data() + text.size() ||
+        !(share > 0.0 && share <= 1.0)) {
+      return Fail(s, "max_source_share",
+                  fmt::format("must be the share of one server core the export may keep busy, "
+                              "above 0 and at most 1 (e.g. 0.25), got '{}'",
+                              Echo(text)));
+    }
+    if (t.throttle_ms) {
+      return Fail(s, "max_source_share",
+                  "cannot be set with throttle_ms in the same tuning block: throttle_ms is a "
+                  "fixed pause, max_source_share a pace that sets the pause; keep one");
+    }
+    t.max_source_share = share;
+  }
   RIVET_ASSIGN_OR_RETURN(t.statement_timeout_s,
                          Int(s, "statement_timeout_s", 0, kMaxTimeoutSeconds));
   RIVET_ASSIGN_OR_RETURN(t.lock_timeout_s, Int(s, "lock_timeout_s", 0, kMaxTimeoutSeconds));

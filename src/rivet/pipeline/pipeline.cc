@@ -753,6 +753,7 @@ ExportSummary RunExport(const config::Config& config, const config::ExportConfig
   }
   TrackSchema(ctx);
   summary.tuning = fmt::format("profile={}, batch_size={}", summary.profile, summary.batch_size);
+  summary.max_source_share = e.tuning.max_source_share;
   summary.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - ctx.started_mono)
           .count();
@@ -777,6 +778,10 @@ std::string FormatSummary(const ExportSummary& s) {
   line("run_id", s.run_id);
   line("status", std::string(ToString(s.status)));
   line("tuning", s.tuning);
+  if (s.max_source_share) {
+    line("pace", fmt::format("max_source_share={}, readers paused {}", *s.max_source_share,
+                             FormatDuration(s.paused_ms)));
+  }
   line("rows", std::to_string(s.rows));
   line("files", std::to_string(s.files));
   line("bytes", FormatBytes(s.bytes));

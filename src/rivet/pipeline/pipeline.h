@@ -75,6 +75,8 @@ struct ExportSummary {
   std::string tuning;   // "profile=balanced (default), batch_size=10000"
   std::string profile;  // "balanced (default)"
   int64_t batch_size = 0;
+  std::optional<double> max_source_share;  // the pace asked for, when set
+  int64_t paused_ms = 0;                   // time the readers paused to protect the source
   uint64_t rows = 0;
   uint64_t files = 0;
   uint64_t bytes = 0;

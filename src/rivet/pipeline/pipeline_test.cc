@@ -6,6 +6,7 @@
 
 #include "rivet/pipeline/batch_queue.h"
 #include "rivet/pipeline/redact.h"
+#include "rivet/pipeline/unit_runner.h"
 
 namespace rivet::pipeline {
 namespace {
@@ -63,6 +64,26 @@ TEST(Summary, DegradedIsPrintedAsItsOwnStatus) {
   EXPECT_NE(out.find("  retries:     1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  consistency: per-chunk\n"), std::string::npos) << out;
   EXPECT_EQ(ToString(ExportStatus::kDegraded), "degraded");
+}
+
+TEST(Summary, APaceIsPrintedWithTheTimePaused) {
+  ExportSummary s;
+  s.export_name = "paced";
+  s.max_source_share = 0.25;
+  s.paused_ms = 3200;
+  const std::string out = FormatSummary(s);
+  EXPECT_NE(out.find("  pace:        max_source_share=0.25, readers paused 3.2s\n"),
+            std::string::npos)
+      << out;
+}
+
+// waited / (waited + pause) = share.
+TEST(PauseForShare, WaitingTakesTheShareOfTheTime) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(PauseForShare(milliseconds(100), 0.25), milliseconds(300));
+  EXPECT_EQ(PauseForShare(milliseconds(100), 0.5), milliseconds(100));
+  EXPECT_EQ(PauseForShare(milliseconds(100), 1.0), milliseconds(0));
+  EXPECT_EQ(PauseForShare(milliseconds(0), 0.1), milliseconds(0));
 }
 
 TEST(BatchQueue, DeliversEveryBatchInOrderThenTheError) {

@@ -13,6 +13,12 @@
 
 namespace rivet::pipeline {
 
+std::chrono::nanoseconds PauseForShare(std::chrono::nanoseconds waited, double share) {
+  if (!(share > 0.0) || share >= 1.0 || waited.count() <= 0) return std::chrono::nanoseconds(0);
+  return std::chrono::nanoseconds(
+      static_cast<int64_t>(static_cast<double>(waited.count()) * (1.0 - share) / share));
+}
+
 namespace {
 
 // Batches in flight: one being read while one is encoded (see batch_queue.h).
@@ -131,12 +137,15 @@ Status UnitRunner::Run(source::Source& src) {
 
   BatchQueue queue(schema, kBatchesInFlight, static_cast<size_t>(rows_per_batch));
   const auto throttle = std::chrono::milliseconds(e.tuning.throttle_ms);
+  std::chrono::nanoseconds paused{0};
   std::thread reader([&] {
     for (;;) {
       columnar::Batch* batch = queue.AcquireEmpty();
       if (batch == nullptr) return;  // the writer gave up
       batch->DropExtraColumns();     // the source fills the query's columns only
+      const auto asked = std::chrono::steady_clock::now();
       Result<bool> more = stream->Next(*batch);
+      const auto waited = std::chrono::steady_clock::now() - asked;
       if (!more.has_value() || !*more) {
         queue.Release(batch);
         queue.Close(more.status());
@@ -144,8 +153,14 @@ Status UnitRunner::Run(source::Source& src) {
       }
       if (out_schema != schema) add_meta_columns(*batch);
       queue.PushFull(batch);
-      // The pause that protects the source: no read while it lasts (tuning.throttle_ms).
-      if (throttle.count() > 0) std::this_thread::sleep_for(throttle);
+      // The pause that protects the source: no read while it lasts. Either fixed
+      // (tuning.throttle_ms) or paced by how long the batch took to arrive
+      // (tuning.max_source_share).
+      const std::chrono::nanoseconds pause = e.tuning.max_source_share
+                                                 ? PauseForShare(waited, *e.tuning.max_source_share)
+                                                 : std::chrono::nanoseconds(throttle);
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
+      paused += pause;
     }
   });
 
@@ -198,6 +213,10 @@ Status UnitRunner::Run(source::Source& src) {
   // forever with 0) before it sees the cancelled queue: stop the statement too.
   if (!status.ok()) src.Cancel();
   reader.join();
+  {
+    std::lock_guard lock(ctx_.mu);
+    ctx_.summary.paused_ms += std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
+  }
   if (status.ok()) status = queue.closed_status();
   if (!status.ok()) {
     DiscardOpen();

@@ -30,6 +30,12 @@
 
 namespace rivet::pipeline {
 
+// tuning.max_source_share: the pause after a batch whose rows took `waited` to arrive, so that
+// waiting for rows is `share` of the time (waited / (waited + pause) = share). The wait stands
+// for the server's work on the batch; it also holds rivet's decoding of the rows, so the
+// server's real share stays at or below the one asked for.
+std::chrono::nanoseconds PauseForShare(std::chrono::nanoseconds waited, double share);
+
 // A finished file on its way to the destination: committed at once, or held until the
 // export's quality gates pass.
 struct FinishedFile {
