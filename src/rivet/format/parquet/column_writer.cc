@@ -18,7 +18,6 @@ using columnar::Column;
 using columnar::Int128;
 
 // Parquet page sizes are i32 (PageHeader.uncompressed_page_size / compressed_page_size).
-constexpr uint64_t kMaxPageBytes = static_cast<uint64_t>(std::numeric_limits<int32_t>::max());
 constexpr size_t kLevelLengthPrefixBytes = 4;
 constexpr size_t kUuidBytes = 16;
 // Up-front reservation of a page's PLAIN buffer: page_max_bytes (at most kMaxReserve) plus room
@@ -177,16 +176,16 @@ class TypedColumnWriter final : public ColumnWriter {
   using Physical = typename T::Physical;
 
  public:
-  TypedColumnWriter(const LeafColumn& leaf, const PageOptions& options, Compressor& compressor,
-                    BlockPool& pool, PageScratch& scratch)
+  TypedColumnWriter(const LeafColumn& leaf, const PageOptions& options, PageQueue& pages,
+                    BlockPool& pool)
       : leaf_(leaf),
         options_(options),
-        compressor_(compressor),
-        scratch_(scratch),
+        pages_(pages),
         stats_(MakeStats(leaf)),
         def_width_(BitWidth(static_cast<uint64_t>(leaf.max_definition_level))),
         rep_width_(BitWidth(static_cast<uint64_t>(leaf.max_repetition_level))),
         max_def_(static_cast<uint8_t>(leaf.max_definition_level)),
+        dictionary_page_(pool),
         chunk_pages_(pool) {
     if constexpr (kHasRawRange<K>) SetRange();
     dictionary_active_ = T::kDictionary && options_.enable_dictionary;
@@ -206,31 +205,34 @@ class TypedColumnWriter final : public ColumnWriter {
   }
 
   uint64_t BufferedUncompressedBytes() const override {
-    return chunk_uncompressed_ + EstimatedPageBytes() + DictionaryBytes();
+    return chunk_pages_.uncompressed() + chunk_pages_.pending() + EstimatedPageBytes() +
+           DictionaryBytes();
   }
 
+  // Pages still being compressed count at their uncompressed size.
   uint64_t BufferedFileBytes() const override {
-    return chunk_pages_.size() + EstimatedPageBytes() + DictionaryBytes();
+    return chunk_pages_.size() + chunk_pages_.pending() + EstimatedPageBytes() + DictionaryBytes();
   }
 
   Status FlushChunk(ByteSink& sink, int64_t offset, ColumnChunk& chunk) override {
     RIVET_RETURN_IF_ERROR(FlushPage());
+    if constexpr (T::kDictionary) {
+      if (dictionary_pages_ > 0) RIVET_RETURN_IF_ERROR(SubmitDictionaryPage());
+    }
+    RIVET_RETURN_IF_ERROR(pages_.Drain());
     ColumnMetaData& meta = chunk.meta_data.emplace();
     chunk.file_offset = offset;
     meta.type = leaf_.physical;
     meta.path_in_schema = leaf_.path;
-    meta.codec = compressor_.codec();
+    meta.codec = pages_.codec();
     meta.num_values = chunk_num_values_;
     int64_t dictionary_page_bytes = 0;
-    uint64_t total_uncompressed = chunk_uncompressed_;
+    uint64_t total_uncompressed = chunk_pages_.uncompressed();
     if constexpr (T::kDictionary) {
       if (dictionary_pages_ > 0) {
-        RIVET_RETURN_IF_ERROR(EncodeDictionaryPage());
-        RIVET_RETURN_IF_ERROR(sink.Append(scratch_.header.data(), scratch_.header.size()));
-        RIVET_RETURN_IF_ERROR(sink.Append(scratch_.compressed.data(), scratch_.compressed.size()));
-        dictionary_page_bytes =
-            static_cast<int64_t>(scratch_.header.size() + scratch_.compressed.size());
-        total_uncompressed += dictionary_page_uncompressed_;
+        RIVET_RETURN_IF_ERROR(dictionary_page_.WriteTo(sink));
+        dictionary_page_bytes = static_cast<int64_t>(dictionary_page_.size());
+        total_uncompressed += dictionary_page_.uncompressed();
         meta.dictionary_page_offset = offset;
         UseEncoding(Encoding::kPlain);  // the dictionary page's values
       }
@@ -378,7 +380,8 @@ class TypedColumnWriter final : public ColumnWriter {
   Status EndRow() {
     ++page_rows_;
     if constexpr (T::kDictionary) {
-      if (!dictionary_decided_ && dictionary_active_ && indices_.size() >= kDictionarySampleValues) {
+      if (!dictionary_decided_ && dictionary_active_ &&
+          indices_.size() >= kDictionarySampleValues) {
         DecideDictionaryEarly();
       }
       if (dictionary_active_ && DictionaryBytes() > options_.dictionary_max_bytes) {
@@ -513,29 +516,19 @@ class TypedColumnWriter final : public ColumnWriter {
     return Status::Ok();
   }
 
+  // Hands the page in progress to the queue, which compresses it and appends it with its header
+  // to chunk_pages_.
   Status FlushPage() {
     if (def_.empty()) return Status::Ok();
-    PageHeader header;
+    PendingPage page;
+    PageHeader& header = page.header;
     header.num_values = static_cast<int32_t>(def_.size());
-    std::vector<uint8_t>& body = scratch_.body;
-    std::vector<uint8_t>& compressed = scratch_.compressed;
-    body.clear();
-    uint64_t uncompressed_size = 0;
-    // The page's bytes after its header: [prefix) then [values), either possibly empty.
-    const uint8_t* prefix = nullptr;
-    size_t prefix_size = 0;
-    const uint8_t* values = nullptr;
-    size_t values_out_size = 0;
+    std::vector<uint8_t> body = pages_.TakeBuffer();
     if (!options_.data_page_v2) {
       header.type = PageType::kDataPage;
       if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, true, body);
       AppendLevels(def_, def_width_, true, body);
       header.encoding = AppendValues(body);
-      RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
-      RIVET_RETURN_IF_ERROR(compressor_.Compress(body.data(), body.size(), compressed));
-      uncompressed_size = body.size();
-      values = compressed.data();
-      values_out_size = compressed.size();
     } else {
       header.type = PageType::kDataPageV2;
       if (leaf_.max_repetition_level > 0) AppendLevels(rep_, rep_width_, false, body);
@@ -545,42 +538,23 @@ class TypedColumnWriter final : public ColumnWriter {
       header.definition_levels_byte_length =
           static_cast<int32_t>(levels_size) - header.repetition_levels_byte_length;
       header.encoding = AppendValues(body);
-      RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
       // v2: only the values section is compressed; levels stay readable without decompressing.
       // An empty values section (an all-NULL page) is stored as is, is_compressed = false: a
       // compressed empty block is a corner some readers' LZ4 decoders reject.
       const size_t values_size = body.size() - levels_size;
-      header.is_compressed =
-          values_size > 0 && compressor_.codec() != CompressionCodec::kUncompressed;
-      prefix = body.data();
-      prefix_size = levels_size;
-      if (header.is_compressed) {
-        RIVET_RETURN_IF_ERROR(
-            compressor_.Compress(body.data() + levels_size, values_size, compressed));
-        values = compressed.data();
-        values_out_size = compressed.size();
-      } else {
-        values = body.data() + levels_size;
-        values_out_size = values_size;
-      }
+      header.is_compressed = values_size > 0 && pages_.codec() != CompressionCodec::kUncompressed;
+      page.keep = levels_size;
+      page.compress = header.is_compressed;
       header.num_nulls = static_cast<int32_t>(def_.size() - page_values_);
       header.num_rows = static_cast<int32_t>(page_rows_);
-      uncompressed_size = body.size();
     }
-    const uint64_t compressed_size = prefix_size + values_out_size;
-    RIVET_RETURN_IF_ERROR(CheckPageSize(compressed_size));
-    header.uncompressed_page_size = static_cast<int32_t>(uncompressed_size);
-    header.compressed_page_size = static_cast<int32_t>(compressed_size);
-    scratch_.header.clear();
-    SerializePageHeader(header, scratch_.header);
-    const size_t header_size = scratch_.header.size();
-    chunk_pages_.Append(scratch_.header.data(), header_size);
-    if (prefix_size > 0) chunk_pages_.Append(prefix, prefix_size);
-    if (values_out_size > 0) chunk_pages_.Append(values, values_out_size);
+    RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
+    page.body = std::move(body);
+    page.store = &chunk_pages_;
+    page.column = &leaf_.name;
 
     UseEncoding(header.encoding);
     UseEncoding(Encoding::kRle);  // levels
-    chunk_uncompressed_ += header_size + uncompressed_size;
     chunk_num_values_ += static_cast<int64_t>(def_.size());
     chunk_nulls_ += static_cast<int64_t>(def_.size() - page_values_);
     def_.clear();
@@ -590,51 +564,42 @@ class TypedColumnWriter final : public ColumnWriter {
     bools_.clear();
     page_values_ = 0;
     page_rows_ = 0;
-    return Status::Ok();
+    return pages_.Submit(std::move(page));
   }
 
-  // Encodes the dictionary page: its header into scratch_.header, its compressed PLAIN values
-  // into scratch_.compressed.
-  Status EncodeDictionaryPage() {
-    if constexpr (T::kDictionary) {
-      std::vector<uint8_t>& body = scratch_.body;
-      body.clear();
-      if constexpr (K == ValueKind::kDecimal128) {
-        body.resize(dictionary_.size() * static_cast<size_t>(leaf_.type_length));
-        char* out = reinterpret_cast<char*>(body.data());
-        for (Int128 v : dictionary_.values()) {
-          AppendDecimalBigEndian(v, leaf_.type_length, out);
-          out += leaf_.type_length;
-        }
-      } else if constexpr (std::is_same_v<Physical, std::string_view>) {
-        for (size_t i = 0; i < dictionary_.size(); ++i) T::AppendPlain(dictionary_.at(i), body);
-      } else {
-        for (Physical v : dictionary_.values()) T::AppendPlain(v, body);
+  // Hands the dictionary page (its PLAIN values) to the queue, bound for dictionary_page_.
+  Status SubmitDictionaryPage() {
+    std::vector<uint8_t> body = pages_.TakeBuffer();
+    if constexpr (K == ValueKind::kDecimal128) {
+      body.resize(dictionary_.size() * static_cast<size_t>(leaf_.type_length));
+      char* out = reinterpret_cast<char*>(body.data());
+      for (Int128 v : dictionary_.values()) {
+        AppendDecimalBigEndian(v, leaf_.type_length, out);
+        out += leaf_.type_length;
       }
-      RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
-      RIVET_RETURN_IF_ERROR(compressor_.Compress(body.data(), body.size(), scratch_.compressed));
-      RIVET_RETURN_IF_ERROR(CheckPageSize(scratch_.compressed.size()));
-      PageHeader header;
-      header.type = PageType::kDictionaryPage;
-      header.num_values = static_cast<int32_t>(dictionary_.size());
-      header.encoding = Encoding::kPlain;
-      header.uncompressed_page_size = static_cast<int32_t>(body.size());
-      header.compressed_page_size = static_cast<int32_t>(scratch_.compressed.size());
-      scratch_.header.clear();
-      SerializePageHeader(header, scratch_.header);
-      dictionary_page_uncompressed_ = scratch_.header.size() + body.size();
+    } else if constexpr (std::is_same_v<Physical, std::string_view>) {
+      for (size_t i = 0; i < dictionary_.size(); ++i) T::AppendPlain(dictionary_.at(i), body);
+    } else {
+      for (Physical v : dictionary_.values()) T::AppendPlain(v, body);
     }
-    return Status::Ok();
+    RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
+    PendingPage page;
+    page.header.type = PageType::kDictionaryPage;
+    page.header.num_values = static_cast<int32_t>(dictionary_.size());
+    page.header.encoding = Encoding::kPlain;
+    page.body = std::move(body);
+    page.store = &dictionary_page_;
+    page.column = &leaf_.name;
+    return pages_.Submit(std::move(page));
   }
 
   void ResetChunk() {
     chunk_pages_.Clear();
-    chunk_uncompressed_ = 0;
+    dictionary_page_.Clear();
     chunk_num_values_ = 0;
     chunk_nulls_ = 0;
     encodings_ = 0;
     dictionary_pages_ = 0;
-    dictionary_page_uncompressed_ = 0;
     stats_.Reset();
     if constexpr (T::kDictionary) dictionary_.Clear();
     dictionary_active_ = T::kDictionary && options_.enable_dictionary;
@@ -645,8 +610,7 @@ class TypedColumnWriter final : public ColumnWriter {
 
   const LeafColumn& leaf_;
   const PageOptions options_;
-  Compressor& compressor_;
-  PageScratch& scratch_;
+  PageQueue& pages_;
   typename T::Stats stats_;
   const int def_width_;
   const int rep_width_;
@@ -669,9 +633,8 @@ class TypedColumnWriter final : public ColumnWriter {
   bool dictionary_active_ = false;
   bool dictionary_decided_ = false;  // the early decision is made (DecideDictionaryEarly)
   int dictionary_pages_ = 0;
-  uint64_t dictionary_page_uncompressed_ = 0;
-  PageStore chunk_pages_;  // finished data pages: header + compressed body each
-  uint64_t chunk_uncompressed_ = 0;
+  PageStore dictionary_page_;  // written before the data pages at the chunk's end
+  PageStore chunk_pages_;      // finished data pages: header + compressed body each
   int64_t chunk_num_values_ = 0;
   int64_t chunk_nulls_ = 0;
   uint32_t encodings_ = 0;  // bit per Encoding value used
@@ -680,14 +643,13 @@ class TypedColumnWriter final : public ColumnWriter {
 }  // namespace
 
 Result<std::unique_ptr<ColumnWriter>> MakeColumnWriter(const LeafColumn& leaf,
-                                                       const PageOptions& options,
-                                                       Compressor& compressor, BlockPool& pool,
-                                                       PageScratch& scratch) {
+                                                       const PageOptions& options, PageQueue& pages,
+                                                       BlockPool& pool) {
   switch (leaf.kind) {
 #define RIVET_KIND(kind)                  \
   case ValueKind::kind:                   \
     return std::unique_ptr<ColumnWriter>( \
-        new TypedColumnWriter<ValueKind::kind>(leaf, options, compressor, pool, scratch));
+        new TypedColumnWriter<ValueKind::kind>(leaf, options, pages, pool));
     RIVET_KIND(kBool)
     RIVET_KIND(kInt32)
     RIVET_KIND(kInt32FromI64)

@@ -16,7 +16,8 @@
 //   [repetition levels: 4-byte LE length + RLE hybrid]  (lists only)
 //   [definition levels: 4-byte LE length + RLE hybrid]
 //   [values: PLAIN, or 1 byte bit width + RLE hybrid dictionary indices]
-//   all compressed together, preceded by the Thrift PageHeader.
+//   all compressed together (by the PageQueue, possibly on another thread), preceded by the
+//   Thrift PageHeader.
 // Data page v2 (DataPageHeaderV2): repetition then definition levels, uncompressed and without
 // length prefixes (the lengths are in the header), then the values, compressed alone.
 // FlushChunk() writes the dictionary page first (PLAIN values, when any page used it), then the
@@ -30,6 +31,7 @@
 #include "rivet/common/result.h"
 #include "rivet/format/parquet/codecs.h"
 #include "rivet/format/parquet/metadata.h"
+#include "rivet/format/parquet/page_queue.h"
 #include "rivet/format/parquet/page_store.h"
 #include "rivet/format/parquet/schema.h"
 #include "rivet/format/writer.h"
@@ -62,11 +64,9 @@ class ColumnWriter {
   virtual Status FlushChunk(ByteSink& sink, int64_t offset, ColumnChunk& chunk) = 0;
 };
 
-// `compressor`, `pool` and `scratch` are shared by all columns of a file and must outlive the
-// writer.
+// `pages` and `pool` are shared by all columns of a file and must outlive the writer.
 Result<std::unique_ptr<ColumnWriter>> MakeColumnWriter(const LeafColumn& leaf,
-                                                       const PageOptions& options,
-                                                       Compressor& compressor, BlockPool& pool,
-                                                       PageScratch& scratch);
+                                                       const PageOptions& options, PageQueue& pages,
+                                                       BlockPool& pool);
 
 }  // namespace rivet::format::parquet

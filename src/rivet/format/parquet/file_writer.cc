@@ -21,13 +21,13 @@ constexpr int32_t kFormatVersion2 = 2;
 class ParquetFileWriter final : public FormatWriter {
  public:
   ParquetFileWriter(ParquetWriterOptions options, columnar::SchemaPtr schema, ByteSink& sink,
-                    std::vector<LeafColumn> leaves, std::unique_ptr<Compressor> compressor)
+                    std::vector<LeafColumn> leaves, std::unique_ptr<PageQueue> pages)
       : options_(std::move(options)),
         schema_(std::move(schema)),
         sink_(sink),
         base_(sink.bytes_written()),
         leaves_(std::move(leaves)),
-        compressor_(std::move(compressor)) {}
+        pages_(std::move(pages)) {}
 
   Status Init() {
     PageOptions page;
@@ -38,7 +38,7 @@ class ParquetFileWriter final : public FormatWriter {
     page.data_page_v2 = options_.data_page_v2;
     columns_.reserve(leaves_.size());
     for (const LeafColumn& leaf : leaves_) {
-      RIVET_ASSIGN_OR_RETURN(auto column, MakeColumnWriter(leaf, page, *compressor_, pool_, scratch_));
+      RIVET_ASSIGN_OR_RETURN(auto column, MakeColumnWriter(leaf, page, *pages_, pool_));
       columns_.push_back(std::move(column));
     }
     metadata_.version = options_.data_page_v2 ? kFormatVersion2 : kFormatVersion1;
@@ -164,10 +164,9 @@ class ParquetFileWriter final : public FormatWriter {
   ByteSink& sink_;
   uint64_t base_;
   std::vector<LeafColumn> leaves_;
-  std::unique_ptr<Compressor> compressor_;
-  // Declared before columns_: the column writers hold references to both.
+  std::unique_ptr<PageQueue> pages_;
+  // Declared before columns_: the column writers hold references to these.
   BlockPool pool_;
-  PageScratch scratch_;
   std::vector<std::unique_ptr<ColumnWriter>> columns_;
   FileMetaData metadata_;
   uint64_t group_rows_ = 0;
@@ -190,10 +189,19 @@ Result<std::unique_ptr<FormatWriter>> MakeParquetFileWriter(const ParquetWriterO
                                                             ByteSink& sink) {
   if (!schema) return Error(ErrorCode::kInternal, "parquet: no schema");
   RIVET_ASSIGN_OR_RETURN(auto leaves, BuildLeafColumns(*schema));
-  RIVET_ASSIGN_OR_RETURN(auto compressor,
-                         MakeCompressor(options.compression, options.compression_level));
-  auto writer = std::make_unique<ParquetFileWriter>(options, std::move(schema), sink,
-                                                    std::move(leaves), std::move(compressor));
+  const int threads = options.compression_threads
+                          ? *options.compression_threads
+                          : CompressionThreads(options.compression, UsableCpus());
+  RIVET_ASSIGN_OR_RETURN(auto pages,
+                         PageQueue::Make(options.compression, options.compression_level, threads));
+  // Each compression thread holds pages of its own: the row group holds that much less, so the
+  // writer's memory stays what row_group_max_buffered_bytes promises.
+  ParquetWriterOptions effective = options;
+  effective.row_group_max_buffered_bytes -=
+      std::min(options.row_group_max_buffered_bytes / 2,
+               static_cast<uint64_t>(threads) * kBytesPerCompressionThread);
+  auto writer = std::make_unique<ParquetFileWriter>(effective, std::move(schema), sink,
+                                                    std::move(leaves), std::move(pages));
   RIVET_RETURN_IF_ERROR(writer->Init());
   return std::unique_ptr<FormatWriter>(std::move(writer));
 }

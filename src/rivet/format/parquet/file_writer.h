@@ -29,8 +29,8 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +46,11 @@ struct ParquetWriterOptions {
   config::Compression compression = config::Compression::kZstd;
   // 0 = the codec's default (zstd 3, gzip 6); ignored by snappy, lz4 and none.
   std::optional<int> compression_level;
+  // Threads that compress pages beside the writing thread; unset = CompressionThreads(), one
+  // fewer than the CPUs the process may use, at most 3 (page_queue.h). The bytes written are
+  // the same whatever the count; each thread takes kBytesPerCompressionThread off
+  // row_group_max_buffered_bytes (up to half of it), so memory stays flat.
+  std::optional<int> compression_threads;
   // A row group ends at whichever limit comes first. 1,048,576 rows.
   uint64_t row_group_max_rows = uint64_t{1} << 20;
   // Encoded bytes before compression (pages, headers and dictionaries). 128 MiB.

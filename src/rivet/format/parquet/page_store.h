@@ -1,5 +1,4 @@
-// Where finished pages wait for their row group to be flushed, and the scratch buffers every
-// column shares while it finishes a page.
+// Where finished pages wait for their row group to be flushed.
 //
 // A column chunk's pages must be contiguous in the file (ColumnMetaData gives one offset and one
 // size per chunk), so the compressed pages of every column of the current row group are held
@@ -63,8 +62,24 @@ class PageStore {
       size -= n;
     }
   }
+  // One finished page: its serialized header, then the bytes stored as they are and the
+  // (compressed) values; `uncompressed_body` is the body's size before compression.
+  void AppendPage(const std::vector<uint8_t>& header, const uint8_t* prefix, size_t prefix_size,
+                  const uint8_t* values, size_t values_size, uint64_t uncompressed_body) {
+    Append(header.data(), header.size());
+    if (prefix_size > 0) Append(prefix, prefix_size);
+    if (values_size > 0) Append(values, values_size);
+    uncompressed_ += header.size() + uncompressed_body;
+  }
   uint64_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // Pages headers included, before compression (ColumnMetaData.total_uncompressed_size).
+  uint64_t uncompressed() const { return uncompressed_; }
+  // Bodies of pages submitted to a PageQueue and not appended yet, before compression.
+  uint64_t pending() const { return pending_; }
+  void AddPending(int64_t bytes) {
+    pending_ = static_cast<uint64_t>(static_cast<int64_t>(pending_) + bytes);
+  }
 
   Status WriteTo(ByteSink& sink) const {
     for (size_t i = 0; i < blocks_.size(); ++i) {
@@ -79,6 +94,7 @@ class PageStore {
     blocks_.clear();
     tail_used_ = 0;
     size_ = 0;
+    uncompressed_ = 0;
   }
 
  private:
@@ -86,14 +102,8 @@ class PageStore {
   std::vector<std::unique_ptr<uint8_t[]>> blocks_;
   size_t tail_used_ = 0;
   uint64_t size_ = 0;
-};
-
-// Scratch shared by every column of a file: pages are finished one at a time on the writing
-// thread, so one set of buffers serves all columns instead of one set per column.
-struct PageScratch {
-  std::vector<uint8_t> body;        // the encoded page (levels + values), before compression
-  std::vector<uint8_t> compressed;  // the compressor's output
-  std::vector<uint8_t> header;      // the serialized PageHeader
+  uint64_t uncompressed_ = 0;
+  uint64_t pending_ = 0;
 };
 
 }  // namespace rivet::format::parquet
