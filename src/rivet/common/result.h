@@ -4,12 +4,12 @@
 // operator->, operator bool) so that a later switch to std::expected is mechanical.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <string>
 #include <utility>
 #include <variant>
-
-#include <fmt/format.h>
 
 #include "rivet/common/error.h"
 
@@ -45,7 +45,7 @@ Status Error(ErrorCode code, fmt::format_string<Args...> format, Args&&... args)
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -71,6 +71,12 @@ class [[nodiscard]] Result {
 };
 
 namespace internal {
+inline bool IsOk(const Status& s) { return s.ok(); }
+template <typename T>
+bool IsOk(const Result<T>& r) {
+  return r.has_value();
+}
+inline Status ToStatus(Status&& s) { return std::move(s); }
 inline Status ToStatus(const Status& s) { return s; }
 template <typename T>
 Status ToStatus(const Result<T>& r) {
@@ -83,10 +89,13 @@ Status ToStatus(const Result<T>& r) {
 #define RIVET_CONCAT_INNER(a, b) a##b
 #define RIVET_CONCAT(a, b) RIVET_CONCAT_INNER(a, b)
 
-#define RIVET_RETURN_IF_ERROR(expr)                                \
-  do {                                                             \
-    ::rivet::Status _rivet_status = ::rivet::internal::ToStatus(expr); \
-    if (!_rivet_status.ok()) return _rivet_status;                 \
+// The success path copies nothing (it runs once per value in the writers' loops).
+#define RIVET_RETURN_IF_ERROR(expr)                                                             \
+  do {                                                                                          \
+    auto&& _rivet_status = (expr);                                                              \
+    if (!::rivet::internal::IsOk(_rivet_status)) {                                              \
+      return ::rivet::internal::ToStatus(std::forward<decltype(_rivet_status)>(_rivet_status)); \
+    }                                                                                           \
   } while (false)
 
 #define RIVET_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
