@@ -32,8 +32,8 @@ namespace rivet::pipeline {
 
 // tuning.max_source_share: the pause after a batch whose rows took `waited` to arrive, so that
 // waiting for rows is `share` of the time (waited / (waited + pause) = share). The wait stands
-// for the server's work on the batch; it also holds rivet's decoding of the rows, so the
-// server's real share stays at or below the one asked for.
+// for the server's work on the batch (an estimate: the server works ahead into the socket
+// buffers during a pause, so its measured share can come out a little above `share`).
 std::chrono::nanoseconds PauseForShare(std::chrono::nanoseconds waited, double share);
 
 // A finished file on its way to the destination: committed at once, or held until the
