@@ -24,6 +24,7 @@ const CASES = {
   pg_copy_binary_pinned: '(a) pinned: server on CPU 0, psql COPY binary on CPU 1',
   rivet_csv_fast_pinned: '(e) pinned: server on CPU 0, rivet → CSV on CPU 1',
   rivet_pq_fast_pinned: '(d) pinned: server on CPU 0, rivet → Parquet zstd on CPU 1',
+  rivet_pq_fast_1cpu: '(d) rivet → Parquet zstd, fast, rivet on CPU 1 only (no compression thread)',
   rivet_pq_fast_meta: 'rivet_pq_fast with meta_columns (exported_at, row_hash)',
   rivet_csv_fast_meta: 'rivet_csv_fast with meta_columns (exported_at, row_hash)',
   rivet_pq_balanced: '(f) rivet → Parquet zstd, default profile (balanced)',
@@ -260,6 +261,7 @@ function main() {
   p(shareRow(cases, 'psql COPY binary CPU / server CPU', 'pg_copy_binary', null));
   p(ratioRow(cases, 'pinned: rivet CSV / COPY binary', 'rivet_csv_fast_pinned', 'pg_copy_binary_pinned', 1.15, '<='));
   p(ratioRow(cases, 'pinned: rivet Parquet zstd / COPY binary', 'rivet_pq_fast_pinned', 'pg_copy_binary_pinned', null, '<='));
+  p(ratioRow(cases, 'rivet Parquet zstd on 2 CPUs / on 1 CPU (the compression threads)', 'rivet_pq_fast', 'rivet_pq_fast_1cpu', null, '<='));
   p(ratioRow(cases, 'meta columns / none, Parquet (fast)', 'rivet_pq_fast_meta', 'rivet_pq_fast', null, '<='));
   p(ratioRow(cases, 'meta columns / none, CSV (fast)', 'rivet_csv_fast_meta', 'rivet_csv_fast', null, '<='));
   p(ratioRow(cases, 'chunked parallel 2 / chunked parallel 1', 'rivet_pq_chunked_p2', 'rivet_pq_chunked_p1', null, '<='));

@@ -31,6 +31,8 @@
 #       rivet_pq_none_fast   rivet -> Parquet without compression, fast
 #   pinned layout (2+ cores): the server on CPU 0 for the case, the client on CPU 1 (taskset)
 #       pg_copy_binary_pinned, rivet_csv_fast_pinned, rivet_pq_fast_pinned
+#       rivet_pq_fast_1cpu   rivet_pq_fast with rivet on CPU 1 alone (the server free): against
+#                            rivet_pq_fast, what the page-compression threads buy on 2 cores
 #       rivet_pq_fast_meta   rivet_pq_fast with meta_columns (exported_at and row_hash): the
 #       rivet_csv_fast_meta  cost of hashing every row, against rivet_pq_fast / rivet_csv_fast
 #   (f) rivet_pq_balanced    rivet -> Parquet zstd, default profile (balanced: 50 ms per batch)
@@ -73,7 +75,7 @@ set -euo pipefail
 if [ -n "${RIVET_BIN:-}" ] && [[ "$RIVET_BIN" != /* ]]; then RIVET_BIN="$PWD/$RIVET_BIN"; fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_none_fast pg_copy_binary_pinned rivet_csv_fast_pinned rivet_pq_fast_pinned rivet_pq_fast_meta rivet_csv_fast_meta rivet_pq_balanced rivet_pq_share25 rivet_pq_share50 mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_s3 rivet_csv_fast_s3 rivet_pq_fast_gcs rivet_csv_fast_gcs rivet_pq_chunked_p1 rivet_pq_chunked_p2 rivet_pq_chunked_p4 rivet_pq_fast_20m rivet_pq_balanced_20m"
+KNOWN_CASES="pg_copy_binary psql_copy_csv pipeline_duckdb rivet_pq_fast rivet_csv_fast rivet_pq_none_fast pg_copy_binary_pinned rivet_csv_fast_pinned rivet_pq_fast_pinned rivet_pq_fast_1cpu rivet_pq_fast_meta rivet_csv_fast_meta rivet_pq_balanced rivet_pq_share25 rivet_pq_share50 mariadb_quick rivet_mysql_pq_fast rivet_pq_fast_s3 rivet_csv_fast_s3 rivet_pq_fast_gcs rivet_csv_fast_gcs rivet_pq_chunked_p1 rivet_pq_chunked_p2 rivet_pq_chunked_p4 rivet_pq_fast_20m rivet_pq_balanced_20m"
 
 RUNS=3
 ROWS=5000000
@@ -451,6 +453,9 @@ if (($(nproc) >= 2)); then
     add_case "rivet_${f}_fast_pinned" "$ROWS" rivet \
       "exec taskset -c 1 $RIVET_Q run --config $(rivet_config "rivet_${f}_fast_pinned" postgres RIVET_BENCH_PG_URL fast "${f/pq/parquet}" "$TABLE")"
   done
+  # One usable CPU leaves rivet no compression thread (CompressionThreads follows the affinity).
+  add_case rivet_pq_fast_1cpu "$ROWS" rivet \
+    "exec taskset -c 1 $RIVET_Q run --config $(rivet_config rivet_pq_fast_1cpu postgres RIVET_BENCH_PG_URL fast parquet "$TABLE")"
 fi
 add_case rivet_pq_fast_meta "$ROWS" rivet \
   "exec $RIVET_Q run --config $(rivet_config rivet_pq_fast_meta postgres RIVET_BENCH_PG_URL fast parquet "$TABLE" "" local meta)"

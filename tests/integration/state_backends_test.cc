@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <set>
 #include <thread>
@@ -241,7 +242,10 @@ void RunInProcesses(int n, const std::function<int(int)>& body) {
 TEST_P(StateBackendTest, ConcurrentFirstOpensMigrateOnce) {
   RunInProcesses(6, [&](int) {
     auto store = state::OpenStateStore(location_);
-    if (!store.has_value()) return 10;
+    if (!store.has_value()) {
+      std::fprintf(stderr, "%s\n", store.error().message().c_str());
+      return 10;
+    }
     auto version = store->SchemaVersion();
     return version.has_value() && *version == state::kSchemaVersion ? 0 : 11;
   });

@@ -257,6 +257,16 @@ bool UrlHasPassword(std::string_view url) {
   return query != std::string_view::npos && url.find("password=", query) != std::string_view::npos;
 }
 
+// An unquoted scalar that is a number and nothing else; yaml-cpp tags quoted scalars "!".
+std::optional<double> PlainNumber(const YAML::Node& v) {
+  if (!v.IsScalar() || v.Tag() == "!") return std::nullopt;
+  const std::string& text = v.Scalar();
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -771,22 +781,19 @@ Result<TuningOverrides> Loader::ReadTuning(const Section& s) {
   RIVET_ASSIGN_OR_RETURN(t.throttle_ms, Int(s, "throttle_ms", 0, kMax));
   if (s.Has("max_source_share")) {
     const YAML::Node v = s.Get("max_source_share");
-    const std::string text = v.IsScalar() ? v.Scalar() : "";
-    double share = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), share);
-    if (!v.IsScalar() || v.Tag() == "!" || ec != std::errc() || ptr != text.data() + text.size() ||
-        !(share > 0.0 && share <= 1.0)) {
+    const std::optional<double> share = PlainNumber(v);
+    if (!share || !(*share > 0.0 && *share <= 1.0)) {
       return Fail(s, "max_source_share",
                   fmt::format("must be the share of one server core the export may keep busy, "
                               "above 0 and at most 1 (e.g. 0.25), got '{}'",
-                              Echo(text)));
+                              Echo(v.IsScalar() ? v.Scalar() : "")));
     }
     if (t.throttle_ms) {
       return Fail(s, "max_source_share",
                   "cannot be set with throttle_ms in the same tuning block: throttle_ms is a "
                   "fixed pause, max_source_share a pace that sets the pause; keep one");
     }
-    t.max_source_share = share;
+    t.max_source_share = *share;
   }
   RIVET_ASSIGN_OR_RETURN(t.statement_timeout_s,
                          Int(s, "statement_timeout_s", 0, kMaxTimeoutSeconds));
@@ -1156,15 +1163,13 @@ Status Loader::ReadQuality(const Section& s, QualityConfig& quality) {
                     fmt::format("duplicate column '{}'; keep only one of them", Echo(column)));
       }
       const YAML::Node& v = pair.second;
-      std::string text = v.IsScalar() ? v.Scalar() : "";
-      double ratio = -1;
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ratio);
-      if (!v.IsScalar() || v.Tag() == "!" || ec != std::errc() ||
-          ptr != text.data() + text.size() || !(ratio >= 0.0 && ratio <= 1.0)) {
+      const std::optional<double> ratio = PlainNumber(v);
+      if (!ratio || !(*ratio >= 0.0 && *ratio <= 1.0)) {
         return Fail(r.scope, r.Path(Echo(column)), v,
-                    fmt::format("must be a ratio from 0 to 1 (e.g. 0.05), got '{}'", Echo(text)));
+                    fmt::format("must be a ratio from 0 to 1 (e.g. 0.05), got '{}'",
+                                Echo(v.IsScalar() ? v.Scalar() : "")));
       }
-      quality.null_ratio_max[column] = ratio;
+      quality.null_ratio_max[column] = *ratio;
     }
   }
   RIVET_ASSIGN_OR_RETURN(quality.unique_columns, StringList(q, "unique_columns"));

@@ -1,4 +1,7 @@
 // The SQLite driver of the state store's Connection, over the RAII layer of sqlite.h.
+#include <chrono>
+#include <thread>
+
 #include "rivet/state/connection.h"
 #include "rivet/state/sqlite/sqlite.h"
 
@@ -42,15 +45,32 @@ class SqliteConnection final : public Connection {
   std::string path_;
 };
 
+// Switching a new file to WAL needs the file to itself, and SQLite reports a clash with another
+// process opening it at that moment as busy at once, without the busy handler (several workers
+// starting together do this), so the switch is retried for as long as the busy timeout.
+Status SwitchToWal(sqlite::Database& db, int busy_timeout_ms) {
+  constexpr auto kPause = std::chrono::milliseconds(10);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  while (true) {
+    const int rc = sqlite3_exec(db.get(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+      if (rc == SQLITE_OK) return Status::Ok();
+      return sqlite::ToStatus(db.get(), rc, "switching to WAL");
+    }
+    std::this_thread::sleep_for(kPause);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Connection>> OpenSqliteConnection(const std::string& path,
                                                          int busy_timeout_ms) {
   RIVET_ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::Open(path));
-  // The busy timeout comes first so that switching to WAL and migrating wait for another
-  // process's lock instead of failing at once.
+  // The busy timeout comes first so that migrating waits for another process's lock instead of
+  // failing at once.
   sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-  RIVET_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+  RIVET_RETURN_IF_ERROR(SwitchToWal(db, busy_timeout_ms));
   RIVET_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
   return std::unique_ptr<Connection>(std::make_unique<SqliteConnection>(std::move(db), path));
 }
