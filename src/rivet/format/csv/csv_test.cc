@@ -131,6 +131,40 @@ TEST(CsvWriter, WritesBytesUuidsAndLists) {
             "\"[\"\"x,\\\"\"y\\\"\"\"\",null]\",\"[1,2]\"\n,,[],\n");
 }
 
+// List elements are JSON: numbers and booleans as in CSV, dates, times, timestamps, UUIDs and
+// bytes as JSON strings, NULL elements as null.
+TEST(CsvWriter, WritesListElementsOfEveryTypeAsJson) {
+  Schema schema = {{"b", DataType::List(DataType::Of(TypeId::kBool))},
+                   {"f", DataType::List(DataType::Of(TypeId::kFloat64))},
+                   {"d", DataType::List(DataType::Decimal(20, 2))},
+                   {"day", DataType::List(DataType::Of(TypeId::kDate))},
+                   {"tz", DataType::List(DataType::Of(TypeId::kTimestampTz))},
+                   {"u", DataType::List(DataType::Of(TypeId::kUuid))},
+                   {"x", DataType::List(DataType::Of(TypeId::kBinary))}};
+  Batch b(std::make_shared<const Schema>(schema));
+  auto close = [&](size_t c) { b.mutable_column(c).CloseList(); };
+  b.mutable_column(0).mutable_child().Append<uint8_t>(1);
+  b.mutable_column(0).mutable_child().AppendNull();
+  b.mutable_column(0).mutable_child().Append<uint8_t>(0);
+  b.mutable_column(1).mutable_child().Append<double>(-0.5);
+  b.mutable_column(2).mutable_child().Append<columnar::Int128>(-12345678901234567);
+  b.mutable_column(3).mutable_child().Append<int32_t>(
+      static_cast<int32_t>(columnar::DaysFromCivil(2026, 12, 7)));
+  b.mutable_column(4).mutable_child().Append<int64_t>(1774794600123456);
+  b.mutable_column(4).mutable_child().AppendNull();
+  const uint8_t uuid[16] = {0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8,
+                            0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11};
+  b.mutable_column(5).mutable_child().AppendBytes(uuid, 16);
+  const uint8_t bytes[] = {0x00, 0xff};
+  b.mutable_column(6).mutable_child().AppendBytes(bytes, sizeof bytes);
+  for (size_t c = 0; c < schema.size(); ++c) close(c);
+  b.CommitRow();
+  EXPECT_EQ(WriteCsv(b),
+            "b,f,d,day,tz,u,x\n\"[true,null,false]\",[-0.5],[-123456789012345.67],"
+            "\"[\"\"2026-12-07\"\"]\",\"[\"\"2026-03-29T14:30:00.123456Z\"\",null]\","
+            "\"[\"\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"\"]\",\"[\"\"00ff\"\"]\"\n");
+}
+
 TEST(CsvWriter, ZeroRowsWriteOnlyTheHeader) {
   Batch b = OneColumn(DataType::Of(TypeId::kInt32));
   MemorySink sink;

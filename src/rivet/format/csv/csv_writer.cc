@@ -244,171 +244,6 @@ void AppendUuid(std::string& out, const uint8_t* b) {
   }
 }
 
-// Renders every row of `col` into `cells` as JSON values (the elements of list cells), one loop
-// per type (dispatch once per column).
-void RenderJson(const Column& col, Cells& cells, std::string& scratch);
-
-template <typename T, typename F>
-void RenderFixed(const Column& col, Cells& cells, F append) {
-  const std::vector<T>& values = col.values<T>();
-  const std::vector<uint8_t>& valid = col.validity();
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (valid[i]) {
-      append(cells.text, values[i]);
-    } else {
-      cells.text += "null";
-    }
-    cells.End();
-  }
-}
-
-// Values that become JSON strings: rendered into `scratch` first.
-template <typename T, typename F>
-void RenderQuoted(const Column& col, Cells& cells, std::string& scratch, F append) {
-  const std::vector<T>& values = col.values<T>();
-  const std::vector<uint8_t>& valid = col.validity();
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (valid[i]) {
-      scratch.clear();
-      append(scratch, values[i]);
-      AppendJsonString(cells.text, scratch);
-    } else {
-      cells.text += "null";
-    }
-    cells.End();
-  }
-}
-
-void RenderBytes(const Column& col, Cells& cells, std::string& scratch) {
-  TypeId id = col.type().id;
-  for (size_t i = 0; i < col.size(); ++i) {
-    if (!col.IsValid(i)) {
-      cells.text += "null";
-      cells.End();
-      continue;
-    }
-    std::string_view value = col.StringAt(i);
-    if (id == TypeId::kBinary) {
-      scratch.clear();
-      AppendHex(scratch, value);
-      value = scratch;
-    }
-    if (id == TypeId::kJson) {
-      cells.text += value;  // already a JSON document
-    } else {
-      AppendJsonString(cells.text, value);
-    }
-    cells.End();
-  }
-}
-
-// A list cell is a JSON array of its elements; in CSV it is then one (quoted) field.
-void RenderList(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
-  Cells elements;
-  RenderJson(col.child(), elements, scratch);
-  const std::vector<int64_t>& offsets = col.offsets();
-  for (size_t i = 0; i < col.size(); ++i) {
-    if (!col.IsValid(i)) {
-      if (mode == Mode::kJson) cells.text += "null";
-      cells.End();
-      continue;
-    }
-    scratch.clear();
-    scratch.push_back('[');
-    for (auto e = static_cast<size_t>(offsets[i]); e < static_cast<size_t>(offsets[i + 1]); ++e) {
-      if (e != static_cast<size_t>(offsets[i])) scratch.push_back(',');
-      scratch += elements.At(e);
-    }
-    scratch.push_back(']');
-    if (mode == Mode::kCsv)
-      AppendCsvField(cells.text, scratch);
-    else
-      cells.text += scratch;
-    cells.End();
-  }
-}
-
-void RenderJson(const Column& col, Cells& cells, std::string& scratch) {
-  const DataType& type = col.type();
-  switch (type.id) {
-    case TypeId::kBool:
-      RenderFixed<uint8_t>(col, cells,
-                           [](std::string& o, uint8_t v) { o += v ? "true" : "false"; });
-      return;
-    case TypeId::kInt8:
-    case TypeId::kInt16:
-    case TypeId::kInt32:
-    case TypeId::kUInt8:
-    case TypeId::kUInt16:
-      RenderFixed<int32_t>(col, cells, [](std::string& o, int32_t v) { AppendInteger(o, v); });
-      return;
-    case TypeId::kInt64:
-    case TypeId::kUInt32:
-      RenderFixed<int64_t>(col, cells, [](std::string& o, int64_t v) { AppendInteger(o, v); });
-      return;
-    case TypeId::kUInt64:
-      RenderFixed<int64_t>(col, cells, [](std::string& o, int64_t v) {
-        AppendInteger(o, static_cast<uint64_t>(v));
-      });
-      return;
-    case TypeId::kFloat32:
-      RenderFixed<float>(col, cells, [](std::string& o, float v) { AppendFloat(o, v); });
-      return;
-    case TypeId::kFloat64:
-      RenderFixed<double>(col, cells, [](std::string& o, double v) { AppendFloat(o, v); });
-      return;
-    case TypeId::kDecimal: {
-      int scale = type.scale;
-      if (type.storage() == Storage::kI64) {
-        RenderFixed<int64_t>(col, cells,
-                             [scale](std::string& o, int64_t v) { AppendDecimal(o, v, scale); });
-      } else {
-        RenderFixed<columnar::Int128>(col, cells, [scale](std::string& o, columnar::Int128 v) {
-          AppendDecimal(o, v, scale);
-        });
-      }
-      return;
-    }
-    case TypeId::kDate:
-      RenderQuoted<int32_t>(col, cells, scratch,
-                            [](std::string& o, int32_t v) { AppendDate(o, v); });
-      return;
-    case TypeId::kTime:
-      RenderQuoted<int64_t>(col, cells, scratch,
-                            [](std::string& o, int64_t v) { AppendTimeOfDay(o, v); });
-      return;
-    case TypeId::kTimestamp:
-    case TypeId::kTimestampTz: {
-      bool utc = type.id == TypeId::kTimestampTz;
-      RenderQuoted<int64_t>(col, cells, scratch,
-                            [utc](std::string& o, int64_t v) { AppendTimestamp(o, v, utc); });
-      return;
-    }
-    case TypeId::kString:
-    case TypeId::kBinary:
-    case TypeId::kJson:
-      RenderBytes(col, cells, scratch);
-      return;
-    case TypeId::kUuid: {
-      const uint8_t* data = col.data().data();
-      for (size_t i = 0; i < col.size(); ++i) {
-        if (col.IsValid(i)) {
-          cells.text.push_back('"');
-          AppendUuid(cells.text, data + i * 16);
-          cells.text.push_back('"');
-        } else {
-          cells.text += "null";
-        }
-        cells.End();
-      }
-      return;
-    }
-    case TypeId::kList:
-      RenderList(col, Mode::kJson, cells, scratch);
-      return;
-  }
-}
-
 // The CSV text of row r of a column, nothing for NULL. One function per type, chosen once per
 // column, so the row loop dispatches through a pointer instead of a switch per value.
 using CellFn = void (*)(const Column& col, size_t r, std::string& out);
@@ -493,6 +328,88 @@ CellFn CsvCell(const DataType& type) {
       return nullptr;
   }
   return nullptr;
+}
+
+// Renders every row of `col` into `cells` as JSON values (the elements of list cells), one loop
+// per type (dispatch once per column).
+void RenderJson(const Column& col, Cells& cells, std::string& scratch);
+
+void RenderBytes(const Column& col, Cells& cells, std::string& scratch) {
+  TypeId id = col.type().id;
+  for (size_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) {
+      cells.text += "null";
+      cells.End();
+      continue;
+    }
+    std::string_view value = col.StringAt(i);
+    if (id == TypeId::kBinary) {
+      scratch.clear();
+      AppendHex(scratch, value);
+      value = scratch;
+    }
+    if (id == TypeId::kJson) {
+      cells.text += value;  // already a JSON document
+    } else {
+      AppendJsonString(cells.text, value);
+    }
+    cells.End();
+  }
+}
+
+// A list cell is a JSON array of its elements; in CSV it is then one (quoted) field.
+void RenderList(const Column& col, Mode mode, Cells& cells, std::string& scratch) {
+  Cells elements;
+  RenderJson(col.child(), elements, scratch);
+  const std::vector<int64_t>& offsets = col.offsets();
+  for (size_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) {
+      if (mode == Mode::kJson) cells.text += "null";
+      cells.End();
+      continue;
+    }
+    scratch.clear();
+    scratch.push_back('[');
+    for (auto e = static_cast<size_t>(offsets[i]); e < static_cast<size_t>(offsets[i + 1]); ++e) {
+      if (e != static_cast<size_t>(offsets[i])) scratch.push_back(',');
+      scratch += elements.At(e);
+    }
+    scratch.push_back(']');
+    if (mode == Mode::kCsv)
+      AppendCsvField(cells.text, scratch);
+    else
+      cells.text += scratch;
+    cells.End();
+  }
+}
+
+void RenderJson(const Column& col, Cells& cells, std::string& scratch) {
+  const TypeId id = col.type().id;
+  if (id == TypeId::kString || id == TypeId::kBinary || id == TypeId::kJson) {
+    RenderBytes(col, cells, scratch);
+    return;
+  }
+  if (id == TypeId::kList) {
+    RenderList(col, Mode::kJson, cells, scratch);
+    return;
+  }
+  // Booleans and numbers are the same text in JSON as in CSV; dates, times, timestamps and
+  // UUIDs are that text as a JSON string.
+  const CellFn cell = CsvCell(col.type());
+  const bool quoted = id == TypeId::kDate || id == TypeId::kTime || id == TypeId::kTimestamp ||
+                      id == TypeId::kTimestampTz || id == TypeId::kUuid;
+  for (size_t i = 0; i < col.size(); ++i) {
+    if (!col.IsValid(i)) {
+      cells.text += "null";
+    } else if (quoted) {
+      scratch.clear();
+      cell(col, i, scratch);
+      AppendJsonString(cells.text, scratch);
+    } else {
+      cell(col, i, cells.text);
+    }
+    cells.End();
+  }
 }
 
 }  // namespace
