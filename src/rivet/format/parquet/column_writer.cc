@@ -28,13 +28,6 @@ constexpr size_t kReserveSlack = size_t{64} << 10;
 // DecideDictionaryEarly): enough to see repeats in any column worth a dictionary.
 constexpr size_t kDictionarySampleValues = 16384;
 
-template <typename T>
-void AppendLE(T value, std::vector<uint8_t>& out) {
-  size_t at = out.size();
-  out.resize(at + sizeof(T));
-  std::memcpy(out.data() + at, &value, sizeof(T));  // little-endian targets only
-}
-
 void PutLE32(uint32_t value, uint8_t* out) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(value >> (8 * i));
 }
@@ -70,7 +63,11 @@ struct FixedTraits {
     T operator()(size_t i) const { return static_cast<T>(p[i]); }
     Int128 raw(size_t i) const { return static_cast<Int128>(p[i]); }
   };
-  static void AppendPlain(T value, std::vector<uint8_t>& out) { AppendLE(value, out); }
+  static size_t PlainSize(T) { return sizeof(T); }
+  static uint8_t* PutPlain(T value, uint8_t* out) {
+    std::memcpy(out, &value, sizeof(T));  // little-endian targets only
+    return out + sizeof(T);
+  }
   static size_t PlainBytes(const Dict& dict) { return dict.size() * sizeof(T); }
 };
 
@@ -111,11 +108,11 @@ struct Traits<ValueKind::kByteArray> {
     }
   };
   // PLAIN BYTE_ARRAY: 4-byte little-endian length, then the bytes.
-  static void AppendPlain(std::string_view value, std::vector<uint8_t>& out) {
-    size_t at = out.size();
-    out.resize(at + 4 + value.size());
-    PutLE32(static_cast<uint32_t>(value.size()), out.data() + at);
-    if (!value.empty()) std::memcpy(out.data() + at + 4, value.data(), value.size());
+  static size_t PlainSize(std::string_view value) { return 4 + value.size(); }
+  static uint8_t* PutPlain(std::string_view value, uint8_t* out) {
+    PutLE32(static_cast<uint32_t>(value.size()), out);
+    if (!value.empty()) std::memcpy(out + 4, value.data(), value.size());
+    return out + 4 + value.size();
   }
   static size_t PlainBytes(const Dict& dict) { return dict.data_bytes() + 4 * dict.size(); }
 };
@@ -134,8 +131,10 @@ struct Traits<ValueKind::kFixed16> {
     }
   };
   // PLAIN FIXED_LEN_BYTE_ARRAY: the bytes, no length.
-  static void AppendPlain(std::string_view value, std::vector<uint8_t>& out) {
-    out.insert(out.end(), value.begin(), value.end());
+  static size_t PlainSize(std::string_view) { return kUuidBytes; }
+  static uint8_t* PutPlain(std::string_view value, uint8_t* out) {
+    std::memcpy(out, value.data(), kUuidBytes);
+    return out + kUuidBytes;
   }
   static size_t PlainBytes(const Dict& dict) { return dict.data_bytes(); }
 };
@@ -326,13 +325,32 @@ class TypedColumnWriter final : public ColumnWriter {
   void AppendPlainValue(Physical v) {
     if constexpr (K == ValueKind::kBool) {
       bools_.push_back(v);
-    } else if constexpr (K == ValueKind::kDecimal128) {
-      size_t at = plain_.size();
-      plain_.resize(at + static_cast<size_t>(leaf_.type_length));
-      AppendDecimalBigEndian(v, leaf_.type_length, reinterpret_cast<char*>(plain_.data() + at));
     } else {
-      T::AppendPlain(v, plain_);
+      AppendPlain(v, plain_);
     }
+  }
+
+  size_t PlainSize(Physical v) const {
+    if constexpr (K == ValueKind::kDecimal128) {
+      return static_cast<size_t>(leaf_.type_length);
+    } else {
+      return T::PlainSize(v);
+    }
+  }
+
+  uint8_t* PutPlain(Physical v, uint8_t* out) const {
+    if constexpr (K == ValueKind::kDecimal128) {
+      AppendDecimalBigEndian(v, leaf_.type_length, reinterpret_cast<char*>(out));
+      return out + leaf_.type_length;
+    } else {
+      return T::PutPlain(v, out);
+    }
+  }
+
+  void AppendPlain(Physical v, std::vector<uint8_t>& out) const {
+    const size_t at = out.size();
+    out.resize(at + PlainSize(v));
+    PutPlain(v, out.data() + at);
   }
 
   // The early dictionary decision (the criterion parquet-mr applies after a chunk's first page):
@@ -390,6 +408,10 @@ class TypedColumnWriter final : public ColumnWriter {
         return Status::Ok();
       }
     }
+    return FlushPageIfFull();
+  }
+
+  Status FlushPageIfFull() {
     if (page_rows_ >= options_.page_max_rows || EstimatedPageBytes() >= options_.page_max_bytes) {
       return FlushPage();
     }
@@ -399,7 +421,15 @@ class TypedColumnWriter final : public ColumnWriter {
   Status WriteFlat(const Column& column, size_t begin, size_t end) {
     typename T::Reader read(column);
     const uint8_t* valid = column.validity().data();
-    for (size_t r = begin; r < end; ++r) {
+    size_t r = begin;
+    while (r < end) {
+      if constexpr (K != ValueKind::kBool) {
+        if (!dictionary_active_) {
+          RIVET_ASSIGN_OR_RETURN(r, WritePlainRun(read, valid, r, end));
+          RIVET_RETURN_IF_ERROR(FlushPageIfFull());
+          continue;
+        }
+      }
       if (valid[r]) {
         def_.push_back(1);
         RIVET_RETURN_IF_ERROR(AddValue(read, r));
@@ -407,8 +437,76 @@ class TypedColumnWriter final : public ColumnWriter {
         def_.push_back(0);
       }
       RIVET_RETURN_IF_ERROR(EndRow());
+      ++r;
     }
     return Status::Ok();
+  }
+
+  // Rows r.. of a flat column in PLAIN mode, as many as fit the page in progress, written into
+  // the page at once: no Status, capacity check or page-size estimate per value. The run ends no
+  // later than the row after which EndRow would flush, so pages break at the same rows as they
+  // would one row at a time. Returns the row after the run.
+  template <typename Reader>
+  Result<size_t> WritePlainRun(const Reader& read, const uint8_t* valid, size_t r, size_t end) {
+    const uint64_t limit = options_.page_max_bytes;
+    const uint64_t before = EstimatedPageBytes();
+    size_t n =
+        page_rows_ < options_.page_max_rows
+            ? static_cast<size_t>(std::min<uint64_t>(end - r, options_.page_max_rows - page_rows_))
+            : 1;
+    // A row adds its value and at most one level byte (flat: def_width_ <= 1) to the estimate;
+    // `bound` is what the run's values may take.
+    size_t bound = 0;
+    if constexpr (K == ValueKind::kByteArray) {
+      const int64_t first = read.offsets[r];
+      for (size_t k = 1; k <= n; ++k) {
+        bound = 4 * k + static_cast<size_t>(read.offsets[r + k] - first);
+        if (before + bound + k >= limit) {
+          n = k;
+          break;
+        }
+      }
+    } else {
+      const uint64_t value_bytes = PlainSize(Physical{});
+      if (before >= limit) {
+        n = 1;
+      } else {
+        n = static_cast<size_t>(
+            std::min<uint64_t>(n, (limit - before - 1) / (value_bytes + 1) + 1));
+      }
+      bound = n * value_bytes;
+    }
+    const size_t at = plain_.size();
+    plain_.resize(at + bound);
+    uint8_t* out = plain_.data() + at;
+    size_t i = r;
+    while (i < r + n) {
+      if (valid[i]) {
+        if constexpr (kHasRawRange<K>) {
+          if (check_range_) {
+            Int128 raw = read.raw(i);
+            if (raw < range_lo_ || raw > range_hi_) return RangeError(raw);
+          }
+        }
+        Physical v = read(i);
+        stats_.Update(v);
+        out = PutPlain(v, out);
+        ++page_values_;
+      }
+      ++i;
+      if constexpr (K == ValueKind::kByteArray) {
+        // The exact estimate, as EndRow computes it: a row of long values may fill the page
+        // before the bound says so.
+        const uint64_t levels =
+            ((def_.size() + (i - r)) * static_cast<uint64_t>(def_width_) + 7) / 8;
+        if (levels + static_cast<uint64_t>(out - plain_.data()) >= limit) break;
+      }
+    }
+    plain_.resize(static_cast<size_t>(out - plain_.data()));
+    // Validity is one byte per row, 1 or 0: a flat column's definition levels.
+    def_.insert(def_.end(), valid + r, valid + i);
+    page_rows_ += i - r;
+    return i;
   }
 
   Status WriteList(const Column& column, size_t begin, size_t end) {
@@ -570,17 +668,10 @@ class TypedColumnWriter final : public ColumnWriter {
   // Hands the dictionary page (its PLAIN values) to the queue, bound for dictionary_page_.
   Status SubmitDictionaryPage() {
     std::vector<uint8_t> body = pages_.TakeBuffer();
-    if constexpr (K == ValueKind::kDecimal128) {
-      body.resize(dictionary_.size() * static_cast<size_t>(leaf_.type_length));
-      char* out = reinterpret_cast<char*>(body.data());
-      for (Int128 v : dictionary_.values()) {
-        AppendDecimalBigEndian(v, leaf_.type_length, out);
-        out += leaf_.type_length;
-      }
-    } else if constexpr (std::is_same_v<Physical, std::string_view>) {
-      for (size_t i = 0; i < dictionary_.size(); ++i) T::AppendPlain(dictionary_.at(i), body);
+    if constexpr (std::is_same_v<Physical, std::string_view>) {
+      for (size_t i = 0; i < dictionary_.size(); ++i) AppendPlain(dictionary_.at(i), body);
     } else {
-      for (Physical v : dictionary_.values()) T::AppendPlain(v, body);
+      for (Physical v : dictionary_.values()) AppendPlain(v, body);
     }
     RIVET_RETURN_IF_ERROR(CheckPageSize(body.size()));
     PendingPage page;

@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -662,6 +664,78 @@ TEST(ParquetWriter, PagesBoundedByBytes) {
     }
   }
   EXPECT_EQ(next, 1000);
+}
+
+// PLAIN pages, written a run of rows at a time, break exactly where the rule says: after the
+// first row at which the page's levels plus values reach page_max_bytes, or at page_max_rows.
+// Values of every width (NULLs, short and long strings, one longer than a page), across
+// batches of uneven sizes, checked against a model of the rule.
+TEST(ParquetWriter, PlainPagesBreakWhereTheLimitsSay) {
+  auto schema = std::make_shared<const Schema>(Schema{{"id", DataType::Of(TypeId::kInt64)},
+                                                      {"s", DataType::Of(TypeId::kString)},
+                                                      {"d", DataType::Decimal(30, 2)}});
+  std::vector<Batch> batches;
+  std::vector<std::optional<std::string>> strings;
+  std::vector<bool> id_valid;
+  int row = 0;
+  for (int size : {1, 700, 3, 2500, 64, 1200}) {
+    Batch& batch = batches.emplace_back(schema);
+    for (int i = 0; i < size; ++i, ++row) {
+      id_valid.push_back(row % 13 != 0);
+      if (id_valid.back()) {
+        batch.mutable_column(0).Append<int64_t>(row);
+      } else {
+        batch.mutable_column(0).AppendNull();
+      }
+      if (row % 7 == 0) {
+        strings.emplace_back();
+        batch.mutable_column(1).AppendNull();
+      } else {
+        strings.emplace_back(std::string(row == 1500 ? 5000 : row % 97, 'a' + row % 26));
+        batch.mutable_column(1).AppendString(*strings.back());
+      }
+      batch.mutable_column(2).Append<columnar::Int128>(row);
+      batch.CommitRow();
+    }
+  }
+  ParquetWriterOptions options;
+  options.enable_dictionary = false;
+  options.page_max_bytes = 1000;
+  options.page_max_rows = 300;
+  std::vector<const Batch*> inputs;
+  for (const Batch& b : batches) inputs.push_back(&b);
+  Bytes file = WriteFile(schema, inputs, options);
+  const FileMetaData footer = Footer(file);
+  ASSERT_EQ(footer.row_groups.size(), 1u);
+  // The model: value bytes of row r of each column (0 for NULL), one level bit per row.
+  auto expected_pages = [&](const std::function<uint64_t(int)>& value_bytes) {
+    std::vector<int> pages;
+    int rows = 0;
+    uint64_t values = 0;
+    for (int r = 0; r < row; ++r) {
+      ++rows;
+      values += value_bytes(r);
+      if (rows >= 300 || (rows + 7) / 8 + values >= 1000) {
+        pages.push_back(rows);
+        rows = 0;
+        values = 0;
+      }
+    }
+    if (rows > 0) pages.push_back(rows);
+    return pages;
+  };
+  const std::vector<std::vector<int>> expected = {
+      expected_pages([&](int r) { return id_valid[r] ? 8u : 0u; }),
+      expected_pages([&](int r) { return strings[r] ? 4 + strings[r]->size() : 0u; }),
+      expected_pages([&](int) { return 13u; })};  // precision 30: 13 bytes
+  for (size_t c = 0; c < 3; ++c) {
+    std::vector<int> got;
+    for (const Page& page : ReadPages(file, *footer.row_groups[0].columns[c].meta_data)) {
+      got.push_back(page.header.num_values);
+    }
+    EXPECT_EQ(got, expected[c]) << "column " << c;
+    EXPECT_GT(got.size(), 10u);
+  }
 }
 
 // Pages compressed on other threads land in their chunks in order: the file is byte for byte
