@@ -286,7 +286,10 @@ class TypedColumnWriter final : public ColumnWriter {
     }
   }
 
-  Status RangeError(Int128 raw) const {
+  template <typename Reader>
+  Status RangeError(const Reader& read, size_t i) const {
+    Int128 raw = 0;
+    if constexpr (kHasRawRange<K>) raw = read.raw(i);
     bool negative = raw < 0;
     auto magnitude = static_cast<unsigned __int128>(negative ? -raw : raw);
     std::string digits;
@@ -298,15 +301,22 @@ class TypedColumnWriter final : public ColumnWriter {
                  negative ? "-" : "", digits, leaf_.value_type.ToString());
   }
 
-  // Adds one present value at index i of the values column.
+  // Whether the value at index i of the values column fits the column (see SetRange).
   template <typename Reader>
-  Status AddValue(const Reader& read, size_t i) {
+  bool Fits(const Reader& read, size_t i) const {
     if constexpr (kHasRawRange<K>) {
       if (check_range_) {
         Int128 raw = read.raw(i);
-        if (raw < range_lo_ || raw > range_hi_) return RangeError(raw);
+        return raw >= range_lo_ && raw <= range_hi_;
       }
     }
+    return true;
+  }
+
+  // Adds one present value at index i of the values column.
+  template <typename Reader>
+  Status AddValue(const Reader& read, size_t i) {
+    if (!Fits(read, i)) return RangeError(read, i);
     Physical v = read(i);
     stats_.Update(v);
     if constexpr (K == ValueKind::kBool) {
@@ -482,12 +492,7 @@ class TypedColumnWriter final : public ColumnWriter {
     size_t i = r;
     while (i < r + n) {
       if (valid[i]) {
-        if constexpr (kHasRawRange<K>) {
-          if (check_range_) {
-            Int128 raw = read.raw(i);
-            if (raw < range_lo_ || raw > range_hi_) return RangeError(raw);
-          }
-        }
+        if (!Fits(read, i)) return RangeError(read, i);
         Physical v = read(i);
         stats_.Update(v);
         out = PutPlain(v, out);

@@ -572,26 +572,35 @@ TEST(ParquetStatistics, ListsHaveNullCountButNoMinMax) {
 
 // --- values that cannot be stored exactly ---
 
+// With a dictionary and PLAIN (written value by value and a run of rows at a time), the bad
+// value after a good one is named with its column.
 TEST(ParquetWriter, RejectsValuesOutsideTheirType) {
-  auto check = [](DataType type, auto value) {
+  auto check = [](DataType type, auto good, auto bad, std::string_view text) {
     auto schema = OneColumn(std::move(type), "amount");
     Batch batch(schema);
-    batch.mutable_column(0).Append(value);
+    batch.mutable_column(0).Append(good);
     batch.CommitRow();
-    MemorySink sink;
-    auto writer = MakeParquetFileWriter({}, schema, sink);
-    ASSERT_TRUE(writer.has_value());
-    Status s = (*writer)->Write(batch);
-    EXPECT_EQ(s.code(), ErrorCode::kData);
-    EXPECT_NE(s.message().find("amount"), std::string::npos) << s.message();
+    batch.mutable_column(0).Append(bad);
+    batch.CommitRow();
+    for (bool dictionary : {true, false}) {
+      MemorySink sink;
+      ParquetWriterOptions options;
+      options.enable_dictionary = dictionary;
+      auto writer = MakeParquetFileWriter(options, schema, sink);
+      ASSERT_TRUE(writer.has_value());
+      Status s = (*writer)->Write(batch);
+      EXPECT_EQ(s.code(), ErrorCode::kData);
+      EXPECT_NE(s.message().find("column 'amount': value " + std::string(text)), std::string::npos)
+          << s.message();
+    }
   };
-  check(DataType::Decimal(5, 2), int64_t{100000});
-  check(DataType::Decimal(12, 2), int64_t{-1000000000000});
-  check(DataType::Of(TypeId::kUInt32), int64_t{4294967296});
-  check(DataType::Of(TypeId::kUInt32), int64_t{-1});
+  check(DataType::Decimal(5, 2), int64_t{99999}, int64_t{100000}, "100000");
+  check(DataType::Decimal(12, 2), int64_t{0}, int64_t{-1000000000000}, "-1000000000000");
+  check(DataType::Of(TypeId::kUInt32), int64_t{4294967295}, int64_t{4294967296}, "4294967296");
+  check(DataType::Of(TypeId::kUInt32), int64_t{0}, int64_t{-1}, "-1");
   Int128 too_big = 1;
   for (int i = 0; i < 20; ++i) too_big *= 10;
-  check(DataType::Decimal(20, 0), too_big);
+  check(DataType::Decimal(20, 0), too_big - 1, too_big, "100000000000000000000");
 }
 
 TEST(ParquetWriter, RejectsABatchOfAnotherSchema) {
@@ -691,7 +700,8 @@ TEST(ParquetWriter, PlainPagesBreakWhereTheLimitsSay) {
         strings.emplace_back();
         batch.mutable_column(1).AppendNull();
       } else {
-        strings.emplace_back(std::string(row == 1500 ? 5000 : row % 97, 'a' + row % 26));
+        strings.emplace_back(
+            std::string(row == 1500 ? 5000 : row % 97, static_cast<char>('a' + row % 26)));
         batch.mutable_column(1).AppendString(*strings.back());
       }
       batch.mutable_column(2).Append<columnar::Int128>(row);
