@@ -9,8 +9,24 @@
 namespace rivet {
 
 namespace {
-// Writes reach the kernel in 1 MiB pieces: few syscalls, bounded memory.
+// Small writes reach the kernel in 1 MiB pieces: few syscalls, bounded memory. Writes of 64 KiB
+// or more (Parquet's page blocks, CSV batches) go straight to the kernel: copying them into the
+// buffer first would only add a pass over the bytes.
 constexpr size_t kFileBufferBytes = 1 << 20;
+constexpr size_t kDirectWriteBytes = 64 << 10;
+
+Status WriteAll(int fd, const uint8_t* data, size_t size, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error(ErrorCode::kIo, "cannot write '{}': {}", path, std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
@@ -27,11 +43,11 @@ FileSink::~FileSink() {
 
 Status FileSink::Append(const uint8_t* data, size_t size) {
   if (fd_ < 0) return Error(ErrorCode::kInternal, "write to closed file '{}'", path_);
-  if (buffer_.size() + size > kFileBufferBytes) RIVET_RETURN_IF_ERROR(FlushBuffer());
-  if (size >= kFileBufferBytes) {
-    buffer_.assign(data, data + size);
+  if (size >= kDirectWriteBytes) {
     RIVET_RETURN_IF_ERROR(FlushBuffer());
+    RIVET_RETURN_IF_ERROR(WriteAll(fd_, data, size, path_));
   } else {
+    if (buffer_.size() + size > kFileBufferBytes) RIVET_RETURN_IF_ERROR(FlushBuffer());
     buffer_.insert(buffer_.end(), data, data + size);
   }
   written_ += size;
@@ -39,15 +55,7 @@ Status FileSink::Append(const uint8_t* data, size_t size) {
 }
 
 Status FileSink::FlushBuffer() {
-  size_t done = 0;
-  while (done < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error(ErrorCode::kIo, "cannot write '{}': {}", path_, std::strerror(errno));
-    }
-    done += static_cast<size_t>(n);
-  }
+  RIVET_RETURN_IF_ERROR(WriteAll(fd_, buffer_.data(), buffer_.size(), path_));
   buffer_.clear();
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,25 @@ constexpr size_t kReserveSlack = size_t{64} << 10;
 // Values of a chunk's first page after which the dictionary must have paid off (see
 // DecideDictionaryEarly): enough to see repeats in any column worth a dictionary.
 constexpr size_t kDictionarySampleValues = 16384;
+
+// Leaves the elements a resize adds uninitialized: a page's PLAIN buffer is grown by a run of
+// values and then written in full, so zero-filling it first would be one more pass over it.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using PlainBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
 
 void PutLE32(uint32_t value, uint8_t* out) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(value >> (8 * i));
@@ -357,7 +377,8 @@ class TypedColumnWriter final : public ColumnWriter {
     }
   }
 
-  void AppendPlain(Physical v, std::vector<uint8_t>& out) const {
+  template <typename Buffer>
+  void AppendPlain(Physical v, Buffer& out) const {
     const size_t at = out.size();
     out.resize(at + PlainSize(v));
     PutPlain(v, out.data() + at);
@@ -718,7 +739,7 @@ class TypedColumnWriter final : public ColumnWriter {
   // The page in progress.
   std::vector<uint8_t> def_;
   std::vector<uint8_t> rep_;
-  std::vector<uint8_t> plain_;
+  PlainBuffer plain_;
   std::vector<uint32_t> indices_;
   std::vector<uint8_t> bools_;
   size_t page_values_ = 0;

@@ -82,6 +82,8 @@ void PageQueue::Work(Compressor& compressor) {
 }
 
 Status PageQueue::Submit(PendingPage page) {
+  // Without a codec the page is stored as it is, not copied through one.
+  if (codec() == CompressionCodec::kUncompressed) page.compress = false;
   page.store->AddPending(page.body.size());
   std::unique_lock lock(mu_);
   slots_.emplace_back();
