@@ -45,6 +45,36 @@ TEST(CsvWriter, QuotesPerRfc4180AndKeepsEmptyDistinctFromNull) {
             "😀 four-byte\n");
 }
 
+// Long fields are scanned sixteen bytes at a time: a special byte at any position, in any
+// block or in the tail, still quotes the field; bytes that only look alike (0xAC, 0x8A, which
+// match ',' and LF in their low bits) do not.
+TEST(CsvWriter, QuotesWhereverTheSpecialByteIs) {
+  for (char special : {',', '"', '\r', '\n'}) {
+    for (size_t length : {15u, 16u, 17u, 31u, 32u, 33u, 47u, 70u}) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string field(length, 'x');
+        field[at] = special;
+        std::string expected = "\"";
+        for (char c : field) {
+          if (c == '"') expected += '"';
+          expected += c;
+        }
+        expected += "\"";
+        Batch b = OneColumn(DataType::Of(TypeId::kString));
+        b.mutable_column(0).AppendString(field);
+        b.CommitRow();
+        ASSERT_EQ(WriteCsv(b), "v\n" + expected + "\n") << "byte " << int{special} << " at " << at;
+      }
+    }
+  }
+  Batch b = OneColumn(DataType::Of(TypeId::kString));
+  const std::string lookalikes =
+      std::string(40, static_cast<char>(0xAC)) + std::string(40, static_cast<char>(0x8A));
+  b.mutable_column(0).AppendString(lookalikes);
+  b.CommitRow();
+  EXPECT_EQ(WriteCsv(b), "v\n" + lookalikes + "\n");
+}
+
 TEST(CsvWriter, QuotesHeaderNames) {
   Batch b(std::make_shared<const Schema>(
       Schema{{"a,b", DataType::Of(TypeId::kInt32)}, {"c", DataType::Of(TypeId::kBool)}}));
