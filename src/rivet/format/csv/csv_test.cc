@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <tuple>
 
 #include "rivet/columnar/temporal.h"
 #include "rivet/format/csv/csv_writer.h"
@@ -131,6 +132,30 @@ TEST(CsvWriter, WritesTemporalValuesInIso8601) {
   EXPECT_EQ(WriteCsv(b),
             "d,t,ts,tz\n1900-02-28,13:05:09.000042,1969-12-31T23:59:59.999999,"
             "2026-03-29T14:30:00.123456Z\n");
+}
+
+// Years outside 0..9999 take the ISO 8601 expanded form, in dates and timestamps alike.
+TEST(CsvWriter, WritesExpandedYears) {
+  Schema schema = {{"d", DataType::Of(TypeId::kDate)},
+                   {"ts", DataType::Of(TypeId::kTimestamp)},
+                   {"tz", DataType::Of(TypeId::kTimestampTz)}};
+  Batch b(std::make_shared<const Schema>(schema));
+  const int64_t day_micros = 86400LL * 1000000;
+  for (auto [y, m, d] : {std::tuple{10000, 1, 1}, std::tuple{-1, 12, 31}, std::tuple{0, 1, 1},
+                         std::tuple{9999, 12, 31}}) {
+    const int64_t days =
+        columnar::DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+    b.mutable_column(0).Append<int32_t>(static_cast<int32_t>(days));
+    b.mutable_column(1).Append<int64_t>(days * day_micros + 1);
+    b.mutable_column(2).Append<int64_t>(days * day_micros + day_micros - 1);
+    b.CommitRow();
+  }
+  EXPECT_EQ(WriteCsv(b),
+            "d,ts,tz\n"
+            "+10000-01-01,+10000-01-01T00:00:00.000001,+10000-01-01T23:59:59.999999Z\n"
+            "-0001-12-31,-0001-12-31T00:00:00.000001,-0001-12-31T23:59:59.999999Z\n"
+            "0000-01-01,0000-01-01T00:00:00.000001,0000-01-01T23:59:59.999999Z\n"
+            "9999-12-31,9999-12-31T00:00:00.000001,9999-12-31T23:59:59.999999Z\n");
 }
 
 TEST(CsvWriter, WritesBytesUuidsAndLists) {

@@ -196,23 +196,53 @@ void AppendPadded(std::string& out, int64_t v, int width) {
 }
 
 // `width` decimal digits of 0 <= v < 10^width at p, zero-padded.
-void PutDigits(char* p, uint64_t v, int width) {
-  for (int i = width - 1; i >= 0; --i) {
-    p[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
+// "00" to "99": two digits per lookup.
+constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
   }
+  return t;
+}();
+
+// v < 100 as two digits.
+void PutTwo(char* p, uint64_t v) { std::memcpy(p, kDigitPairs.data() + 2 * v, 2); }
+
+// YYYY-MM-DD into p, for years 0..9999.
+void PutDate(char* p, const columnar::CivilDate& c) {
+  const auto year = static_cast<uint64_t>(c.year);
+  PutTwo(p, year / 100);
+  PutTwo(p + 2, year % 100);
+  p[4] = '-';
+  PutTwo(p + 5, c.month);
+  p[7] = '-';
+  PutTwo(p + 8, c.day);
 }
 
+// HH:MM:SS.ffffff into p, from microseconds since midnight (0 <= micros < one day).
+void PutTimeOfDay(char* p, int64_t micros) {
+  const auto seconds = static_cast<uint64_t>(micros / columnar::kMicrosPerSecond);
+  const auto fraction = static_cast<uint64_t>(micros % columnar::kMicrosPerSecond);
+  PutTwo(p, seconds / 3600);
+  p[2] = ':';
+  PutTwo(p + 3, seconds / 60 % 60);
+  p[5] = ':';
+  PutTwo(p + 6, seconds % 60);
+  p[8] = '.';
+  PutTwo(p + 9, fraction / 10000);
+  PutTwo(p + 11, fraction / 100 % 100);
+  PutTwo(p + 13, fraction % 100);
+}
+
+constexpr size_t kDateChars = 10;  // YYYY-MM-DD
+constexpr size_t kTimeChars = 15;  // HH:MM:SS.ffffff
+
 // ISO 8601 date; years outside 0..9999 carry a sign (ISO 8601 expanded form).
-void AppendDate(std::string& out, int64_t days) {
-  columnar::CivilDate c = columnar::CivilFromDays(days);
+void AppendDate(std::string& out, const columnar::CivilDate& c) {
   if (c.year >= 0 && c.year <= 9999) {
-    std::array<char, 10> buf;  // YYYY-MM-DD
-    PutDigits(buf.data(), static_cast<uint64_t>(c.year), 4);
-    buf[4] = '-';
-    PutDigits(buf.data() + 5, c.month, 2);
-    buf[7] = '-';
-    PutDigits(buf.data() + 8, c.day, 2);
+    std::array<char, kDateChars> buf;
+    PutDate(buf.data(), c);
     out.append(buf.data(), buf.size());
     return;
   }
@@ -224,25 +254,31 @@ void AppendDate(std::string& out, int64_t days) {
   AppendPadded(out, c.day, 2);
 }
 
-// HH:MM:SS.ffffff from microseconds since midnight (0 <= micros < one day).
+void AppendDate(std::string& out, int64_t days) { AppendDate(out, columnar::CivilFromDays(days)); }
+
 void AppendTimeOfDay(std::string& out, int64_t micros) {
-  auto seconds = static_cast<uint64_t>(micros / columnar::kMicrosPerSecond);
-  std::array<char, 15> buf;
-  PutDigits(buf.data(), seconds / 3600, 2);
-  buf[2] = ':';
-  PutDigits(buf.data() + 3, seconds / 60 % 60, 2);
-  buf[5] = ':';
-  PutDigits(buf.data() + 6, seconds % 60, 2);
-  buf[8] = '.';
-  PutDigits(buf.data() + 9, static_cast<uint64_t>(micros % columnar::kMicrosPerSecond), 6);
+  std::array<char, kTimeChars> buf;
+  PutTimeOfDay(buf.data(), micros);
   out.append(buf.data(), buf.size());
 }
 
+// Date, 'T', time and, for timestamptz, 'Z'; in one piece for the years 0..9999.
 void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
-  int64_t days = columnar::FloorDiv(micros, columnar::kMicrosPerDay);
-  AppendDate(out, days);
+  const int64_t days = columnar::FloorDiv(micros, columnar::kMicrosPerDay);
+  const int64_t time = micros - days * columnar::kMicrosPerDay;
+  const columnar::CivilDate date = columnar::CivilFromDays(days);
+  if (date.year >= 0 && date.year <= 9999) {
+    std::array<char, kDateChars + 1 + kTimeChars + 1> buf;
+    PutDate(buf.data(), date);
+    buf[kDateChars] = 'T';
+    PutTimeOfDay(buf.data() + kDateChars + 1, time);
+    buf[buf.size() - 1] = 'Z';
+    out.append(buf.data(), utc ? buf.size() : buf.size() - 1);
+    return;
+  }
+  AppendDate(out, date);
   out.push_back('T');
-  AppendTimeOfDay(out, micros - days * columnar::kMicrosPerDay);
+  AppendTimeOfDay(out, time);
   if (utc) out.push_back('Z');
 }
 
