@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace rivet::source::postgres {
 
@@ -175,13 +176,15 @@ UnscaledStatus ToUnscaled(const NumericView& v, int32_t precision, int32_t scale
     if (k >= 0) {
       if (k > 38) return UnscaledStatus::kOverflow;
       const UInt128 p10 = kPow10[static_cast<size_t>(k)];
-      if (d > limit / p10) return UnscaledStatus::kOverflow;
+      // d < 10^4, so below 10^35 the product cannot wrap and needs no division to check.
+      if (k <= 34 ? d * p10 > limit : d > limit / p10) return UnscaledStatus::kOverflow;
       add = d * p10;
     } else {
       if (-k >= kDigitsPerGroup) return UnscaledStatus::kInexact;
-      const UInt128 div = kPow10[static_cast<size_t>(-k)];
-      if (d % div != 0) return UnscaledStatus::kInexact;
-      add = d / div;
+      const auto group = static_cast<uint32_t>(d);
+      const auto div = static_cast<uint32_t>(kPow10[static_cast<size_t>(-k)]);
+      if (group % div != 0) return UnscaledStatus::kInexact;
+      add = group / div;
     }
     if (acc > limit - add) return UnscaledStatus::kOverflow;
     acc += add;
@@ -220,6 +223,144 @@ const char* KindWidthName(ValueKind kind) {
 }
 
 // Shared by top-level fields and array elements.
+// PostgreSQL's days since 2000-01-01 as days since 1970-01-01; nullopt for +-infinity and
+// dates beyond int32.
+std::optional<int32_t> UnixDays(int32_t days) {
+  int32_t unix_days;
+  if (days == std::numeric_limits<int32_t>::max() || days == std::numeric_limits<int32_t>::min() ||
+      __builtin_add_overflow(days, kPgEpochDays, &unix_days)) {
+    return std::nullopt;
+  }
+  return unix_days;
+}
+
+// The same for timestamps, in microseconds.
+std::optional<int64_t> UnixMicros(int64_t micros) {
+  int64_t unix_micros;
+  if (micros == std::numeric_limits<int64_t>::max() ||
+      micros == std::numeric_limits<int64_t>::min() ||
+      __builtin_add_overflow(micros, kPgEpochMicros, &unix_micros)) {
+    return std::nullopt;
+  }
+  return unix_micros;
+}
+
+// A numeric field as the unscaled integer of decimal(precision, scale); nullopt when it is
+// malformed, NaN or infinite, too large or not exact at that scale.
+std::optional<Int128> Unscaled(const ValueDecoder& dec, const uint8_t* p, int32_t length) {
+  NumericView v;
+  Int128 unscaled = 0;
+  if (ParseNumeric(p, length, &v) != nullptr || IsSpecial(v) ||
+      ToUnscaled(v, dec.precision, dec.scale, &unscaled) != UnscaledStatus::kOk) {
+    return std::nullopt;
+  }
+  return unscaled;
+}
+
+// --- The common kinds without an error context ----------------------------------------------
+// Chosen once per column; each returns false, with nothing appended, for a field it does not
+// take as it is, and DecodeField then decodes that field again and says what is wrong. They
+// spare every field the context, the Status and the switch of DecodeScalar.
+
+int32_t LoadI16Wide(const uint8_t* p) { return LoadI16(p); }
+int64_t LoadU32Wide(const uint8_t* p) { return static_cast<int64_t>(LoadU32(p)); }
+float LoadF32(const uint8_t* p) { return std::bit_cast<float>(LoadU32(p)); }
+double LoadF64(const uint8_t* p) { return std::bit_cast<double>(LoadU64(p)); }
+
+template <int32_t kWidth, typename T, T (*Load)(const uint8_t*)>
+bool FastFixed(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length != kWidth) return false;
+  column.Append<T>(Load(p));
+  return true;
+}
+
+bool FastBool(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length != 1 || p[0] > 1) return false;
+  column.Append<uint8_t>(p[0]);
+  return true;
+}
+
+bool FastBytes(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  column.AppendBytes(p, static_cast<size_t>(length));
+  return true;
+}
+
+bool FastUuid(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length != 16) return false;
+  column.AppendBytes(p, 16);
+  return true;
+}
+
+bool FastDate(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length != 4) return false;
+  const std::optional<int32_t> days = UnixDays(LoadI32(p));
+  if (!days) return false;
+  column.Append<int32_t>(*days);
+  return true;
+}
+
+bool FastTimestamp(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length != 8) return false;
+  const std::optional<int64_t> micros = UnixMicros(LoadI64(p));
+  if (!micros) return false;
+  column.Append<int64_t>(*micros);
+  return true;
+}
+
+// jsonb_send: version byte 1, then the JSON text.
+bool FastJsonb(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length < 1 || p[0] != 1) return false;
+  column.AppendBytes(p + 1, static_cast<size_t>(length - 1));
+  return true;
+}
+
+template <typename T>
+bool FastDecimal(const ValueDecoder& dec, const uint8_t* p, int32_t length, Column& column) {
+  const std::optional<Int128> unscaled = Unscaled(dec, p, length);
+  if (!unscaled) return false;
+  column.Append<T>(static_cast<T>(*unscaled));
+  return true;
+}
+
+CopyParser::FastDecode FastDecoder(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kBool:
+      return FastBool;
+    case ValueKind::kInt16:
+      return FastFixed<2, int32_t, LoadI16Wide>;
+    case ValueKind::kInt32:
+      return FastFixed<4, int32_t, LoadI32>;
+    case ValueKind::kInt64:
+      return FastFixed<8, int64_t, LoadI64>;
+    case ValueKind::kOid:
+      return FastFixed<4, int64_t, LoadU32Wide>;
+    case ValueKind::kFloat32:
+      return FastFixed<4, float, LoadF32>;
+    case ValueKind::kFloat64:
+      return FastFixed<8, double, LoadF64>;
+    case ValueKind::kTime:
+      return FastFixed<8, int64_t, LoadI64>;
+    case ValueKind::kDecimal64:
+      return FastDecimal<int64_t>;
+    case ValueKind::kDecimal128:
+      return FastDecimal<Int128>;
+    case ValueKind::kBytes:
+      return FastBytes;
+    case ValueKind::kUuid:
+      return FastUuid;
+    case ValueKind::kDate:
+      return FastDate;
+    case ValueKind::kTimestamp:
+      return FastTimestamp;
+    case ValueKind::kJsonb:
+      return FastJsonb;
+    case ValueKind::kNumericText:
+    case ValueKind::kArray:
+      break;
+  }
+  return nullptr;
+}
+
 struct FieldContext {
   const std::string& column;
   int64_t row;
@@ -292,24 +433,23 @@ Status DecodeScalar(const ValueDecoder& dec, const uint8_t* p, int32_t length,
       return Status::Ok();
     case ValueKind::kDecimal64:
     case ValueKind::kDecimal128: {
-      NumericView v;
-      if (const char* defect = ParseNumeric(p, length, &v)) return Corrupt(ctx, defect);
-      if (IsSpecial(v)) {
-        return Error(ErrorCode::kData,
-                     "column '{}' (row {}): value {} cannot be stored as decimal({},{}); cast "
-                     "the column to text or filter the value out",
-                     ctx.column, ctx.row, NumericText(v), dec.precision, dec.scale);
-      }
-      Int128 unscaled = 0;
-      UnscaledStatus st = ToUnscaled(v, dec.precision, dec.scale, &unscaled);
-      if (st != UnscaledStatus::kOk) {
+      const std::optional<Int128> unscaled = Unscaled(dec, p, length);
+      if (!unscaled) {
+        NumericView v;
+        if (const char* defect = ParseNumeric(p, length, &v)) return Corrupt(ctx, defect);
+        if (IsSpecial(v)) {
+          return Error(ErrorCode::kData,
+                       "column '{}' (row {}): value {} cannot be stored as decimal({},{}); cast "
+                       "the column to text or filter the value out",
+                       ctx.column, ctx.row, NumericText(v), dec.precision, dec.scale);
+        }
         return Error(ErrorCode::kData, "column '{}' (row {}): value {} does not fit decimal({},{})",
                      ctx.column, ctx.row, NumericText(v), dec.precision, dec.scale);
       }
       if (dec.kind == ValueKind::kDecimal64) {
-        column.Append<int64_t>(static_cast<int64_t>(unscaled));
+        column.Append<int64_t>(static_cast<int64_t>(*unscaled));
       } else {
-        column.Append<Int128>(unscaled);
+        column.Append<Int128>(*unscaled);
       }
       return Status::Ok();
     }
@@ -335,15 +475,15 @@ Status DecodeScalar(const ValueDecoder& dec, const uint8_t* p, int32_t length,
       return Status::Ok();
     case ValueKind::kDate: {
       if (!expect(4)) return WidthError(ctx, dec.kind, length, 4);
-      int32_t days = LoadI32(p);
-      if (days == std::numeric_limits<int32_t>::max()) return InfiniteError(ctx, "date", true);
-      if (days == std::numeric_limits<int32_t>::min()) return InfiniteError(ctx, "date", false);
-      int32_t unix_days;
-      if (__builtin_add_overflow(days, kPgEpochDays, &unix_days)) {
+      const int32_t days = LoadI32(p);
+      const std::optional<int32_t> unix_days = UnixDays(days);
+      if (!unix_days) {
+        if (days == std::numeric_limits<int32_t>::max()) return InfiniteError(ctx, "date", true);
+        if (days == std::numeric_limits<int32_t>::min()) return InfiniteError(ctx, "date", false);
         return Error(ErrorCode::kData, "column '{}' (row {}): date out of range", ctx.column,
                      ctx.row);
       }
-      column.Append<int32_t>(unix_days);
+      column.Append<int32_t>(*unix_days);
       return Status::Ok();
     }
     case ValueKind::kTime:
@@ -352,21 +492,21 @@ Status DecodeScalar(const ValueDecoder& dec, const uint8_t* p, int32_t length,
       return Status::Ok();
     case ValueKind::kTimestamp: {
       if (!expect(8)) return WidthError(ctx, dec.kind, length, 8);
-      int64_t micros = LoadI64(p);
-      if (micros == std::numeric_limits<int64_t>::max()) {
-        return InfiniteError(ctx, "timestamp", true);
-      }
-      if (micros == std::numeric_limits<int64_t>::min()) {
-        return InfiniteError(ctx, "timestamp", false);
-      }
-      int64_t unix_micros;
-      if (__builtin_add_overflow(micros, kPgEpochMicros, &unix_micros)) {
+      const int64_t micros = LoadI64(p);
+      const std::optional<int64_t> unix_micros = UnixMicros(micros);
+      if (!unix_micros) {
+        if (micros == std::numeric_limits<int64_t>::max()) {
+          return InfiniteError(ctx, "timestamp", true);
+        }
+        if (micros == std::numeric_limits<int64_t>::min()) {
+          return InfiniteError(ctx, "timestamp", false);
+        }
         return Error(ErrorCode::kData,
                      "column '{}' (row {}): timestamp beyond the range of microseconds since "
                      "1970 (int64)",
                      ctx.column, ctx.row);
       }
-      column.Append<int64_t>(unix_micros);
+      column.Append<int64_t>(*unix_micros);
       return Status::Ok();
     }
     case ValueKind::kUuid:
@@ -394,7 +534,9 @@ Status NumericToText(const uint8_t* p, int32_t length, std::string* out) {
 CopyParser::CopyParser(std::vector<ColumnDecoder> columns)
     : columns_(std::move(columns)),
       field_starts_(columns_.size(), 0),
-      field_lengths_(columns_.size(), 0) {}
+      field_lengths_(columns_.size(), 0) {
+  for (const ColumnDecoder& column : columns_) fast_.push_back(FastDecoder(column.value.kind));
+}
 
 Status CopyParser::Consume(std::span<const uint8_t> chunk, columnar::Batch& batch,
                            size_t max_rows) {
@@ -520,12 +662,15 @@ Status CopyParser::Parse(const uint8_t* data, size_t size, columnar::Batch& batc
     // Second pass: decode, every field known to lie inside [data, data+q).
     for (size_t c = 0; c < ncols; ++c) {
       Column& column = batch.mutable_column(c);
-      if (field_lengths_[c] == -1) {
+      const int32_t length = field_lengths_[c];
+      if (length == -1) {
         column.AppendNull();
         continue;
       }
-      Status status = DecodeField(c, data + field_starts_[c], field_lengths_[c],
-                                  base + static_cast<int64_t>(field_starts_[c]), column);
+      const uint8_t* field = data + field_starts_[c];
+      if (fast_[c] != nullptr && fast_[c](columns_[c].value, field, length, column)) continue;
+      Status status =
+          DecodeField(c, field, length, base + static_cast<int64_t>(field_starts_[c]), column);
       if (!status.ok()) return finish(std::move(status));
     }
     batch.CommitRow();

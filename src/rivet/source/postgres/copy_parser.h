@@ -72,6 +72,11 @@ struct ColumnDecoder {
 
 class CopyParser {
  public:
+  // Decodes a well-formed field of a common kind into `column`; false (nothing appended)
+  // otherwise, and the field goes through the full decoder, which says what is wrong.
+  using FastDecode = bool (*)(const ValueDecoder& decoder, const uint8_t* field, int32_t length,
+                              columnar::Column& column);
+
   // `columns` must match the batch's schema, column for column.
   explicit CopyParser(std::vector<ColumnDecoder> columns);
 
@@ -116,6 +121,7 @@ class CopyParser {
   // Per row: where each field starts (relative to the row) and its length; reused for every row.
   std::vector<size_t> field_starts_;
   std::vector<int32_t> field_lengths_;
+  std::vector<FastDecode> fast_;  // per column; nullptr: always the full decoder
   int64_t rows_ = 0;
   int64_t consumed_ = 0;
 };
