@@ -53,13 +53,16 @@ inline uint64_t LoadU64(const uint8_t* p) {
 }
 inline int64_t LoadI64(const uint8_t* p) { return static_cast<int64_t>(LoadU64(p)); }
 
-constexpr std::array<UInt128, 39> MakePow10() {
-  std::array<UInt128, 39> t{};
+// 10^0 .. 10^38 (UInt128) or 10^19 (uint64_t): every power of ten the type holds.
+template <typename U>
+constexpr std::array<U, (sizeof(U) == 16 ? 39 : 20)> MakePow10() {
+  std::array<U, (sizeof(U) == 16 ? 39 : 20)> t{};
   t[0] = 1;
   for (size_t i = 1; i < t.size(); ++i) t[i] = t[i - 1] * 10;
   return t;
 }
-constexpr std::array<UInt128, 39> kPow10 = MakePow10();
+template <typename U>
+constexpr auto kPow10 = MakePow10<U>();
 
 // A numeric value as laid out on the wire, validated.
 struct NumericView {
@@ -164,32 +167,36 @@ std::string NumericText(const NumericView& v) {
 
 enum class UnscaledStatus : uint8_t { kOk, kOverflow, kInexact };
 
-// value * 10^scale as an integer with at most `precision` digits, exactly.
-UnscaledStatus ToUnscaled(const NumericView& v, int32_t precision, int32_t scale, Int128* out) {
-  const UInt128 limit = kPow10[static_cast<size_t>(precision)] - 1;
-  UInt128 acc = 0;
+// |value| * 10^scale as an integer with at most `precision` digits, exactly, in U: uint64_t
+// serves precisions up to 18, UInt128 the rest (the 64-bit steps are much cheaper).
+template <typename U>
+UnscaledStatus ToUnscaled(const NumericView& v, int32_t precision, int32_t scale, U* out) {
+  constexpr auto& kPow = kPow10<U>;
+  // A group is below 10^4, so its product with 10^k cannot wrap for these k.
+  constexpr int kSafeProduct = static_cast<int>(kPow.size()) - 1 - kDigitsPerGroup;
+  const U limit = kPow[static_cast<size_t>(precision)] - 1;
+  U acc = 0;
   for (int i = 0; i < v.ndigits; ++i) {
-    const auto d = static_cast<UInt128>(v.Digit(i));
+    const auto d = static_cast<U>(v.Digit(i));
     if (d == 0) continue;
     const int k = kDigitsPerGroup * (v.weight - i) + scale;  // power of ten of this group
-    UInt128 add;
+    U add;
     if (k >= 0) {
-      if (k > 38) return UnscaledStatus::kOverflow;
-      const UInt128 p10 = kPow10[static_cast<size_t>(k)];
-      // d < 10^4, so below 10^35 the product cannot wrap and needs no division to check.
-      if (k <= 34 ? d * p10 > limit : d > limit / p10) return UnscaledStatus::kOverflow;
+      if (k >= static_cast<int>(kPow.size())) return UnscaledStatus::kOverflow;
+      const U p10 = kPow[static_cast<size_t>(k)];
+      if (k <= kSafeProduct ? d * p10 > limit : d > limit / p10) return UnscaledStatus::kOverflow;
       add = d * p10;
     } else {
       if (-k >= kDigitsPerGroup) return UnscaledStatus::kInexact;
       const auto group = static_cast<uint32_t>(d);
-      const auto div = static_cast<uint32_t>(kPow10[static_cast<size_t>(-k)]);
+      const auto div = static_cast<uint32_t>(kPow[static_cast<size_t>(-k)]);
       if (group % div != 0) return UnscaledStatus::kInexact;
       add = group / div;
     }
     if (acc > limit - add) return UnscaledStatus::kOverflow;
     acc += add;
   }
-  *out = v.sign == kNumericNeg ? -static_cast<Int128>(acc) : static_cast<Int128>(acc);
+  *out = acc;
   return UnscaledStatus::kOk;
 }
 
@@ -249,12 +256,22 @@ std::optional<int64_t> UnixMicros(int64_t micros) {
 // malformed, NaN or infinite, too large or not exact at that scale.
 std::optional<Int128> Unscaled(const ValueDecoder& dec, const uint8_t* p, int32_t length) {
   NumericView v;
-  Int128 unscaled = 0;
-  if (ParseNumeric(p, length, &v) != nullptr || IsSpecial(v) ||
-      ToUnscaled(v, dec.precision, dec.scale, &unscaled) != UnscaledStatus::kOk) {
+  if (ParseNumeric(p, length, &v) != nullptr || IsSpecial(v)) return std::nullopt;
+  const bool negative = v.sign == kNumericNeg;
+  if (dec.precision <= 18) {
+    uint64_t magnitude = 0;
+    if (ToUnscaled(v, dec.precision, dec.scale, &magnitude) != UnscaledStatus::kOk) {
+      return std::nullopt;
+    }
+    const auto value = static_cast<Int128>(magnitude);
+    return negative ? -value : value;
+  }
+  UInt128 magnitude = 0;
+  if (ToUnscaled(v, dec.precision, dec.scale, &magnitude) != UnscaledStatus::kOk) {
     return std::nullopt;
   }
-  return unscaled;
+  const auto value = static_cast<Int128>(magnitude);
+  return negative ? -value : value;
 }
 
 // --- The common kinds without an error context ----------------------------------------------

@@ -166,6 +166,104 @@ TEST(CopyParserFixture, DecimalTooNarrowIsADataError) {
   EXPECT_NE(p.status.message().find("'big'"), std::string::npos) << p.status.message();
 }
 
+// numeric_send bytes of unscaled * 10^-dscale (base-10000 groups around the decimal point).
+std::vector<uint8_t> NumericSend(Int128 unscaled, int dscale) {
+  const bool negative = unscaled < 0;
+  auto magnitude = static_cast<unsigned __int128>(negative ? -unscaled : unscaled);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude != 0);
+  while (digits.size() <= static_cast<size_t>(dscale)) digits.insert(digits.begin(), '0');
+  std::string whole = digits.substr(0, digits.size() - static_cast<size_t>(dscale));
+  std::string fraction = digits.substr(whole.size());
+  while (whole.size() % 4 != 0) whole.insert(whole.begin(), '0');
+  while (fraction.size() % 4 != 0) fraction.push_back('0');
+  std::vector<int> groups;
+  for (size_t i = 0; i < whole.size(); i += 4) groups.push_back(std::stoi(whole.substr(i, 4)));
+  int weight = static_cast<int>(groups.size()) - 1;
+  for (size_t i = 0; i < fraction.size(); i += 4) {
+    groups.push_back(std::stoi(fraction.substr(i, 4)));
+  }
+  while (!groups.empty() && groups.front() == 0) {
+    groups.erase(groups.begin());
+    --weight;
+  }
+  while (!groups.empty() && groups.back() == 0) groups.pop_back();
+  if (groups.empty()) weight = 0;
+  std::vector<uint8_t> out;
+  auto put16 = [&](int v) {
+    out.push_back(static_cast<uint8_t>((v >> 8) & 0xff));
+    out.push_back(static_cast<uint8_t>(v & 0xff));
+  };
+  put16(static_cast<int>(groups.size()));
+  put16(weight);
+  put16(negative ? 0x4000 : 0);
+  put16(dscale);
+  for (int g : groups) put16(g);
+  return out;
+}
+
+// A COPY binary stream of one numeric column, one row per value.
+std::vector<uint8_t> NumericStream(const std::vector<std::vector<uint8_t>>& fields) {
+  std::vector<uint8_t> out = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n',
+                              0,   0,   0,   0,   0,   0,   0,    0,    0};
+  for (const auto& f : fields) {
+    const auto n = static_cast<uint32_t>(f.size());
+    out.insert(out.end(), {0, 1, static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                           static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)});
+    out.insert(out.end(), f.begin(), f.end());
+  }
+  out.insert(out.end(), {0xff, 0xff});
+  return out;
+}
+
+// decimal(p,s) is exact at every precision, on both sides of the 18 digits that 64 bits hold:
+// the largest value fits, one more does not, nor does a digit below the scale.
+TEST(CopyParserStreams, DecimalsAreExactAtEveryPrecision) {
+  for (int precision : {1, 2, 9, 15, 16, 17, 18, 19, 20, 37, 38}) {
+    for (int scale : {0, 1, precision / 2, precision}) {
+      const Int128 max = Pow10(precision) - 1;
+      const std::vector<ResultColumn> columns = {
+          {"v", oid::kNumeric, NumericTypmod(precision, scale)}};
+      const auto plans = Plan(columns);
+      const std::vector<Int128> fitting = {max, -max, 0, 1, -1, max / 7, -(max / 3)};
+      std::vector<std::vector<uint8_t>> fields;
+      for (Int128 v : fitting) fields.push_back(NumericSend(v, scale));
+      // The same values written with a longer scale and trailing zeros are still exact.
+      // (Below 38 digits: ten times the largest 38-digit value is beyond 128 bits.)
+      if (precision < 38) {
+        for (Int128 v : fitting) fields.push_back(NumericSend(v * 10, scale + 1));
+      }
+      Parsed p = ParseAll(NumericStream(fields), plans);
+      ASSERT_TRUE(p.status.ok()) << precision << "," << scale << ": " << p.status.message();
+      const Column& c = p.batch->column(0);
+      for (size_t i = 0; i < fields.size(); ++i) {
+        const Int128 want = fitting[i % fitting.size()];
+        const Int128 got = precision <= 18 ? Int128{c.values<int64_t>()[i]} : c.values<Int128>()[i];
+        EXPECT_TRUE(got == want) << precision << "," << scale << " row " << i;
+      }
+      if (precision == 38) continue;  // 10^38 is beyond numeric(38)'s reach anyway
+      // Besides the next value, values whose top digit group times its power of ten passes
+      // 2^64 and would wrap to a small number in 64-bit arithmetic.
+      std::vector<Int128> too_big = {max + 1, -(max + 1)};
+      for (int e = 12; e <= 19; ++e) {
+        for (Int128 group : {Int128{1845}, Int128{9999}}) {
+          if (group * Pow10(e) > max) too_big.push_back(group * Pow10(e));
+        }
+      }
+      for (Int128 bad : too_big) {
+        Parsed q = ParseAll(NumericStream({NumericSend(bad, scale)}), plans);
+        EXPECT_EQ(q.status.code(), ErrorCode::kData) << precision << "," << scale;
+        EXPECT_NE(q.status.message().find("does not fit"), std::string::npos) << q.status.message();
+      }
+      Parsed r = ParseAll(NumericStream({NumericSend(max / 10 * 10 + 1, scale + 1)}), plans);
+      EXPECT_EQ(r.status.code(), ErrorCode::kData) << precision << "," << scale << " inexact";
+    }
+  }
+}
+
 TEST(CopyParserFixture, TextBinaryJsonUuid) {
   auto bytes = ReadFixture("text.bin");
   auto plans = Plan({{"id", oid::kInt4, -1},
