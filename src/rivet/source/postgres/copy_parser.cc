@@ -257,21 +257,14 @@ std::optional<int64_t> UnixMicros(int64_t micros) {
 std::optional<Int128> Unscaled(const ValueDecoder& dec, const uint8_t* p, int32_t length) {
   NumericView v;
   if (ParseNumeric(p, length, &v) != nullptr || IsSpecial(v)) return std::nullopt;
-  const bool negative = v.sign == kNumericNeg;
-  if (dec.precision <= 18) {
-    uint64_t magnitude = 0;
+  auto exact = [&](auto magnitude) -> std::optional<Int128> {
     if (ToUnscaled(v, dec.precision, dec.scale, &magnitude) != UnscaledStatus::kOk) {
       return std::nullopt;
     }
     const auto value = static_cast<Int128>(magnitude);
-    return negative ? -value : value;
-  }
-  UInt128 magnitude = 0;
-  if (ToUnscaled(v, dec.precision, dec.scale, &magnitude) != UnscaledStatus::kOk) {
-    return std::nullopt;
-  }
-  const auto value = static_cast<Int128>(magnitude);
-  return negative ? -value : value;
+    return v.sign == kNumericNeg ? -value : value;
+  };
+  return dec.precision <= 18 ? exact(uint64_t{0}) : exact(UInt128{0});
 }
 
 // --- The common kinds without an error context ----------------------------------------------
