@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "rivet/columnar/pow10.h"
+
 namespace rivet::source::mysql {
 namespace {
 
@@ -72,19 +74,13 @@ bool ParseUInt64Text(std::string_view text, uint64_t* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-ParseStatus ParseDecimalText(std::string_view text, int32_t precision, int32_t scale,
-                             columnar::Int128* unscaled) {
-  if (precision < 1 || precision > columnar::kMaxDecimalPrecision || scale < 0 ||
-      scale > precision) {
-    return ParseStatus::kOutOfRange;
-  }
-  size_t pos = 0;
-  bool negative = false;
-  if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) {
-    negative = text[pos] == '-';
-    ++pos;
-  }
-  unsigned __int128 value = 0;
+namespace {
+// The digits of a decimal's text from `pos` as |value| * 10^scale in U (uint64_t when the
+// precision is at most 18: much cheaper steps than 128-bit ones).
+template <typename U>
+ParseStatus DecimalDigits(std::string_view text, size_t pos, int32_t precision, int32_t scale,
+                          U* magnitude) {
+  U value = 0;
   int integer_significant = 0;  // integer digits from the first non-zero one
   int integer_digits = 0;
   int fraction_digits = 0;
@@ -103,20 +99,41 @@ ParseStatus ParseDecimalText(std::string_view text, int32_t precision, int32_t s
       ++integer_digits;
       if (integer_significant > 0 || c != '0') ++integer_significant;
       // DECIMAL(p,s) holds p-s integer digits. Checking here also bounds the accumulator: it
-      // never holds more than p <= 38 digits, below 2^127.
+      // never holds more than p digits, below 10^p.
       if (integer_significant + scale > precision) return ParseStatus::kOutOfRange;
     }
     value = value * 10 + static_cast<unsigned>(c - '0');
   }
   if (integer_digits + fraction_digits == 0) return ParseStatus::kInvalid;
-  for (int i = fraction_digits; i < scale; ++i) value *= 10;
+  value *= columnar::kPow10<U>[static_cast<size_t>(scale - fraction_digits)];
   // |unscaled| < 10^precision.
-  unsigned __int128 limit = 1;
-  for (int i = 0; i < precision; ++i) limit *= 10;
-  if (value >= limit) return ParseStatus::kOutOfRange;
-  auto signed_value = static_cast<columnar::Int128>(value);
-  *unscaled = negative ? -signed_value : signed_value;
+  if (value >= columnar::kPow10<U>[static_cast<size_t>(precision)]) return ParseStatus::kOutOfRange;
+  *magnitude = value;
   return ParseStatus::kOk;
+}
+}  // namespace
+
+ParseStatus ParseDecimalText(std::string_view text, int32_t precision, int32_t scale,
+                             columnar::Int128* unscaled) {
+  if (precision < 1 || precision > columnar::kMaxDecimalPrecision || scale < 0 ||
+      scale > precision) {
+    return ParseStatus::kOutOfRange;
+  }
+  size_t pos = 0;
+  bool negative = false;
+  if (pos < text.size() && (text[pos] == '-' || text[pos] == '+')) {
+    negative = text[pos] == '-';
+    ++pos;
+  }
+  auto parse = [&](auto magnitude) {
+    const ParseStatus status = DecimalDigits(text, pos, precision, scale, &magnitude);
+    if (status == ParseStatus::kOk) {
+      const auto value = static_cast<columnar::Int128>(magnitude);
+      *unscaled = negative ? -value : value;
+    }
+    return status;
+  };
+  return precision <= 18 ? parse(uint64_t{0}) : parse(static_cast<unsigned __int128>(0));
 }
 
 ParseStatus DateFromFields(int64_t year, unsigned month, unsigned day, int32_t* days) {

@@ -361,6 +361,37 @@ TEST(MysqlDecode, Integers) {
   EXPECT_FALSE(ParseUInt64Text("-1", &u));
 }
 
+// Around the 18 digits that 64 bits hold and up to 38: the largest value of DECIMAL(p,s) and its
+// negative parse exactly, in every layout of its digits; the next value does not fit.
+TEST(MysqlDecode, DecimalsAreExactAtEveryPrecision) {
+  for (int p : {1, 2, 9, 17, 18, 19, 20, 37, 38}) {
+    for (int s : {0, 1, p / 2, p}) {
+      Int128 max = 0;
+      for (int i = 0; i < p; ++i) max = max * 10 + 9;
+      const std::string whole(static_cast<size_t>(p - s), '9');
+      const std::string fraction(static_cast<size_t>(s), '9');
+      const std::string text = (whole.empty() ? "0" : whole) + (s > 0 ? "." + fraction : "");
+      Int128 v = 0;
+      ASSERT_EQ(ParseDecimalText(text, p, s, &v), ParseStatus::kOk) << text;
+      EXPECT_TRUE(v == max) << text;
+      ASSERT_EQ(ParseDecimalText("-" + text, p, s, &v), ParseStatus::kOk) << text;
+      EXPECT_TRUE(v == -max) << text;
+      ASSERT_EQ(ParseDecimalText("+00" + text, p, s, &v), ParseStatus::kOk) << text;
+      EXPECT_TRUE(v == max) << text;
+      // One more unit of the last place: 10^(p-s), a digit more than the type holds.
+      const std::string next = "1" + std::string(static_cast<size_t>(p - s), '0');
+      EXPECT_EQ(ParseDecimalText(next, p, s, &v), ParseStatus::kOutOfRange) << next;
+      if (s > 0) {
+        // Fewer fraction digits than the scale are padded: 1.5 is 15 * 10^(s-1).
+        ASSERT_EQ(ParseDecimalText(p > s ? "1.5" : "0.5", p, s, &v), ParseStatus::kOk);
+        Int128 want = p > s ? 15 : 5;
+        for (int i = 1; i < s; ++i) want *= 10;
+        EXPECT_TRUE(v == want) << p << "," << s;
+      }
+    }
+  }
+}
+
 TEST(MysqlDecode, Decimals) {
   Int128 v = 0;
   EXPECT_EQ(ParseDecimalText("-123.45", 12, 2, &v), ParseStatus::kOk);

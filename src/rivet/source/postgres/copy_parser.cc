@@ -6,6 +6,8 @@
 #include <limits>
 #include <optional>
 
+#include "rivet/columnar/pow10.h"
+
 namespace rivet::source::postgres {
 
 namespace {
@@ -53,16 +55,7 @@ inline uint64_t LoadU64(const uint8_t* p) {
 }
 inline int64_t LoadI64(const uint8_t* p) { return static_cast<int64_t>(LoadU64(p)); }
 
-// 10^0 .. 10^38 (UInt128) or 10^19 (uint64_t): every power of ten the type holds.
-template <typename U>
-constexpr std::array<U, (sizeof(U) == 16 ? 39 : 20)> MakePow10() {
-  std::array<U, (sizeof(U) == 16 ? 39 : 20)> t{};
-  t[0] = 1;
-  for (size_t i = 1; i < t.size(); ++i) t[i] = t[i - 1] * 10;
-  return t;
-}
-template <typename U>
-constexpr auto kPow10 = MakePow10<U>();
+using columnar::kPow10;
 
 // A numeric value as laid out on the wire, validated.
 struct NumericView {
