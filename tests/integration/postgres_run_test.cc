@@ -272,6 +272,37 @@ TEST_F(PostgresRunTest, ASignalStopsCleanlyWithItsExitCode) {
   }
 }
 
+// kill -9 leaves the staged file behind: it ends in .partial, so a reader's *.parquet glob
+// never picks up the half-written file, and the export's next run removes it.
+TEST_F(PostgresRunTest, AKilledRunLeavesOnlyAPartialFileThatTheNextRunRemoves) {
+  const std::string out = dir_ + "/killed";
+  auto config_for = [&](const std::string& query) {
+    return WriteConfig("  - name: slow\n    query: " + query +
+                       "\n    format: parquet\n    tuning: {batch_size: 1000, throttle_ms: 20}\n"
+                       "    destination: {type: local, path: " +
+                       out + "}\n");
+  };
+  std::string config =
+      config_for("SELECT g AS id, repeat('x', 100) AS t FROM generate_series(1, 5000000) g");
+  std::string script = "RIVET_E2E_URL=" + ShellQuote(url_) + " " + RIVET_BINARY + " run -c " +
+                       config + " >/dev/null 2>" + dir_ + "/err & P=$!; i=0; while [ $i -lt 600 ]" +
+                       " && ! ls -a " + out + " 2>/dev/null | grep -q rivet-tmp; do sleep 0.05; " +
+                       "i=$((i+1)); done; kill -KILL $P; wait $P; echo $?";
+  CommandResult r = RunCommand(script);
+  ASSERT_EQ(r.out, "137\n") << ReadFile(dir_ + "/err");
+  std::vector<std::string> left = ListDir(out);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].rfind(".rivet-tmp-", 0), 0u) << left[0];
+  EXPECT_TRUE(left[0].ends_with(".parquet.partial")) << left[0];
+  fs::remove(config);
+  config = config_for("SELECT 1 AS id");
+  CommandResult next = Rivet("run -c " + config);
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  left = ListDir(out);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_TRUE(left[0].starts_with("slow_") && left[0].ends_with(".parquet")) << left[0];
+}
+
 TEST_F(PostgresRunTest, NeverOverwritesAndNamesEachRunDistinctly) {
   std::string config = WriteConfig(kCsvExport);
   for (int i = 0; i < 3; ++i) {

@@ -17,8 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Staged files start with this so that a crashed run's leftovers are easy to recognise.
+// Staged files start with this so that a crashed run's leftovers are easy to recognise, and
+// end with kStagingSuffix, not with the format's extension, so that a reader's `*.parquet` or
+// `*.csv` glob (DuckDB's includes hidden files) never picks up a file still being written or
+// left half-written by a killed run.
 constexpr const char* kStagingPrefix = ".rivet-tmp-";
+constexpr const char* kStagingSuffix = ".partial";
 
 class LocalDestination final : public Destination {
  public:
@@ -33,9 +37,9 @@ class LocalDestination final : public Destination {
     RIVET_RETURN_IF_ERROR(EnsureDirectory());
     static std::atomic<uint64_t> counter{0};
     // Staged in the target directory so that the final rename never crosses file systems.
-    std::string staging =
-        (directory_ / fmt::format("{}{}-{}-{}", kStagingPrefix, getpid(), counter++, file_name))
-            .string();
+    std::string staging = (directory_ / fmt::format("{}{}-{}-{}{}", kStagingPrefix, getpid(),
+                                                    counter++, file_name, kStagingSuffix))
+                              .string();
     return MakeStagedObject(std::move(staging),
                             [this](const std::string& staged, const std::string& name) {
                               return Deliver(staged, name);
