@@ -294,19 +294,14 @@ bool FastUuid(const ValueDecoder&, const uint8_t* p, int32_t length, Column& col
   return true;
 }
 
-bool FastDate(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
-  if (length != 4) return false;
-  const std::optional<int32_t> days = UnixDays(LoadI32(p));
-  if (!days) return false;
-  column.Append<int32_t>(*days);
-  return true;
-}
-
-bool FastTimestamp(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
-  if (length != 8) return false;
-  const std::optional<int64_t> micros = UnixMicros(LoadI64(p));
-  if (!micros) return false;
-  column.Append<int64_t>(*micros);
+// Dates and timestamps: PostgreSQL's count from 2000 moved to 1970 (ToUnix refuses the
+// infinities and what overflows).
+template <int32_t kWidth, typename T, T (*Load)(const uint8_t*), std::optional<T> (*ToUnix)(T)>
+bool FastEpoch(const ValueDecoder&, const uint8_t* p, int32_t length, Column& column) {
+  if (length != kWidth) return false;
+  const std::optional<T> value = ToUnix(Load(p));
+  if (!value) return false;
+  column.Append<T>(*value);
   return true;
 }
 
@@ -352,9 +347,9 @@ CopyParser::FastDecode FastDecoder(ValueKind kind) {
     case ValueKind::kUuid:
       return FastUuid;
     case ValueKind::kDate:
-      return FastDate;
+      return FastEpoch<4, int32_t, LoadI32, UnixDays>;
     case ValueKind::kTimestamp:
-      return FastTimestamp;
+      return FastEpoch<8, int64_t, LoadI64, UnixMicros>;
     case ValueKind::kJsonb:
       return FastJsonb;
     case ValueKind::kNumericText:
