@@ -206,17 +206,40 @@ TEST_P(StateBackendTest, ExpiredLeaseIsReclaimedAndTheOldTokenIsFencedOut) {
   EXPECT_FALSE(*finish_again);
 }
 
-TEST_P(StateBackendTest, MaxAttemptsBoundsTheClaims) {
+TEST_P(StateBackendTest, AChunkWhoseWorkersKeepDyingFailsAfterMaxAttemptsClaims) {
   auto store = Open();
   ASSERT_TRUE(store.CreateChunkPlan(Plan("r1", 1)).ok());
-  auto claim = store.ClaimChunk("r1", 10s, "w", 1);
-  ASSERT_TRUE(claim.has_value() && claim->has_value());
-  auto fail = store.FailClaimedChunk("r1", 0, (*claim)->token, state::ChunkStatus::kPending, "e");
-  ASSERT_TRUE(fail.has_value());
-  EXPECT_TRUE(*fail);
-  auto none = store.ClaimChunk("r1", 10s, "w", 1);
-  ASSERT_TRUE(none.has_value());
+  auto first = store.ClaimChunk("r1", 50ms, "w1", 2);
+  ASSERT_TRUE(first.has_value() && first->has_value()) << first.error().message();
+  std::this_thread::sleep_for(120ms);  // w1 died: its lease runs out
+  auto second = store.ClaimChunk("r1", 50ms, "w2", 2);
+  ASSERT_TRUE(second.has_value() && second->has_value()) << second.error().message();
+  EXPECT_EQ((*second)->attempts, 2);
+  std::this_thread::sleep_for(120ms);  // and so did w2
+  auto none = store.ClaimChunk("r1", 50ms, "w3", 2);
+  ASSERT_TRUE(none.has_value()) << none.error().message();
   EXPECT_FALSE(none->has_value());
+
+  auto plan = store.InProgressChunkPlan("orders");
+  ASSERT_TRUE(plan.has_value() && plan->has_value());
+  const ChunkTask& task = (*plan)->tasks.at(0);
+  EXPECT_EQ(task.status, state::ChunkStatus::kFailed);
+  EXPECT_EQ(task.attempts, 2);
+  ASSERT_TRUE(task.last_error.has_value());
+  EXPECT_NE(task.last_error->find("claimed 2 times"), std::string::npos) << *task.last_error;
+  EXPECT_NE(task.last_error->find("last held by w2"), std::string::npos) << *task.last_error;
+  auto late = store.CompleteClaimedChunk("r1", 0, (*second)->token, 10, {File("r1", 0)});
+  ASSERT_TRUE(late.has_value());
+  EXPECT_FALSE(*late);  // the failure took the claim away
+
+  // Unbounded (0): the same chunk is handed on however often its workers die.
+  ASSERT_TRUE(store.CreateChunkPlan(Plan("r2", 1)).ok());
+  for (int i = 1; i <= 3; ++i) {
+    auto claim = store.ClaimChunk("r2", 20ms, "w", 0);
+    ASSERT_TRUE(claim.has_value() && claim->has_value());
+    EXPECT_EQ((*claim)->attempts, i);
+    std::this_thread::sleep_for(60ms);
+  }
 }
 
 // Runs `body(p)` in `n` forked processes at once, each exiting with what body returns, and

@@ -55,15 +55,16 @@ class WorkerTest : public ::testing::Test {
   }
   // A checkpointed chunked export `w` of the table; `tuning` slows it down where a test needs
   // chunks that last.
-  void WriteConfig(const std::string& table, int chunk_size, const std::string& tuning) {
+  void WriteConfig(const std::string& table, int chunk_size, const std::string& tuning,
+                   const std::string& export_extra = "") {
     WriteFile(
         dir_ + "/rivet.yaml",
         fmt::format("source:\n  type: postgres\n  url_env: RIVET_E2E_URL\n  tuning: {}\n"
                     "exports:\n  - name: w\n    query: \"SELECT id, s FROM rivet_worker.{}\"\n"
                     "    mode: chunked\n    chunk_column: id\n    chunk_size: {}\n"
                     "    chunk_checkpoint: true\n    parallel: 2\n    format: parquet\n"
-                    "    destination: {{type: local, path: ./out}}\n",
-                    tuning, table, chunk_size));
+                    "    destination: {{type: local, path: ./out}}\n{}",
+                    tuning, table, chunk_size, export_extra));
   }
   std::string Env() const {
     return "RIVET_E2E_URL=" + ShellQuote(url_) +
@@ -89,6 +90,19 @@ class WorkerTest : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(25));
     }
     FAIL() << "no chunk started running";
+  }
+  // Waits until some chunk is running on its `attempts`-th claim.
+  void WaitForClaim(int attempts) {
+    for (int i = 0; i < 400; ++i) {
+      // Empty while the worker has not made the state tables yet.
+      const std::string running =
+          One(fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE status = 'running' AND "
+                          "attempts = {}",
+                          state_schema_, attempts));
+      if (!running.empty() && running != "0") return;
+      std::this_thread::sleep_for(milliseconds(25));
+    }
+    FAIL() << "no chunk running on claim " << attempts;
   }
   std::string One(const std::string& sql) {
     auto rows = db_->Query(sql);
@@ -145,6 +159,29 @@ TEST_F(WorkerTest, AKilledWorkersChunkIsReclaimedAfterItsLease) {
   // them over.
   EXPECT_NE(One(fmt::format("SELECT max(attempts) FROM {}.chunk_tasks", state_schema_)), "1");
   EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.runs", state_schema_)), "1");
+}
+
+TEST_F(WorkerTest, AChunkWhoseWorkersKeepDyingFailsForGoodAfterChunkMaxAttempts) {
+  MakeTable("poison", 30000);
+  WriteConfig("poison", 5000, kSlow, "    chunk_max_attempts: 2\n");
+  for (const char* tag : {"a", "b"}) {
+    Start(tag, "--lease-seconds 1");
+    WaitForClaim(tag[0] == 'a' ? 1 : 2);
+    ASSERT_EQ(::kill(Pid(tag), SIGKILL), 0);
+    EXPECT_EQ(Wait(tag), 128 + SIGKILL);
+  }
+  // Two claims of the chunk ended with a dead worker: the third worker fails it instead of
+  // handing it on, and stops with the message.
+  Start("c", "--lease-seconds 1");
+  EXPECT_EQ(Wait("c"), 1) << Err("c");
+  EXPECT_NE(Err("c").find("failed for good (claimed 2 times"), std::string::npos) << Err("c");
+  EXPECT_NE(Err("c").find("--resume"), std::string::npos) << Err("c");
+  EXPECT_EQ(One(fmt::format("SELECT status FROM {}.chunk_runs", state_schema_)), "in_progress");
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.runs", state_schema_)), "0");
+  // One run without --worker continues the plan and delivers every row.
+  Start("d", "--resume", /*worker=*/false);
+  ASSERT_EQ(Wait("d"), 0) << Err("d");
+  EXPECT_EQ(IdTotals(tools_, dir_ + "/out/*.parquet"), "30001,30000,1,450015000");
 }
 
 TEST_F(WorkerTest, WorkersFinishAPlanLeftByAKilledRunWithoutWorker) {

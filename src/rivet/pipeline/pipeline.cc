@@ -443,6 +443,8 @@ Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rule
   ctx.files_recorded_by_hooks = true;
   ctx.records_run = false;
 
+  RetryRules unit_rules = rules;
+  unit_rules.max_attempts = ctx.e.chunk_max_attempts.value_or(rules.max_attempts);
   const std::chrono::milliseconds lease = ctx.options.lease;
   LeaseKeeper keeper(ctx, lease);
   std::mutex claim_mu;
@@ -451,7 +453,8 @@ Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rule
     std::lock_guard lock(claim_mu);
     for (;;) {
       if (Interrupted()) return InterruptedError();
-      RIVET_ASSIGN_OR_RETURN(auto claim, ctx.state.ClaimChunk(plan.run_id, lease, worker, 0));
+      RIVET_ASSIGN_OR_RETURN(
+          auto claim, ctx.state.ClaimChunk(plan.run_id, lease, worker, unit_rules.max_attempts));
       if (claim) {
         RIVET_ASSIGN_OR_RETURN(
             auto spec, plan::ChunkSpecFromTask(claim->idx, claim->start_key, claim->end_key));
@@ -494,8 +497,6 @@ Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rule
                    *unit.chunk_index, s.error().message());
     }
   };
-  RetryRules unit_rules = rules;
-  unit_rules.max_attempts = ctx.e.chunk_max_attempts.value_or(rules.max_attempts);
   RIVET_RETURN_IF_ERROR(RunUnits(ctx, next, sources.workers, unit_rules, hooks));
 
   RIVET_ASSIGN_OR_RETURN(bool finished, ctx.state.FinishPlanIfDone(plan.run_id));

@@ -706,19 +706,34 @@ Result<std::optional<ChunkClaim>> StateStore::ClaimChunk(std::string_view run_id
   std::lock_guard lock(*mutex_);
   const DialectSql& sql = SqlOf(db_->dialect());
   RIVET_ASSIGN_OR_RETURN(auto transaction, Transaction::Begin(*db_));
+  if (max_attempts > 0) {
+    // A chunk whose every worker died holding it (killed, out of memory, cut off) would
+    // otherwise be handed on for ever: after max_attempts claims it fails for good, which
+    // stops every worker with its message.
+    RIVET_ASSIGN_OR_RETURN(auto give_up, db_->Prepare(fmt::format(R"sql(
+UPDATE chunk_tasks
+SET status = 'failed', claim_token = NULL, lease_until_ms = NULL,
+    last_error = 'claimed ' || attempts || ' times, and each time its worker stopped renewing '
+                 || 'the lease (killed, out of memory or cut off from the state store); last '
+                 || 'held by ' || COALESCE(worker, 'an unnamed worker')
+WHERE run_id = ?1 AND status = 'running' AND lease_until_ms < {} AND attempts >= ?2
+)sql",
+                                                                  sql.now_ms)));
+    give_up.Bind(1, run_id).Bind(2, max_attempts);
+    RIVET_RETURN_IF_ERROR(give_up.Run());
+  }
   // A running task without a lease was left by a process that did not use --worker (a run
   // killed before --worker joined the plan): no lease protects it, so it is taken like an
   // expired one, as --resume would take it.
   RIVET_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(fmt::format(R"sql(
 UPDATE chunk_tasks
-SET status = 'running', attempts = attempts + 1, claim_token = ?3, lease_until_ms = {0} + ?4,
-    worker = ?5
+SET status = 'running', attempts = attempts + 1, claim_token = ?2, lease_until_ms = {0} + ?3,
+    worker = ?4
 WHERE run_id = ?1 AND idx = (
   SELECT idx FROM chunk_tasks
   WHERE run_id = ?1
     AND (status = 'pending' OR (status = 'running' AND (lease_until_ms IS NULL OR
                                                       lease_until_ms < {0})))
-    AND (?2 = 0 OR attempts < ?2)
   ORDER BY idx
   LIMIT 1{1})
 RETURNING idx, start_key, end_key, attempts
@@ -727,12 +742,14 @@ RETURNING idx, start_key, end_key, attempts
   ChunkClaim claim;
   claim.token = NewClaimToken();
   stmt.Bind(1, run_id)
-      .Bind(2, max_attempts)
-      .Bind(3, claim.token)
-      .Bind(4, static_cast<int64_t>(lease.count()))
-      .Bind(5, worker);
+      .Bind(2, claim.token)
+      .Bind(3, static_cast<int64_t>(lease.count()))
+      .Bind(4, worker);
   RIVET_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return std::optional<ChunkClaim>();
+  if (!row) {
+    RIVET_RETURN_IF_ERROR(transaction.Commit());  // keeps what max_attempts failed
+    return std::optional<ChunkClaim>();
+  }
   claim.idx = stmt.Int(0);
   claim.start_key = stmt.Text(1);
   claim.end_key = stmt.Text(2);

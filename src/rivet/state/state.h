@@ -255,9 +255,10 @@ class StateStore {
   // one (created = false), else writes `plan` with its tasks (created = true).
   [[nodiscard]] Result<JoinedPlan> CreateOrJoinChunkPlan(const ChunkPlan& plan);
   // Claims the lowest idx task that is pending, or running with an expired lease (its worker
-  // died) or with none (left by a process without --worker), and has attempts < max_attempts (0:
-  // unbounded): running, attempts + 1, a fresh token, lease until now + lease by the store's clock,
-  // worker. nullopt when nothing is claimable.
+  // died) or with none (left by a process without --worker): running, attempts + 1, a fresh
+  // token, lease until now + lease by the store's clock, worker. nullopt when nothing is
+  // claimable. First, a task whose lease expired after max_attempts claims (0: unbounded) is
+  // failed for good with a message saying so.
   [[nodiscard]] Result<std::optional<ChunkClaim>> ClaimChunk(std::string_view run_id,
                                                              std::chrono::milliseconds lease,
                                                              std::string_view worker,
