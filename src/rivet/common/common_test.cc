@@ -10,6 +10,7 @@
 #include "rivet/common/error.h"
 #include "rivet/common/result.h"
 #include "rivet/common/secrets.h"
+#include "rivet/common/text.h"
 #include "rivet/common/url.h"
 
 namespace rivet {
@@ -55,6 +56,24 @@ TEST(Bytes, ParsesSizes) {
 
 // RFC 3720 appendix B.4 test vectors, the check value of the catalogue of CRCs, and the
 // base64 GCS writes.
+TEST(Text, ParsesTheWholeTextOrNothing) {
+  EXPECT_EQ(ParseWhole<int64_t>("-9223372036854775808"), INT64_MIN);
+  EXPECT_EQ(ParseWhole<int64_t>("42"), 42);
+  EXPECT_EQ(ParseWhole<uint64_t>("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(ParseWhole<double>("0.25"), 0.25);
+  for (const char* bad : {"", " 1", "1 ", "+1", "1a", "0x10", "9223372036854775808"}) {
+    EXPECT_FALSE(ParseWhole<int64_t>(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(ParseWhole<uint64_t>("-1").has_value());
+  EXPECT_FALSE(ParseWhole<int>("2147483648").has_value());
+  EXPECT_FALSE(ParseWhole<double>("1e").has_value());
+}
+
+TEST(Text, LowersAsciiOnly) {
+  EXPECT_EQ(AsciiLower("Content-MD5 X-Amz"), "content-md5 x-amz");
+  EXPECT_EQ(AsciiLower("\xc3\x89t\xc3\xa9"), "\xc3\x89t\xc3\xa9");  // bytes >= 0x80 kept
+}
+
 TEST(Crc32c, MatchesPublishedVectors) {
   EXPECT_EQ(Crc32c(0, "123456789"), 0xE3069283u);
   EXPECT_EQ(Crc32c(0, std::string(32, '\0')), 0x8A9136AAu);

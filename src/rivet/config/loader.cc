@@ -32,6 +32,7 @@
 
 #include "rivet/common/bytes.h"
 #include "rivet/common/secrets.h"
+#include "rivet/common/text.h"
 #include "rivet/common/url.h"
 #include "rivet/config/tls.h"
 
@@ -187,15 +188,9 @@ bool Contains(Keys keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The candidate closest to `word`, when it is close enough to be a plausible typo.
 std::optional<std::string_view> Closest(std::string_view word, Keys candidates) {
-  std::string lower = Lower(word);
+  std::string lower = AsciiLower(word);
   std::optional<std::string_view> best;
   size_t best_distance = std::numeric_limits<size_t>::max();
   for (std::string_view c : candidates) {
@@ -260,11 +255,7 @@ bool UrlHasPassword(std::string_view url) {
 // An unquoted scalar that is a number and nothing else; yaml-cpp tags quoted scalars "!".
 std::optional<double> PlainNumber(const YAML::Node& v) {
   if (!v.IsScalar() || v.Tag() == "!") return std::nullopt;
-  const std::string& text = v.Scalar();
-  double value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return value;
+  return ParseWhole<double>(v.Scalar());
 }
 
 std::string_view Trim(std::string_view s) {
@@ -552,7 +543,7 @@ Result<std::optional<bool>> Loader::Bool(const Section& s, std::string_view key)
   YAML::Node v = s.Get(key);
   if (!v.IsDefined()) return std::optional<bool>();
   if (v.IsScalar() && v.Tag() != "!") {
-    std::string text = Lower(v.Scalar());
+    std::string text = AsciiLower(v.Scalar());
     if (text == "true") return std::optional<bool>(true);
     if (text == "false") return std::optional<bool>(false);
   }
@@ -568,7 +559,7 @@ Result<std::optional<E>> Loader::Enum(const Section& s, std::string_view key,
     if (e.name == *text) return std::optional<E>(e.value);
   }
   std::string list = EnumList(table);
-  std::string lower = Lower(*text);
+  std::string lower = AsciiLower(*text);
   std::optional<std::string_view> best;
   size_t best_distance = std::numeric_limits<size_t>::max();
   for (const auto& e : table) {

@@ -10,6 +10,7 @@
 
 #include "rivet/common/interrupt.h"
 #include "rivet/common/secrets.h"
+#include "rivet/common/text.h"
 #include "rivet/net/http_errors.h"
 #include "rivet/net/xml.h"
 
@@ -39,13 +40,6 @@ std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::string WithoutTrailingSlash(std::string url) {
@@ -192,14 +186,14 @@ std::string UrlHost(std::string_view url) {
   std::string_view rest = url.substr(url.find("://") + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  if (!rest.empty() && rest.front() == '[') return Lower(rest.substr(1, rest.find(']') - 1));
-  return Lower(rest.substr(0, rest.find(':')));
+  if (!rest.empty() && rest.front() == '[') return AsciiLower(rest.substr(1, rest.find(']') - 1));
+  return AsciiLower(rest.substr(0, rest.find(':')));
 }
 
 Status CheckFullUri(std::string_view url) {
   const size_t scheme_end = url.find("://");
   const std::string scheme =
-      scheme_end == std::string_view::npos ? "" : Lower(url.substr(0, scheme_end));
+      scheme_end == std::string_view::npos ? "" : AsciiLower(url.substr(0, scheme_end));
   if (scheme == "https") return Status::Ok();
   if (scheme != "http") {
     return Error(ErrorCode::kConfig,
@@ -483,12 +477,12 @@ Result<AwsCredentials> FetchContainerCredentials(HttpClient& http,
 
 std::optional<ImdsSettings> ImdsSettingsFrom(const AwsEnvironment& env) {
   std::optional<std::string> disabled = NonEmptyEnv(env, "AWS_EC2_METADATA_DISABLED");
-  if (disabled && Lower(TrimSpace(*disabled)) == "true") return std::nullopt;
+  if (disabled && AsciiLower(TrimSpace(*disabled)) == "true") return std::nullopt;
   if (auto endpoint = NonEmptyEnv(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
     return ImdsSettings{WithoutTrailingSlash(*endpoint)};
   }
   std::optional<std::string> mode = NonEmptyEnv(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
-  if (mode && Lower(TrimSpace(*mode)) == "ipv6") return ImdsSettings{"http://[fd00:ec2::254]"};
+  if (mode && AsciiLower(TrimSpace(*mode)) == "ipv6") return ImdsSettings{"http://[fd00:ec2::254]"};
   return ImdsSettings{"http://169.254.169.254"};
 }
 

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "rivet/common/text.h"
+
 namespace rivet::net {
 
 namespace {
@@ -28,13 +30,6 @@ std::string Hmac(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
   return std::string(reinterpret_cast<const char*>(out), length);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // Trimmed, and runs of spaces inside collapsed to one.
@@ -114,7 +109,7 @@ SignedRequest SignV4(const SigV4Request& request, const SigV4Credentials& creden
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back("host", CanonicalValue(request.host));
   for (const auto& [name, value] : out.headers) {
-    headers.emplace_back(Lower(name), CanonicalValue(value));
+    headers.emplace_back(AsciiLower(name), CanonicalValue(value));
   }
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });

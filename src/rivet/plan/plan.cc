@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include "rivet/common/text.h"
 
 namespace rivet::plan {
 
@@ -10,14 +10,6 @@ namespace {
 
 // The key text of the NULL chunk in a checkpoint task.
 constexpr std::string_view kNullKey = "NULL";
-
-// The whole of `text` as a decimal int64, nothing else accepted.
-std::optional<int64_t> ParseInt64(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -38,7 +30,7 @@ std::vector<ChunkWindow> ChunkWindows(int64_t min, int64_t max, int64_t size) {
 
 Result<int64_t> ParseChunkKey(std::string_view export_name, std::string_view column,
                               std::string_view text) {
-  std::optional<int64_t> value = ParseInt64(text);
+  std::optional<int64_t> value = ParseWhole<int64_t>(text);
   if (!value) {
     return Error(ErrorCode::kConfig,
                  "export '{}': chunk_column '{}' must be an integer column (its MIN/MAX is "
@@ -67,8 +59,8 @@ std::pair<std::string, std::string> ChunkTaskKeys(const ChunkSpec& spec) {
 Result<ChunkSpec> ChunkSpecFromTask(int64_t index, std::string_view start_key,
                                     std::string_view end_key) {
   if (start_key == kNullKey && end_key == kNullKey) return ChunkSpec{index, std::nullopt};
-  std::optional<int64_t> lo = ParseInt64(start_key);
-  std::optional<int64_t> hi = ParseInt64(end_key);
+  std::optional<int64_t> lo = ParseWhole<int64_t>(start_key);
+  std::optional<int64_t> hi = ParseWhole<int64_t>(end_key);
   if (!lo || !hi || *lo > *hi) {
     return Error(ErrorCode::kCorrupt,
                  "state database: chunk {} has the range '{}'..'{}', not two integer keys; drop "

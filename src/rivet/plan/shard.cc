@@ -1,20 +1,8 @@
 #include "rivet/plan/shard.h"
 
-#include <charconv>
+#include "rivet/common/text.h"
 
 namespace rivet::plan {
-namespace {
-
-std::optional<int64_t> ParseCount(std::string_view text) {
-  int64_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || p != end || text.empty()) return std::nullopt;
-  return v;
-}
-
-}  // namespace
-
 Result<Shard> ParseShard(std::string_view text, std::optional<std::string_view> completion_index) {
   constexpr std::string_view kForm =
       "--shard takes INDEX/COUNT (0 <= INDEX < COUNT, e.g. 0/4), or COUNT alone with the index "
@@ -23,7 +11,7 @@ Result<Shard> ParseShard(std::string_view text, std::optional<std::string_view> 
   std::optional<int64_t> index;
   std::optional<int64_t> count;
   if (slash == std::string_view::npos) {
-    count = ParseCount(text);
+    count = ParseWhole<int64_t>(text);
     if (!count) return Error(ErrorCode::kConfig, "--shard '{}': {}", text, kForm);
     if (!completion_index) {
       return Error(ErrorCode::kConfig,
@@ -31,14 +19,14 @@ Result<Shard> ParseShard(std::string_view text, std::optional<std::string_view> 
                    "INDEX/{} or set JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs set it)",
                    text, text);
     }
-    index = ParseCount(*completion_index);
+    index = ParseWhole<int64_t>(*completion_index);
     if (!index) {
       return Error(ErrorCode::kConfig, "JOB_COMPLETION_INDEX '{}' is not a whole number",
                    *completion_index);
     }
   } else {
-    index = ParseCount(text.substr(0, slash));
-    count = ParseCount(text.substr(slash + 1));
+    index = ParseWhole<int64_t>(text.substr(0, slash));
+    count = ParseWhole<int64_t>(text.substr(slash + 1));
     if (!index || !count) return Error(ErrorCode::kConfig, "--shard '{}': {}", text, kForm);
   }
   if (*count < 1 || *index < 0 || *index >= *count) {

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "rivet/columnar/types.h"
 #include "rivet/common/bytes.h"
+#include "rivet/common/text.h"
 #include "rivet/pipeline/pipeline.h"
 #include "rivet/pipeline/unit_runner.h"
 #include "rivet/plan/cursor.h"
@@ -205,13 +205,10 @@ Status Judge(const config::Config& config, const config::ExportConfig& e, source
 }
 
 Result<int64_t> ParseCount(const std::optional<std::string>& text, std::string_view what) {
-  int64_t v = 0;
   if (!text) return Error(ErrorCode::kSource, "the server returned no {}", what);
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || end != text->data() + text->size()) {
-    return Error(ErrorCode::kSource, "the server's {} is not a number: '{}'", what, *text);
-  }
-  return v;
+  const std::optional<int64_t> v = ParseWhole<int64_t>(*text);
+  if (!v) return Error(ErrorCode::kSource, "the server's {} is not a number: '{}'", what, *text);
+  return *v;
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
+
+#include "rivet/common/text.h"
 
 namespace rivet::quality {
 
@@ -14,19 +15,13 @@ namespace {
 // Row ordinals are unit-major so that "first" means the same row however the units ran.
 constexpr int kOrdinalRowBits = 40;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Result<size_t> FindColumn(const columnar::Schema& schema, const std::string& export_name,
                           std::string_view key, const std::string& column) {
   std::vector<std::string> names;
   std::optional<std::string> folded;
   for (size_t i = 0; i < schema.size(); ++i) {
     if (schema[i].name == column) return i;
-    if (Lower(schema[i].name) == Lower(column)) folded = schema[i].name;
+    if (AsciiLower(schema[i].name) == AsciiLower(column)) folded = schema[i].name;
     names.push_back(schema[i].name);
   }
   std::string hint = folded ? fmt::format("; did you mean '{}'? (names match exactly)", *folded)

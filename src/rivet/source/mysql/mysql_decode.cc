@@ -1,9 +1,9 @@
 #include "rivet/source/mysql/mysql_decode.h"
 
-#include <charconv>
 #include <limits>
 
 #include "rivet/columnar/pow10.h"
+#include "rivet/common/text.h"
 
 namespace rivet::source::mysql {
 namespace {
@@ -63,15 +63,15 @@ bool IsValidCivilDate(int64_t year, unsigned month, unsigned day) {
 }
 
 bool ParseInt64Text(std::string_view text, int64_t* out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
+  const std::optional<int64_t> v = ParseWhole<int64_t>(text);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 bool ParseUInt64Text(std::string_view text, uint64_t* out) {
-  if (text.empty() || text.front() == '-') return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
+  const std::optional<uint64_t> v = ParseWhole<uint64_t>(text);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 namespace {

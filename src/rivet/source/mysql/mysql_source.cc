@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -15,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "rivet/common/text.h"
 #include "rivet/source/mysql/mysql_decode.h"
 #include "rivet/source/mysql/mysql_errors.h"
 #include "rivet/source/mysql/mysql_types.h"
@@ -261,13 +261,12 @@ class ArmGuard {
 // ---------------------------------------------------------------------------------------------
 // Value decoding shared by both protocols.
 
-// The whole text must be a number (from_chars reads it exactly, no locale).
+// The whole text must be a number (read exactly, no locale).
 template <typename T>
 bool AppendFloatText(const char* data, size_t length, Column& column) {
-  T value = 0;
-  auto [end, ec] = std::from_chars(data, data + length, value);
-  if (ec != std::errc() || end != data + length) return false;
-  column.Append<T>(value);
+  const std::optional<T> value = ParseWhole<T>(std::string_view(data, length));
+  if (!value) return false;
+  column.Append<T>(*value);
   return true;
 }
 

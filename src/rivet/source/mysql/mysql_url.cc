@@ -1,10 +1,10 @@
 #include "rivet/source/mysql/mysql_url.h"
 
 #include <cctype>
-#include <charconv>
 #include <optional>
 #include <utility>
 
+#include "rivet/common/text.h"
 #include "rivet/common/url.h"
 
 namespace rivet::source::mysql {
@@ -141,13 +141,11 @@ Result<ConnectParams> ParseMysqlUrl(std::string_view url) {
   if (host.empty()) return UrlError("missing host");
   params.host = std::string(host);
   if (!port_text.empty()) {
-    int port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535) {
+    const std::optional<int> port = ParseWhole<int>(port_text);
+    if (!port || *port < 1 || *port > 65535) {
       return UrlError("the port must be a number from 1 to 65535");
     }
-    params.port = port;
+    params.port = *port;
   }
 
   if (!tail.empty() && tail.front() == '/') {
