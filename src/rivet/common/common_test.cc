@@ -54,8 +54,6 @@ TEST(Bytes, ParsesSizes) {
   EXPECT_FALSE(ParseByteSize("0").has_value());
 }
 
-// RFC 3720 appendix B.4 test vectors, the check value of the catalogue of CRCs, and the
-// base64 GCS writes.
 TEST(Text, ParsesTheWholeTextOrNothing) {
   EXPECT_EQ(ParseWhole<int64_t>("-9223372036854775808"), INT64_MIN);
   EXPECT_EQ(ParseWhole<int64_t>("42"), 42);
@@ -74,6 +72,8 @@ TEST(Text, LowersAsciiOnly) {
   EXPECT_EQ(AsciiLower("\xc3\x89t\xc3\xa9"), "\xc3\x89t\xc3\xa9");  // bytes >= 0x80 kept
 }
 
+// RFC 3720 appendix B.4 test vectors, the check value of the catalogue of CRCs, and the
+// base64 GCS writes.
 TEST(Crc32c, MatchesPublishedVectors) {
   EXPECT_EQ(Crc32c(0, "123456789"), 0xE3069283u);
   EXPECT_EQ(Crc32c(0, std::string(32, '\0')), 0x8A9136AAu);
