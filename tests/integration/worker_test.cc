@@ -184,6 +184,50 @@ TEST_F(WorkerTest, AChunkWhoseWorkersKeepDyingFailsForGoodAfterChunkMaxAttempts)
   EXPECT_EQ(IdTotals(tools_, dir_ + "/out/*.parquet"), "30001,30000,1,450015000");
 }
 
+TEST_F(WorkerTest, AChunkTakenOverAfterItsFileWasDeliveredGetsAFileOfItsOwn) {
+  MakeTable("delivered", 30000);
+  WriteConfig("delivered", 5000, kSlow);
+  Start("a", "--lease-seconds 1");
+  std::string done;
+  for (int i = 0; i < 400 && (done.empty() || done == "0"); ++i) {
+    std::this_thread::sleep_for(milliseconds(25));
+    done = One(fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE status = 'completed'",
+                           state_schema_));
+  }
+  ASSERT_NE(done, "0");
+  ASSERT_EQ(::kill(Pid("a"), SIGKILL), 0);
+  EXPECT_EQ(Wait("a"), 128 + SIGKILL);
+  // The moment between delivery and record: the chunk's file is there, but the store still
+  // has the chunk running under the dead worker's claim, with no manifest row.
+  const std::string idx = One(
+      fmt::format("SELECT min(idx) FROM {}.chunk_tasks WHERE status = 'completed'", state_schema_));
+  const std::string rows =
+      One(fmt::format("SELECT rows FROM {}.chunk_tasks WHERE idx = {}", state_schema_, idx));
+  ASSERT_EQ(db_->Exec(fmt::format(
+                "UPDATE {0}.chunk_tasks SET status = 'running', claim_token = 'dead', "
+                "lease_until_ms = 0 WHERE idx = {1}; DELETE FROM {0}.files WHERE file_name LIKE "
+                "'%\\_chunk{1}.parquet'",
+                state_schema_, idx)),
+            "");
+
+  Start("b", "--lease-seconds 1");
+  ASSERT_EQ(Wait("b"), 0) << Err("b");
+  // Nothing was overwritten: the dead worker's file stays beside the new one (at least once),
+  // and the manifest names the completing claim's file.
+  const std::string totals = IdTotals(tools_, dir_ + "/out/*.parquet");
+  EXPECT_EQ(totals.substr(0, totals.rfind(',')),
+            fmt::format("{},30000,1", 30001 + std::stoi(rows)));  // count, distinct, NULLs
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.files WHERE file_name LIKE "
+                            "'%\\_chunk{}\\_attempt2.parquet'",
+                            state_schema_, idx)),
+            "1");
+  EXPECT_EQ(One(fmt::format("SELECT count(*) FROM {}.files WHERE file_name LIKE "
+                            "'%\\_chunk{}.parquet'",
+                            state_schema_, idx)),
+            "0");
+  EXPECT_EQ(One(fmt::format("SELECT rows FROM {}.runs", state_schema_)), "30001");
+}
+
 TEST_F(WorkerTest, WorkersFinishAPlanLeftByAKilledRunWithoutWorker) {
   MakeTable("left", 20000);
   WriteConfig("left", 5000, kSlow);

@@ -435,8 +435,7 @@ Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rule
   const std::string worker = WorkerName();
   RIVET_ASSIGN_OR_RETURN(state::ChunkPlan plan, JoinSharedPlan(ctx, sources, worker));
   ctx.summary.run_id = plan.run_id;
-  // Every worker names a chunk's file alike, so a chunk taken over replaces the file of the
-  // worker that lost it instead of adding a second copy.
+  // Files are named from the plan, so every worker of it names a chunk alike.
   ctx.file_base = plan.run_id;
   std::replace(ctx.file_base.begin(), ctx.file_base.end(), 'T', '_');
   std::replace(ctx.file_base.begin(), ctx.file_base.end(), '.', '_');
@@ -459,6 +458,11 @@ Status ExecuteAsWorker(RunContext& ctx, Sources& sources, const RetryRules& rule
         RIVET_ASSIGN_OR_RETURN(
             auto spec, plan::ChunkSpecFromTask(claim->idx, claim->start_key, claim->end_key));
         plan::WorkUnit unit = ChunkUnits(ctx, *sources.coordinator, {spec}).front();
+        // A chunk taken over may have a file already: its worker delivered it and died before
+        // recording it, or froze past its lease between the fence and the delivery. Files are
+        // never replaced, so each later claim writes a name of its own; the manifest lists the
+        // completing claim's files only.
+        if (claim->attempts > 1) unit.name_suffix += fmt::format("_attempt{}", claim->attempts);
         unit.claim_token = claim->token;
         keeper.Hold(claim->idx, claim->token);
         return std::optional<plan::WorkUnit>(std::move(unit));
