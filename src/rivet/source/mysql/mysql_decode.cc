@@ -3,7 +3,6 @@
 #include <limits>
 
 #include "rivet/columnar/pow10.h"
-#include "rivet/common/text.h"
 
 namespace rivet::source::mysql {
 namespace {
@@ -60,18 +59,6 @@ bool IsValidCivilDate(int64_t year, unsigned month, unsigned day) {
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   unsigned limit = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
   return day <= limit;
-}
-
-bool ParseInt64Text(std::string_view text, int64_t* out) {
-  const std::optional<int64_t> v = ParseWhole<int64_t>(text);
-  if (v) *out = *v;
-  return v.has_value();
-}
-
-bool ParseUInt64Text(std::string_view text, uint64_t* out) {
-  const std::optional<uint64_t> v = ParseWhole<uint64_t>(text);
-  if (v) *out = *v;
-  return v.has_value();
 }
 
 namespace {

@@ -30,10 +30,6 @@ using columnar::kMicrosPerSecond;
 using columnar::DaysFromCivil;
 bool IsValidCivilDate(int64_t year, unsigned month, unsigned day);
 
-// Whole text must be an optionally signed decimal integer; false on overflow or junk.
-bool ParseInt64Text(std::string_view text, int64_t* out);
-bool ParseUInt64Text(std::string_view text, uint64_t* out);
-
 // "-123.45" for DECIMAL(precision, scale) -> unscaled -12345. Fewer fraction digits than
 // `scale` are padded; more is kInvalid; more than `precision` significant digits is
 // kOutOfRange. precision must be 1..38.

@@ -335,15 +335,15 @@ inline bool DecodeText(const ColumnPlan& plan, const char* data, unsigned long l
       return AppendBit(plan, value, column);
     }
     case Decoder::kInt: {
-      int64_t value = 0;
-      if (!ParseInt64Text(text, &value) || value < plan.min || value > plan.max) return false;
-      AppendInt(plan, value, column);
+      const std::optional<int64_t> value = ParseWhole<int64_t>(text);
+      if (!value || *value < plan.min || *value > plan.max) return false;
+      AppendInt(plan, *value, column);
       return true;
     }
     case Decoder::kUInt64: {
-      uint64_t value = 0;
-      if (!ParseUInt64Text(text, &value)) return false;
-      column.Append<int64_t>(static_cast<int64_t>(value));  // bit pattern (types.h)
+      const std::optional<uint64_t> value = ParseWhole<uint64_t>(text);
+      if (!value) return false;
+      column.Append<int64_t>(static_cast<int64_t>(*value));  // bit pattern (types.h)
       return true;
     }
     case Decoder::kFloat32:

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rivet/common/text.h"
 #include "rivet/source/mysql/mysql_decode.h"
 #include "rivet/source/mysql/mysql_errors.h"
 #include "rivet/source/mysql/mysql_types.h"
@@ -345,20 +346,15 @@ TEST(MysqlDecode, ValidCivilDates) {
 // --- text decoders ------------------------------------------------------------------------------
 
 TEST(MysqlDecode, Integers) {
-  int64_t v = 0;
-  EXPECT_TRUE(ParseInt64Text("-9223372036854775808", &v));
-  EXPECT_EQ(v, std::numeric_limits<int64_t>::min());
-  EXPECT_TRUE(ParseInt64Text("9223372036854775807", &v));
-  EXPECT_EQ(v, std::numeric_limits<int64_t>::max());
-  EXPECT_FALSE(ParseInt64Text("9223372036854775808", &v));
-  EXPECT_FALSE(ParseInt64Text("", &v));
-  EXPECT_FALSE(ParseInt64Text("12a", &v));
-  EXPECT_FALSE(ParseInt64Text(" 1", &v));
-  uint64_t u = 0;
-  EXPECT_TRUE(ParseUInt64Text("18446744073709551615", &u));
-  EXPECT_EQ(u, std::numeric_limits<uint64_t>::max());
-  EXPECT_FALSE(ParseUInt64Text("18446744073709551616", &u));
-  EXPECT_FALSE(ParseUInt64Text("-1", &u));
+  EXPECT_EQ(ParseWhole<int64_t>("-9223372036854775808"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(ParseWhole<int64_t>("9223372036854775807"), std::numeric_limits<int64_t>::max());
+  EXPECT_FALSE(ParseWhole<int64_t>("9223372036854775808").has_value());
+  EXPECT_FALSE(ParseWhole<int64_t>("").has_value());
+  EXPECT_FALSE(ParseWhole<int64_t>("12a").has_value());
+  EXPECT_FALSE(ParseWhole<int64_t>(" 1").has_value());
+  EXPECT_EQ(ParseWhole<uint64_t>("18446744073709551615"), std::numeric_limits<uint64_t>::max());
+  EXPECT_FALSE(ParseWhole<uint64_t>("18446744073709551616").has_value());
+  EXPECT_FALSE(ParseWhole<uint64_t>("-1").has_value());
 }
 
 // Around the 18 digits that 64 bits hold and up to 38: the largest value of DECIMAL(p,s) and its
@@ -536,12 +532,11 @@ TEST(MysqlDecode, ArbitraryBytesNeverCrashTheParsers) {
     Int128 unscaled = 0;
     int32_t days = 0;
     int64_t micros = 0;
-    int64_t i64 = 0;
     ok += ParseDecimalText(text, 38, 9, &unscaled) == ParseStatus::kOk;
     ok += ParseDateText(text, &days) == ParseStatus::kOk;
     ok += ParseDatetimeText(text, &micros) == ParseStatus::kOk;
     ok += ParseTimeText(text, &micros) == ParseStatus::kOk;
-    ok += ParseInt64Text(text, &i64);
+    ok += ParseWhole<int64_t>(text).has_value();
   }
   EXPECT_GT(ok, 0);  // the valid inputs and some prefixes parse
 }
