@@ -81,29 +81,19 @@ class WorkerTest : public ::testing::Test {
   int Pid(const std::string& tag) { return runs_[tag].Pid(); }
   int Wait(const std::string& tag) { return runs_[tag].Wait(); }
   std::string Err(const std::string& tag) { return runs_[tag].Err(); }
-  // Waits until some chunk of the plan is running (a worker holds a claim on it).
-  void WaitForRunningChunk() {
-    for (int i = 0; i < 400; ++i) {
-      auto rows = db_->Query(fmt::format(
-          "SELECT count(*) FROM {}.chunk_tasks WHERE status = 'running'", state_schema_));
-      if (!rows.empty() && !rows[0].empty() && rows[0][0] && *rows[0][0] != "0") return;
-      std::this_thread::sleep_for(milliseconds(25));
-    }
-    FAIL() << "no chunk started running";
-  }
-  // Waits until some chunk is running on its `attempts`-th claim.
-  void WaitForClaim(int attempts) {
+  // Waits until some chunk of the plan matches `condition` (on chunk_tasks).
+  void WaitForChunk(const std::string& condition) {
     for (int i = 0; i < 400; ++i) {
       // Empty while the worker has not made the state tables yet.
-      const std::string running =
-          One(fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE status = 'running' AND "
-                          "attempts = {}",
-                          state_schema_, attempts));
-      if (!running.empty() && running != "0") return;
+      const std::string n = One(
+          fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE {}", state_schema_, condition));
+      if (!n.empty() && n != "0") return;
       std::this_thread::sleep_for(milliseconds(25));
     }
-    FAIL() << "no chunk running on claim " << attempts;
+    FAIL() << "no chunk where " << condition;
   }
+  // Some chunk is running (a worker holds a claim on it).
+  void WaitForRunningChunk() { WaitForChunk("status = 'running'"); }
   std::string One(const std::string& sql) {
     auto rows = db_->Query(sql);
     if (rows.empty() || rows[0].empty() || !rows[0][0]) return "";
@@ -166,7 +156,8 @@ TEST_F(WorkerTest, AChunkWhoseWorkersKeepDyingFailsForGoodAfterChunkMaxAttempts)
   WriteConfig("poison", 5000, kSlow, "    chunk_max_attempts: 2\n");
   for (const char* tag : {"a", "b"}) {
     Start(tag, "--lease-seconds 1");
-    WaitForClaim(tag[0] == 'a' ? 1 : 2);
+    // Running on its first claim (a's), then on its second (b's).
+    WaitForChunk(fmt::format("status = 'running' AND attempts = {}", tag[0] == 'a' ? 1 : 2));
     ASSERT_EQ(::kill(Pid(tag), SIGKILL), 0);
     EXPECT_EQ(Wait(tag), 128 + SIGKILL);
   }
@@ -188,13 +179,7 @@ TEST_F(WorkerTest, AChunkTakenOverAfterItsFileWasDeliveredGetsAFileOfItsOwn) {
   MakeTable("delivered", 30000);
   WriteConfig("delivered", 5000, kSlow);
   Start("a", "--lease-seconds 1");
-  std::string done;
-  for (int i = 0; i < 400 && (done.empty() || done == "0"); ++i) {
-    std::this_thread::sleep_for(milliseconds(25));
-    done = One(fmt::format("SELECT count(*) FROM {}.chunk_tasks WHERE status = 'completed'",
-                           state_schema_));
-  }
-  ASSERT_NE(done, "0");
+  WaitForChunk("status = 'completed'");
   ASSERT_EQ(::kill(Pid("a"), SIGKILL), 0);
   EXPECT_EQ(Wait("a"), 128 + SIGKILL);
   // The moment between delivery and record: the chunk's file is there, but the store still
